@@ -1,0 +1,1 @@
+"""The daily analysis: sources, indicators, scores, jobs, the daemon and the CLI."""

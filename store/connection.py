@@ -1,0 +1,210 @@
+"""The one way to open the database.
+
+Design (see README, "How the database file is shared"): the writer never touches the
+file users open. It works on a private working copy next to it, and after each run
+publishes that copy atomically (copy to a temporary name, fsync, os.replace) at the
+path readers, notebooks and the dashboard open read-only. So a reader can never block
+the daily write, and a write can never make a reader fail: readers keep the file they
+opened and see the new one when they reopen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from store.migrate import migrate
+
+LOCK_RETRY_SECONDS = 10.0
+
+
+class DatabaseError(RuntimeError):
+    """A database problem worth one clear line to the user."""
+
+
+class DatabaseMissing(DatabaseError):
+    """The published database file does not exist yet."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process holds a conflicting DuckDB lock on the file."""
+
+
+def missing_database(path: Path) -> DatabaseMissing:
+    """The error for a published file that does not exist yet, saying how to build it."""
+    return DatabaseMissing(
+        f"database {path} does not exist: build it with `make demo-db` or "
+        "`argenta backfill --source sample --start 2022-03-01 --end 2024-03-08`"
+    )
+
+
+def work_path(path: Path) -> Path:
+    """The writer's private working copy of the published file `path`."""
+    return path.with_name(f".{path.name}.work")
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def _connect(path: Path, read_only: bool, retry_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open `path`, retrying a conflicting lock for up to `retry_seconds`."""
+    deadline = time.monotonic() + retry_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("SET enable_progress_bar = false")
+            con.execute("SET TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise DatabaseError(f"cannot open database {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                first = str(exc).splitlines()[0]
+                raise DatabaseLocked(
+                    f"database {path} is locked by another process ({first}); "
+                    "close the other program (e.g. a DuckDB CLI opened read-write) and retry"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(path: Path) -> None:
+    """Atomically replace the published file `path` with the writer's working copy."""
+    src = work_path(path)
+    tmp = path.with_name(f".{path.name}.publish-{os.getpid()}")
+    try:
+        shutil.copyfile(src, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def open_writer(
+    path: Path, retry_seconds: float = LOCK_RETRY_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the working copy read-write, migrated; on close, publish it for readers.
+
+    The working copy is created from the published file if only that exists (a fresh
+    deployment from a copied file, or an upgrade), or empty. Publishing happens whenever
+    the connection closes, also after an error: every transaction is either committed
+    or rolled back by then, so what is published is always consistent.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    work = work_path(path)
+    if not work.exists() and path.exists():
+        shutil.copyfile(path, work)
+    con = _connect(work, read_only=False, retry_seconds=retry_seconds)
+    try:
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+        publish(path)
+
+
+@contextlib.contextmanager
+def open_reader(path: Path, retry_seconds: float = 2.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to the published file (CLI, scripts)."""
+    path = Path(path)
+    if not path.exists():
+        raise missing_database(path)
+    con = _connect(path, read_only=True, retry_seconds=retry_seconds)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class _FileId:
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def _file_id(path: Path) -> _FileId | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return _FileId(st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class SharedReader:
+    """A long-lived read-only connection for the dashboard, reopened when a run publishes.
+
+    One connection serves every query (no 25-40 ms open per query). Before each use the
+    published file's identity (inode, mtime, size) is compared with the open one; when
+    a run has replaced it, the old connection is closed and the new file opened. If the
+    file was deleted after it was opened, the open connection keeps serving it and
+    `stale` says so.
+    """
+
+    def __init__(self, path: Path, retry_seconds: float = 1.0) -> None:
+        self.path = Path(path)
+        self.retry_seconds = retry_seconds
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened: _FileId | None = None
+        self._lock = threading.RLock()
+        self.stale = False
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Yield a cursor on the current published file (thread-safe)."""
+        with self._lock:
+            self._refresh()
+            assert self._con is not None
+            cur = self._con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    def _refresh(self) -> None:
+        current = _file_id(self.path)
+        if current is None:
+            if self._con is None:
+                raise missing_database(self.path)
+            self.stale = True
+            return
+        if self._con is not None and current == self._opened:
+            return
+        old, self._con = self._con, None
+        if old is not None:
+            old.close()  # DuckDB serves the old file until every connection to it closes
+        self._opened = None
+        self._con = _connect(self.path, read_only=True, retry_seconds=self.retry_seconds)
+        self._opened = current
+        self.stale = False
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+                self._opened = None

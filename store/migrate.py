@@ -1,0 +1,78 @@
+"""Numbered schema migrations (migrations/NNN_name.sql), applied in order and recorded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+
+_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations() -> list[Migration]:
+    """Every migration shipped with the package, in version order."""
+    found = []
+    for entry in resources.files("store").joinpath("migrations").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migration numbers must run 1..n without gaps, found {versions}")
+    return found
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied to this database (0 for an empty file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        ["schema_migrations"],
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[int]:
+    """Apply the pending migrations up to `target` (default: all), each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))"
+    )
+    done = current_version(con)
+    migrations = available_migrations()
+    latest = migrations[-1].version if migrations else 0
+    if done > latest:
+        raise RuntimeError(
+            f"database schema version {done} is newer than this program knows ({latest}): "
+            "upgrade argenta-ia"
+        )
+    applied = []
+    for m in migrations:
+        if m.version <= done or (target is not None and m.version > target):
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(m.sql)
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [m.version, m.name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(m.version)
+    return applied
