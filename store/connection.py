@@ -118,6 +118,8 @@ def open_writer(
     if not work.exists() and path.exists():
         shutil.copyfile(path, work)
     con = _connect(work, read_only=False, retry_seconds=retry_seconds)
+    for leftover in path.parent.glob(f".{path.name}.publish-*"):
+        leftover.unlink(missing_ok=True)  # from a publisher killed mid-copy; we hold the lock
     try:
         migrate(con)
         yield con

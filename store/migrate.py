@@ -36,13 +36,13 @@ def available_migrations() -> list[Migration]:
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied to this database (0 for an empty file)."""
-    exists = con.execute(
+    exists = con.sql(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        ["schema_migrations"],
-    ).fetchone()[0]
+        params=["schema_migrations"],
+    ).fetchall()[0][0]
     if not exists:
         return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[int]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import duckdb
@@ -41,63 +43,87 @@ def utc_now() -> dt.datetime:
 
 
 def replace_partitions(
-    con: duckdb.DuckDBPyConnection, recommendations: pl.DataFrame, details: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    dates: Sequence[dt.date],
+    chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
 ) -> int:
-    """Replace every analysis_date present in `recommendations` with these rows, atomically.
+    """Replace the partitions of `dates` with the (recommendations, details) chunks, atomically.
 
-    `details` holds the four analyses per (analysis_date, ticker). Returns the number of
-    recommendations written. On any error the transaction is rolled back and the earlier
-    partitions are untouched.
+    Every existing row of those dates is deleted and the chunks are inserted in one
+    transaction, so a re-run never duplicates and an error or a kill at any point leaves
+    the earlier state. `details` holds the four analyses per (analysis_date, ticker) of
+    its chunk's recommendations. Chunks let a large backfill stream through memory.
+    Returns the number of recommendations written.
     """
-    missing = set(RECOMMENDATION_COLUMNS) - set(recommendations.columns)
-    if missing:
-        raise ValueError(f"recommendations frame lacks columns {sorted(missing)}")
-    missing = set(DETAIL_COLUMNS) - set(details.columns)
-    if missing:
-        raise ValueError(f"details frame lacks columns {sorted(missing)}")
-    recs = recommendations.select(RECOMMENDATION_COLUMNS).sort("analysis_date", "ticker")
-    dets = details.select(DETAIL_COLUMNS)
-    dates = recs.select(pl.col("analysis_date").unique().sort())
-    con.register("_new_recs", recs.to_arrow())
-    con.register("_new_details", dets.to_arrow())
-    con.register("_new_dates", dates.to_arrow())
+    con.register(
+        "_dates",
+        pl.DataFrame(
+            {"analysis_date": sorted(set(dates))}, schema={"analysis_date": pl.Date}
+        ).to_arrow(),
+    )
+    written = 0
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
             "DELETE FROM analysis_details WHERE recommendation_id IN ("
             " SELECT id FROM daily_recommendations"
-            " WHERE analysis_date IN (SELECT analysis_date FROM _new_dates))"
+            " WHERE analysis_date IN (SELECT analysis_date FROM _dates))"
         )
         con.execute(
             "DELETE FROM daily_recommendations"
-            " WHERE analysis_date IN (SELECT analysis_date FROM _new_dates)"
+            " WHERE analysis_date IN (SELECT analysis_date FROM _dates)"
         )
-        con.execute(
-            "INSERT INTO daily_recommendations (" + ", ".join(RECOMMENDATION_COLUMNS) + ")"
-            " SELECT " + ", ".join(RECOMMENDATION_COLUMNS) + " FROM _new_recs"
-        )
-        con.execute(
-            "INSERT INTO analysis_details"
-            " (recommendation_id, analysis_type, raw_data, indicators, score, metadata)"
-            " SELECT r.id, d.analysis_type, d.raw_data, d.indicators, d.score, d.metadata"
-            " FROM _new_details d JOIN daily_recommendations r"
-            "   ON r.analysis_date = d.analysis_date AND r.ticker = d.ticker"
-            " WHERE r.analysis_date IN (SELECT analysis_date FROM _new_dates)"
-            " ORDER BY r.id, d.analysis_type"
-        )
-        orphans = con.sql(
-            "SELECT count(*) FROM _new_details d ANTI JOIN _new_recs r"
-            " ON r.analysis_date = d.analysis_date AND r.ticker = d.ticker"
-        ).fetchall()[0][0]
-        if orphans:
-            raise ValueError(f"{orphans} detail rows have no matching recommendation")
+        for recs, details in chunks:
+            written += _insert_chunk(con, recs, details)
         con.execute("COMMIT")
-    except Exception:
+    except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in ("_new_recs", "_new_details", "_new_dates"):
-            con.unregister(name)
+        con.unregister("_dates")
+    return written
+
+
+def _insert_chunk(con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, details: pl.DataFrame) -> int:
+    """Insert one chunk of recommendations and their details inside the open transaction."""
+    for frame, columns in ((recs, RECOMMENDATION_COLUMNS), (details, DETAIL_COLUMNS)):
+        missing = set(columns) - set(frame.columns)
+        if missing:
+            raise ValueError(f"frame lacks columns {sorted(missing)}")
+    recs = recs.select(RECOMMENDATION_COLUMNS).sort("analysis_date", "ticker")
+    con.register("_recs", recs.to_arrow())
+    con.register("_details", details.select(DETAIL_COLUMNS).to_arrow())
+    try:
+        outside = con.sql(
+            "SELECT count(*) FROM _recs"
+            " WHERE analysis_date NOT IN (SELECT analysis_date FROM _dates)"
+        ).fetchall()[0][0]
+        orphans = con.sql(
+            "SELECT count(*) FROM _details d ANTI JOIN _recs r"
+            " ON r.analysis_date = d.analysis_date AND r.ticker = d.ticker"
+        ).fetchall()[0][0]
+        if outside or orphans:
+            raise ValueError(
+                f"chunk has {outside} recommendations outside the replaced dates and "
+                f"{orphans} details without a recommendation"
+            )
+        cols = ", ".join(RECOMMENDATION_COLUMNS)
+        ids = con.sql(
+            f"INSERT INTO daily_recommendations ({cols}) SELECT {cols} FROM _recs"
+            " RETURNING id, analysis_date, ticker"
+        ).to_arrow_table()
+        con.register("_ids", ids)
+        con.execute(
+            "INSERT INTO analysis_details"
+            " (recommendation_id, analysis_type, raw_data, indicators, score, metadata)"
+            " SELECT i.id, d.analysis_type, d.raw_data, d.indicators, d.score, d.metadata"
+            " FROM _details d JOIN _ids i USING (analysis_date, ticker)"
+            " ORDER BY i.id, d.analysis_type"
+        )
+    finally:
+        for name in ("_recs", "_details", "_ids"):
+            with contextlib.suppress(Exception):
+                con.unregister(name)
     return recs.height
 
 
@@ -115,7 +141,7 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
         )
         con.execute("DELETE FROM daily_recommendations WHERE analysis_date < ?", [cutoff])
         con.execute("COMMIT")
-    except Exception:
+    except BaseException:
         con.execute("ROLLBACK")
         raise
     return count

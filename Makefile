@@ -1,0 +1,53 @@
+# Argenta IA — one command per habit. Everything a fresh machine needs is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= argenta_ia.duckdb
+DEMO_START ?= 2022-03-01
+DEMO_END ?= 2024-03-08
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install system-deps test lint format demo demo-db bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create the virtual environment and install the project
+
+system-deps:  ## Install the apt packages the tests need (chromium, systemd-analyze)
+	@command -v chromium >/dev/null 2>&1 && command -v systemd-analyze >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium systemd >/dev/null)
+
+test: $(STAMP) system-deps  ## Run every test (unit, store, pipeline, daemon, pages, browser)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## Apply ruff's formatting and autofixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+$(DB): | $(STAMP)
+	DATABASE_URL=duckdb:///$(DB) $(BIN)/argenta backfill --source sample --start $(DEMO_START) --end $(DEMO_END)
+
+demo-db: $(DB)  ## Build the sample database if it is not there
+
+demo: $(STAMP) demo-db  ## Build the sample database and serve the dashboard on :8501
+	DATABASE_URL=duckdb:///$(DB) $(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+bench: $(STAMP)  ## Run the benchmarks and print the figures (takes < 10 minutes)
+	$(BIN)/python -m benchmarks.run_all
+
+clean:  ## Remove the virtual environment, caches and the demo database
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -f $(DB) .$(DB).work $(DB).*.lock $(DB).*.json

@@ -1,0 +1,278 @@
+"""`argenta`: thin commands over the pipeline and the store.
+
+Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration,
+3 refused because another run or daemon holds the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import polars as pl
+
+from pipeline import jobs
+from pipeline.locking import LockHeld
+from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
+from pipeline.sources import SourceError
+from store import reads
+from store.connection import DatabaseError, open_reader, open_writer
+from store.migrate import current_version
+
+EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 1, 2, 3
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One structured key=value line per event on stdout (journald reads it)."""
+    logging.Formatter.converter = __import__("time").gmtime
+    logging.basicConfig(
+        stream=sys.stdout,
+        level=level,
+        format="%(asctime)sZ level=%(levelname)s logger=%(name)s %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        force=True,
+    )
+
+
+def fail(message: str, code: int) -> None:
+    """Print one error line to stderr and exit with `code`."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn known errors into one line and the documented exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+        except (jobs.UsageError, SourceError) as exc:
+            fail(str(exc), EXIT_USAGE)
+        except LockHeld as exc:
+            logging.getLogger("argenta.cli").warning("event=refused reason=%r", str(exc))
+            fail(str(exc), EXIT_LOCKED)
+        except jobs.JobFailed as exc:
+            fail(f"run failed: {exc}", EXIT_FAILED)
+        except DatabaseError as exc:
+            fail(str(exc), EXIT_FAILED)
+
+    return wrapper
+
+
+def load_settings(ctx: click.Context) -> Settings:
+    """The settings read once at the entry point (cached on the click context)."""
+    root = ctx.find_root()
+    if root.obj is None:
+        try:
+            root.obj = Settings.from_env()
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+    return root.obj
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _tickers(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return parse_tickers(",".join(value), "--tickers")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The --source, --data-dir and --tickers options shared by run, backfill and daemon."""
+    func = click.option(
+        "--tickers",
+        multiple=True,
+        callback=_tickers,
+        help="Tickers to analyse, comma separated or repeated (default: ARGENTA_TICKERS, "
+        "else every ticker the source has).",
+    )(func)
+    func = click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Folder with prices.csv|parquet etc. (for --source files; ARGENTA_DATA_DIR).",
+    )(func)
+    return click.option(
+        "--source",
+        type=click.Choice(SOURCES),
+        help="Data source (default: ARGENTA_SOURCE, else yfinance).",
+    )(func)
+
+
+def resolve_source(
+    settings: Settings, source: str | None, data_dir: Path | None, tickers: tuple[str, ...]
+) -> jobs.SourceOptions:
+    """Command-line options over the settings."""
+    name = source or settings.source
+    folder = data_dir or settings.data_dir
+    if name == "files" and folder is None:
+        raise jobs.UsageError("--source files needs --data-dir DIR (or ARGENTA_DATA_DIR)")
+    return jobs.SourceOptions(name, folder, tickers or settings.tickers)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug events too.")
+def main(verbose: bool) -> None:
+    """Argenta IA: daily analysis of Argentine equities into a DuckDB file.
+
+    Settings come from the environment or a .env file (see README). Example:
+
+        argenta backfill --source sample --start 2022-03-01 --end 2024-03-08
+    """
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def migrate(ctx: click.Context) -> None:
+    """Bring the database schema up to date (idempotent).
+
+    Example: argenta migrate
+    """
+    settings = load_settings(ctx)
+    with open_writer(settings.database_path) as con:
+        version = current_version(con)
+    click.echo(f"database {settings.database_path} is at schema version {version}")
+
+
+@main.command()
+@click.option("--date", "day", callback=_date, help="Trading day YYYY-MM-DD (default: latest).")
+@source_options
+@click.pass_context
+@handle_errors
+def run(ctx, day, source, data_dir, tickers) -> None:
+    """Run the daily analysis for one trading day and store its partition.
+
+    Example: argenta run --source sample --date 2024-03-08
+    """
+    settings = load_settings(ctx)
+    options = resolve_source(settings, source, data_dir, tickers)
+    result = jobs.run_daily(settings, options, day)
+    _report(result)
+
+
+@main.command()
+@click.option("--start", required=True, callback=_date, help="First day, YYYY-MM-DD.")
+@click.option("--end", required=True, callback=_date, help="Last day, YYYY-MM-DD.")
+@source_options
+@click.pass_context
+@handle_errors
+def backfill(ctx, start, end, source, data_dir, tickers) -> None:
+    """Analyse every trading day in a range in one pass and store the partitions.
+
+    Example: argenta backfill --source sample --start 2022-03-01 --end 2024-03-08
+    """
+    settings = load_settings(ctx)
+    options = resolve_source(settings, source, data_dir, tickers)
+    result = jobs.backfill(settings, options, start, end, progress=_progress_bar())
+    _report(result)
+
+
+def _progress_bar() -> Callable[[str, int, int], None] | None:
+    """A one-line progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        end = "\n" if done >= total else ""
+        sys.stderr.write(
+            f"\r{stage:8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}"
+        )
+        sys.stderr.flush()
+
+    return show
+
+
+def _report(result: jobs.RunResult) -> None:
+    first, last = result.dates[0], result.dates[-1]
+    span = str(first) if first == last else f"{first}..{last} ({len(result.dates)} days)"
+    click.echo(
+        f"{result.job_name} #{result.job_id} {result.status}: {span}, "
+        f"{result.tickers_processed} tickers, {result.errors_count} errors"
+    )
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["latest", "history", "ticker", "jobs"]))
+@click.argument("ticker", required=False)
+@click.option("--date", "day", callback=_date, help="latest/ticker: as of this date.")
+@click.option("--start", callback=_date, help="history: first date.")
+@click.option("--end", callback=_date, help="history: last date.")
+@click.option("--tickers", multiple=True, callback=_tickers, help="history: only these tickers.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+@handle_errors
+def query(ctx, what, ticker, day, start, end, tickers, fmt) -> None:
+    """Print a read of the database: latest, history, ticker TICKER, or jobs.
+
+    Examples: argenta query latest --format csv;  argenta query ticker GGAL
+    """
+    settings = load_settings(ctx)
+    if what == "ticker" and not ticker:
+        raise jobs.UsageError("query ticker needs a TICKER, e.g. `argenta query ticker GGAL`")
+    with open_reader(settings.database_path) as con:
+        if what == "latest":
+            frame = reads.latest_recommendations(con, as_of=day)
+        elif what == "history":
+            frame = reads.recommendation_history(con, start, end, tickers or None)
+        elif what == "ticker":
+            frame = _ticker_frame(con, ticker.upper(), day, brief=fmt == "table")
+        else:
+            frame = reads.job_runs(con)
+    _print(frame, fmt)
+
+
+def _ticker_frame(con, ticker: str, day: dt.date | None, brief: bool) -> pl.DataFrame:
+    """The ticker's call with its four analyses, one row per analysis."""
+    rec, details = reads.ticker_analysis(con, ticker, day)
+    if rec.is_empty():
+        raise jobs.UsageError(f"no analysis stored for ticker {ticker!r}")
+    frame = (
+        rec.drop("created_at")
+        .rename({"id": "recommendation_id"})
+        .join(details.drop("created_at").rename({"id": "detail_id"}), on="recommendation_id")
+    )
+    if brief:
+        keep = ["analysis_date", "ticker", "recommendation", "total_score", "analysis_type"]
+        return frame.select(*keep, "score", "metadata")
+    return frame
+
+
+def _print(frame: pl.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        click.echo(frame.write_csv(), nl=False)
+    elif fmt == "json":
+        click.echo(frame.write_json())
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+            click.echo(frame)
+
+
+if __name__ == "__main__":
+    main()

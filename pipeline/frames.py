@@ -1,0 +1,68 @@
+"""The one tidy shape every source returns, and the problems found while reading it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+PRICES_SCHEMA = {
+    "date": pl.Date,
+    "ticker": pl.String,
+    "open": pl.Float64,
+    "high": pl.Float64,
+    "low": pl.Float64,
+    "close": pl.Float64,
+    "adj_close": pl.Float64,
+    "volume": pl.Float64,
+}
+# Long form; `filed` is the date the figure became public (filing date, or the
+# snapshot date for yfinance's Ticker.info), so analyses never look ahead.
+FUNDAMENTALS_SCHEMA = {
+    "ticker": pl.String,
+    "period_end": pl.Date,
+    "filed": pl.Date,
+    "metric": pl.String,
+    "value": pl.Float64,
+    "unit": pl.String,
+}
+MACRO_SCHEMA = {"date": pl.Date, "series": pl.String, "value": pl.Float64}
+NEWS_SCHEMA = {"date": pl.Date, "ticker": pl.String, "headline": pl.String, "source": pl.String}
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """An empty frame with the given schema."""
+    return pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """One problem in the input, located as precisely as we can (file, ticker, row)."""
+
+    message: str
+    file: str | None = None
+    ticker: str | None = None
+    row: int | None = None
+    fatal: bool = False  # True when the whole input is unusable (e.g. a missing column)
+
+    def __str__(self) -> str:
+        where = [
+            f"{k}={v}"
+            for k, v in (("file", self.file), ("ticker", self.ticker), ("row", self.row))
+            if v is not None
+        ]
+        return (", ".join(where) + ": " if where else "") + self.message
+
+
+@dataclass
+class MarketData:
+    """What a source returns: prices, and where it has them fundamentals, macro and news."""
+
+    source: str
+    prices: pl.DataFrame = field(default_factory=lambda: empty(PRICES_SCHEMA))
+    fundamentals: pl.DataFrame = field(default_factory=lambda: empty(FUNDAMENTALS_SCHEMA))
+    macro: pl.DataFrame = field(default_factory=lambda: empty(MACRO_SCHEMA))
+    news: pl.DataFrame = field(default_factory=lambda: empty(NEWS_SCHEMA))
+    problems: list[DataProblem] = field(default_factory=list)
+    # Per-ticker failures of the source itself (e.g. yfinance returned nothing).
+    failed_tickers: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,330 @@
+"""Runs and backfills: source → analysis → store, each recorded in job_runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline import calendar
+from pipeline.analysis import analyse
+from pipeline.frames import MarketData
+from pipeline.locking import exclusive
+from pipeline.settings import Settings
+from pipeline.sources import load_market_data
+from store import reads, writes
+from store.connection import open_writer
+
+log = logging.getLogger("argenta.jobs")
+
+# 640 calendar days hold ≥ 420 trading bars: with that warm-up every indicator and score
+# of the analysed dates equals its full-history value (the longest look-back is the
+# 252-bar drawdown; EMA/RSI seeds converge within ~330 bars).
+WARMUP_CALENDAR_DAYS = 640
+# Tickers analysed per chunk: bounds memory on large universes; the write stays one transaction.
+CHUNK_TICKERS = 250
+MAX_LOGGED_ITEMS = 500
+
+
+class UsageError(ValueError):
+    """The request itself is wrong (exit code 2)."""
+
+
+class JobFailed(RuntimeError):
+    """The run started and failed; it is recorded in job_runs (exit code 1)."""
+
+
+class JobTimeout(JobFailed):
+    """The run exceeded JOB_TIMEOUT_MINUTES."""
+
+
+class JobInterrupted(JobFailed):
+    """The run was stopped by SIGTERM or SIGINT."""
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Where the data comes from: the source name, its folder, and the tickers (empty = all)."""
+
+    source: str
+    data_dir: Path | None = None
+    tickers: tuple[str, ...] = ()
+
+
+@dataclass
+class RunResult:
+    """What a finished run did, as recorded in job_runs."""
+
+    job_id: int
+    job_name: str
+    status: str
+    dates: list[dt.date]
+    tickers_processed: int
+    errors_count: int
+    log: dict[str, Any] = field(default_factory=dict)
+
+
+def run_daily(settings: Settings, options: SourceOptions, day: dt.date | None = None) -> RunResult:
+    """The daily job for one trading day (default: the latest trading day with data)."""
+    if day is not None:
+        _check_trading_day(day, options)
+    return run_dates(settings, options, [day] if day else None, "daily_analysis")
+
+
+def backfill(
+    settings: Settings,
+    options: SourceOptions,
+    start: dt.date,
+    end: dt.date,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RunResult:
+    """Every trading day in [start, end], computed in one vectorised pass, one job_runs row."""
+    if start > end:
+        raise UsageError(f"--start {start} is after --end {end}: give start <= end")
+    days = sorted(set().union(*(calendar.trading_days(x, start, end) for x in _exchanges(options))))
+    if not days:
+        raise UsageError(f"no trading day between {start} and {end}")
+    return run_dates(settings, options, days, "backfill", progress=progress)
+
+
+def missing_days(
+    settings: Settings, options: SourceOptions, today: dt.date, lookback_days: int
+) -> list[dt.date]:
+    """Trading days in the look-back window up to `today` that have no partition yet."""
+    start = today - dt.timedelta(days=lookback_days)
+    expected = sorted(
+        set().union(*(calendar.trading_days(x, start, today) for x in _exchanges(options)))
+    )
+    if not expected or not settings.database_path.exists():
+        return expected
+    from store.connection import open_reader
+
+    with open_reader(settings.database_path) as con:
+        done = set(reads.completed_dates(con, expected[0], expected[-1]))
+    return [d for d in expected if d not in done]
+
+
+def run_dates(
+    settings: Settings,
+    options: SourceOptions,
+    days: Sequence[dt.date] | None,
+    job_name: str,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RunResult:
+    """Analyse `days` (None: the latest day with data) and replace their partitions."""
+    what = f"{job_name} ({options.source})"
+    with exclusive(settings.database_path, "run", what), open_writer(settings.database_path) as con:
+        stale = writes.close_stale_runs(con, "process died (found running at next start)")
+        if stale:
+            log.warning("event=stale_runs_closed count=%d", stale)
+        requested = {"dates": [str(d) for d in days] if days else "latest"}
+        run_log: dict[str, Any] = {"source": options.source, "requested": requested}
+        job_id = writes.start_job(con, job_name, run_log)
+        log.info("event=run_started job_id=%d job=%s source=%s", job_id, job_name, options.source)
+        try:
+            with _RunGuard(settings.job_timeout_minutes * 60) as guard:
+                tickers, errors = _execute(con, settings, options, days, run_log, progress, guard)
+                writes.finish_job(con, job_id, tickers, errors, run_log)
+                guard.critical = False
+        except JobTimeout:
+            writes.fail_job(con, job_id, "timeout", run_log)
+            log.error("event=run_failed job_id=%d reason=timeout", job_id)
+            raise
+        except (JobInterrupted, KeyboardInterrupt):
+            writes.fail_job(con, job_id, "interrupted", run_log)
+            log.error("event=run_failed job_id=%d reason=interrupted", job_id)
+            raise JobInterrupted("run interrupted by a signal; nothing was written") from None
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            writes.fail_job(con, job_id, reason, run_log)
+            log.error("event=run_failed job_id=%d reason=%r", job_id, reason)
+            raise JobFailed(reason) from exc
+        log.info(
+            "event=run_completed job_id=%d dates=%d tickers=%d errors=%d seconds=%.1f",
+            job_id,
+            run_log["dates"]["count"],
+            tickers,
+            errors,
+            run_log["timings"]["total"],
+        )
+    dates = [dt.date.fromisoformat(d) for d in run_log["dates"]["list"]]
+    return RunResult(job_id, job_name, "completed", dates, tickers, errors, run_log)
+
+
+def _execute(
+    con,
+    settings: Settings,
+    options: SourceOptions,
+    days: Sequence[dt.date] | None,
+    run_log: dict[str, Any],
+    progress: Callable[[str, int, int], None] | None,
+    guard: _RunGuard,
+) -> tuple[int, int]:
+    """Load, analyse in ticker chunks, write in one transaction; fill `run_log`; return counts."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    run_log["timings"] = timings
+    last = max(days) if days else None
+    first = min(days) if days else (last or dt.date.today())
+    data = load_market_data(
+        options.source,
+        tickers=options.tickers,
+        data_dir=options.data_dir,
+        start=first - dt.timedelta(days=WARMUP_CALENDAR_DAYS) if days else None,
+        end=last,
+        max_retries=settings.max_retries,
+    )
+    timings["load"] = round(time.perf_counter() - t0, 3)
+    _log_source(run_log, data)
+    if data.prices.is_empty():
+        raise RuntimeError(f"source {options.source!r} returned no prices")
+    available = set(data.prices.get_column("date").unique().to_list())
+    if days is None:
+        days = [max(available)]
+    targets = sorted(d for d in days if d in available)
+    run_log["no_data_dates"] = [str(d) for d in days if d not in available][:MAX_LOGGED_ITEMS]
+    if not targets:
+        raise RuntimeError(
+            f"source {options.source!r} has no prices for {days[0]}"
+            + (f"..{days[-1]}" if len(days) > 1 else "")
+        )
+    run_log["dates"] = {
+        "first": str(targets[0]),
+        "last": str(targets[-1]),
+        "count": len(targets),
+        "list": [str(d) for d in targets],
+    }
+    errors: list[dict[str, Any]] = []
+    tickers_ok: set[str] = set()
+    stage: Counter[str] = Counter()
+
+    def chunks() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        names = data.prices.get_column("ticker").unique().sort().to_list()
+        groups = [names[i : i + CHUNK_TICKERS] for i in range(0, len(names), CHUNK_TICKERS)]
+        for n, group in enumerate(groups, 1):
+            start = time.perf_counter()
+            result = analyse(_subset(data, group), settings, targets)
+            stage["analyse"] += time.perf_counter() - start
+            for name, seconds in result.timings.items():
+                stage[name] += seconds
+            errors.extend(result.errors)
+            tickers_ok.update(result.recommendations.get_column("ticker").unique().to_list())
+            if progress:
+                progress("analyse", n, len(groups))
+            yield result.recommendations, result.details
+        guard.critical = True  # the store commits next: hold signals until recorded
+
+    t1 = time.perf_counter()
+    written = writes.replace_partitions(con, targets, chunks())
+    timings.update({k: round(v, 3) for k, v in stage.items()})
+    timings["write"] = round(time.perf_counter() - t1 - stage["analyse"], 3)
+    if settings.history_retention_days > 0:
+        cutoff = targets[-1] - dt.timedelta(days=settings.history_retention_days)
+        run_log["retention_deleted"] = writes.delete_before(con, cutoff)
+        run_log["retention_cutoff"] = str(cutoff)
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    run_log["recommendations_written"] = written
+    run_log["errors"] = errors[:MAX_LOGGED_ITEMS]
+    by_type = Counter(e.get("analysis_type", "unknown") for e in errors)
+    by_type["source"] += len(data.failed_tickers)
+    run_log["errors_by_type"] = dict(by_type)
+    run_log["metrics"] = {
+        "duration_s": timings["total"],
+        "tickers_processed": len(tickers_ok),
+        "db_size_bytes": _size(settings.database_path),
+    }
+    return len(tickers_ok), len(errors) + len(data.failed_tickers)
+
+
+def _subset(data: MarketData, tickers: list[str]) -> MarketData:
+    """The part of `data` that concerns `tickers` (macro is shared by all)."""
+    keep = pl.col("ticker").is_in(tickers)
+    return MarketData(
+        source=data.source,
+        prices=data.prices.filter(keep),
+        fundamentals=data.fundamentals.filter(keep),
+        macro=data.macro,
+        news=data.news.filter(keep),
+        problems=[],
+        failed_tickers={},
+    )
+
+
+def _log_source(run_log: dict[str, Any], data: MarketData) -> None:
+    run_log["failed_tickers"] = dict(list(data.failed_tickers.items())[:MAX_LOGGED_ITEMS])
+    run_log["data_problems"] = [str(p) for p in data.problems[:MAX_LOGGED_ITEMS]]
+    run_log["data_problems_count"] = len(data.problems)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def _exchanges(options: SourceOptions) -> set[str]:
+    if options.tickers:
+        return {calendar.exchange_for(t) for t in options.tickers}
+    return {"XNYS", "XBUE"}
+
+
+def _check_trading_day(day: dt.date, options: SourceOptions) -> None:
+    exchanges = sorted(_exchanges(options))
+    if not any(calendar.is_trading_day(x, day) for x in exchanges):
+        prev = max(calendar.latest_trading_day(x, day) for x in exchanges)
+        raise UsageError(
+            f"{day} ({day:%A}) is not a trading day on {'/'.join(exchanges)}; "
+            f"the previous one is {prev}"
+        )
+
+
+class _RunGuard:
+    """Timeout (SIGALRM) and SIGTERM for a run: raise at once, except while committing.
+
+    During the critical section (the final COMMIT and recording the run as completed)
+    a signal is held and logged, so a run is always either committed and completed, or
+    rolled back and failed. Off the main thread (tests), signals are not touched.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.critical = False
+        self.held: JobFailed | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _RunGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGALRM, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+            if self.timeout_s > 0:
+                signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if signum == signal.SIGALRM:
+            error: JobFailed = JobTimeout(
+                f"run exceeded {self.timeout_s / 60:g} minutes (JOB_TIMEOUT_MINUTES)"
+            )
+        else:
+            error = JobInterrupted(f"stopped by {signal.Signals(signum).name}")
+        if self.critical:
+            self.held = error
+            log.warning("event=signal_held_during_commit signal=%s", signal.Signals(signum).name)
+            return
+        raise error

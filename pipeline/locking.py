@@ -1,0 +1,52 @@
+"""Cross-process locks beside the database file: one run at a time, one daemon at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class LockHeld(RuntimeError):
+    """Another process holds the lock; the message names it."""
+
+
+def lock_path(database: Path, kind: str) -> Path:
+    """The lock file of `kind` ("run" or "daemon") for this database."""
+    database = Path(database)
+    return database.with_name(f"{database.name}.{kind}.lock")
+
+
+def holder(path: Path) -> str:
+    """Who wrote the lock file last (pid and command), for messages."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or "unknown process"
+    except FileNotFoundError:
+        return "unknown process"
+
+
+@contextlib.contextmanager
+def exclusive(database: Path, kind: str, what: str) -> Iterator[Path]:
+    """Hold the `kind` lock for the block, or raise LockHeld at once if another process has it.
+
+    The kernel releases an flock when its holder dies, so a killed process never leaves
+    a stale lock behind.
+    """
+    path = lock_path(database, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockHeld(
+                f"{what} refused: another {kind} is in progress ({holder(path)}); "
+                "wait for it to finish or stop it"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}: {what}\n".encode())
+        yield path
+    finally:
+        os.close(fd)

@@ -1,0 +1,52 @@
+"""Small, valid recommendation/detail frames for store tests (independent of the pipeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+
+ANALYSIS_TYPES = ("technical", "fundamental", "macro", "sentiment")
+
+
+def partition(
+    day: dt.date, tickers: list[str], score: float = 55.0, call: str = "MANTENER"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One date's recommendations and their four details, with the given score and call."""
+    n = len(tickers)
+    recs = pl.DataFrame(
+        {
+            "analysis_date": [day] * n,
+            "ticker": tickers,
+            "recommendation": [call] * n,
+            "total_score": [score] * n,
+            "confidence": [70.0] * n,
+            "technical_score": [score] * n,
+            "fundamental_score": [None] * n,
+            "macro_score": [50.0] * n,
+            "sentiment_score": [None] * n,
+            "current_price": [10.5] * n,
+            "target_price": [11.25] * n,
+            "risk_level": ["MEDIO"] * n,
+            "summary": [f"{t}: {call} con puntaje {score:.0f}/100." for t in tickers],
+        },
+        schema_overrides={"fundamental_score": pl.Float64, "sentiment_score": pl.Float64},
+    )
+    details = pl.DataFrame(
+        [
+            {
+                "analysis_date": day,
+                "ticker": t,
+                "analysis_type": kind,
+                "raw_data": json.dumps({"close": 10.5, "open": 10.0, "high": 11.0, "low": 9.9}),
+                "indicators": json.dumps({"sma_20": 10.1, "rsi_14": 55.0}),
+                "score": score if kind == "technical" else None,
+                "metadata": json.dumps({"source": "test"}),
+            }
+            for t in tickers
+            for kind in ANALYSIS_TYPES
+        ],
+        schema_overrides={"score": pl.Float64},
+    )
+    return recs, details

@@ -1,0 +1,97 @@
+"""Reads: one function per endpoint of the old API, on a file built by the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from store import reads, writes
+from store.connection import DatabaseMissing, SharedReader, open_reader, open_writer
+from tests.factories import partition
+
+D1, D2 = dt.date(2024, 3, 7), dt.date(2024, 3, 8)
+
+
+@pytest.fixture
+def con(small_db):
+    with open_reader(small_db) as c:
+        yield c
+
+
+def test_latest_gives_each_ticker_at_its_latest_date(con):
+    latest = reads.latest_recommendations(con)
+    by_ticker = {r["ticker"]: r for r in latest.to_dicts()}
+    assert set(by_ticker) == {"GGAL", "YPF", "PAM"}
+    assert (
+        by_ticker["GGAL"]["analysis_date"] == D2 and by_ticker["GGAL"]["recommendation"] == "VENDER"
+    )
+    assert by_ticker["PAM"]["analysis_date"] == D1  # PAM has no row on D2
+    assert isinstance(by_ticker["GGAL"]["total_score"], float)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"recommendation": ["COMPRAR"]}, {"PAM"}),
+        ({"min_score": 50}, {"PAM"}),
+        ({"max_score": 50}, {"GGAL", "YPF"}),
+        ({"search": "gg"}, {"GGAL"}),
+        ({"risk_level": ["ALTO"]}, set()),
+        ({"as_of": D1}, {"GGAL", "YPF", "PAM"}),
+    ],
+)
+def test_latest_filters(con, filters, expected):
+    assert set(reads.latest_recommendations(con, **filters)["ticker"]) == expected
+
+
+def test_history_by_range_and_tickers(con):
+    assert reads.recommendation_history(con).height == 5
+    assert reads.recommendation_history(con, start=D2).height == 2
+    some = reads.recommendation_history(con, tickers=["PAM", "YPF"])
+    assert sorted(some["ticker"]) == ["PAM", "YPF", "YPF"]
+    assert reads.ticker_history(con, "GGAL")["analysis_date"].to_list() == [D1, D2]
+
+
+def test_ticker_analysis_has_the_four_details(con):
+    rec, details = reads.ticker_analysis(con, "GGAL")
+    assert rec["analysis_date"][0] == D2
+    assert details["analysis_type"].to_list() == ["technical", "fundamental", "macro", "sentiment"]
+    rec1, _ = reads.ticker_analysis(con, "GGAL", D1)
+    assert rec1["recommendation"][0] == "COMPRAR"
+    empty, none = reads.ticker_analysis(con, "NOPE")
+    assert empty.is_empty() and none.is_empty()
+
+
+def test_changes_since_previous_day(con):
+    changes = reads.recommendation_changes(con)
+    assert set(changes["ticker"]) == {"GGAL", "YPF"}
+    assert set(zip(changes["previous"], changes["current"], strict=True)) == {("COMPRAR", "VENDER")}
+
+
+def test_job_status_and_views(con):
+    runs, health = reads.job_status(con)
+    assert runs["status"].to_list() == ["completed"]
+    assert health.row(0, named=True)["success_rate_pct"] == 100.0
+    view = con.sql("SELECT ticker, analysis_date FROM latest_recommendations ORDER BY 1").fetchall()
+    assert view == [("GGAL", D2), ("PAM", D1), ("YPF", D2)]
+
+
+def test_missing_database_says_how_to_build_it(tmp_path):
+    with (
+        pytest.raises(DatabaseMissing, match="argenta backfill"),
+        open_reader(tmp_path / "x.duckdb"),
+    ):
+        pass
+
+
+def test_shared_reader_sees_a_new_run_without_restart(small_db):
+    reader = SharedReader(small_db)
+    with reader.connection() as con:
+        assert reads.latest_date(con) == D2
+    d3 = dt.date(2024, 3, 11)
+    with open_writer(small_db) as con:
+        writes.replace_partitions(con, [d3], [partition(d3, ["GGAL"])])
+    with reader.connection() as con:
+        assert reads.latest_date(con) == d3
+    reader.close()
