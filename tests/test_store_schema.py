@@ -76,7 +76,8 @@ def test_fresh_schema_has_the_plans_tables_and_columns(tmp_path):
         got = [
             r[0]
             for r in con.sql(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+                "SELECT column_name FROM duckdb_columns()"
+                " WHERE table_name = ? ORDER BY column_index",
                 params=[table],
             ).fetchall()
         ]
@@ -145,10 +146,9 @@ def test_constraints_reject_bad_rows(db_path, column, value, message):
         "confidence": "50",
     }
     row[column] = value
+    columns, values = ", ".join(row), ", ".join(row.values())
     with open_writer(db_path) as con, pytest.raises(duckdb.ConstraintException, match=message):
-        con.execute(
-            f"INSERT INTO daily_recommendations ({', '.join(row)}) VALUES ({', '.join(row.values())})"
-        )
+        con.execute(f"INSERT INTO daily_recommendations ({columns}) VALUES ({values})")
 
 
 def test_unique_rejects_a_duplicate_day_and_ticker(small_db):

@@ -58,7 +58,7 @@ def test_a_failing_write_leaves_the_previous_state(small_db):
         yield partition(D2, ["BMA"], 90.0)
         yield recs, bad  # invalid JSON: the whole transaction must roll back
 
-    with open_writer(small_db) as con, pytest.raises(Exception, match="(?i)json"):
+    with open_writer(small_db) as con, pytest.raises(Exception, match=r"(?i)json"):
         writes.replace_partitions(con, [D2], chunks())
     assert counts(small_db) == before
     with open_reader(small_db) as con:

@@ -1,0 +1,90 @@
+"""The `argenta` command line: help everywhere, reads in three formats, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+
+@pytest.fixture
+def runner(monkeypatch, small_db):
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
+    return CliRunner()
+
+
+def test_every_command_has_help_with_an_example():
+    runner = CliRunner()
+    assert runner.invoke(main, ["--help"]).exit_code == 0
+    for name, command in main.commands.items():
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help and "argenta" in command.help, f"{name} help lacks an example"
+
+
+@pytest.mark.parametrize("what", [["latest"], ["history"], ["ticker", "GGAL"], ["jobs"]])
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_query_formats(runner, what, fmt):
+    result = runner.invoke(main, ["query", *what, "--format", fmt])
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        rows = json.loads(result.output)
+        assert rows and isinstance(rows, list)
+    elif fmt == "csv":
+        header = result.output.splitlines()[0]
+        assert "," in header
+    if what[0] in ("latest", "ticker"):
+        assert "GGAL" in result.output
+
+
+def test_query_latest_csv_lists_each_ticker_once(runner):
+    result = runner.invoke(main, ["query", "latest", "--format", "csv"])
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 + 3
+    assert "recommendation" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["query", "ticker"], 2, "needs a TICKER"),
+        (["query", "ticker", "NOPE"], 2, "no analysis stored for ticker 'NOPE'"),
+        (["run", "--date", "2024-02-30"], 2, "is not a date"),
+        (
+            ["backfill", "--start", "2024-03-08", "--end", "2024-03-01", "--source", "sample"],
+            2,
+            "is after --end",
+        ),
+        (["run", "--source", "files"], 2, "needs --data-dir"),
+        (["run", "--date", "2024-03-09", "--source", "sample"], 2, "is not a trading day"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code(runner, args, code, message):
+    result = runner.invoke(main, args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_query_on_a_missing_database_is_one_line(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"duckdb:///{tmp_path / 'none.duckdb'}",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "query", "latest"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "does not exist" in proc.stderr
+    assert "argenta backfill" in proc.stderr
