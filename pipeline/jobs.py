@@ -182,6 +182,7 @@ def _execute(
         start=first - dt.timedelta(days=WARMUP_CALENDAR_DAYS) if days else None,
         end=last,
         max_retries=settings.max_retries,
+        cache_dir=settings.yfinance_cache,
     )
     timings["load"] = round(time.perf_counter() - t0, 3)
     _log_source(run_log, data)

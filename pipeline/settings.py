@@ -44,9 +44,15 @@ class Settings:
     low_disk_threshold_mb: int = 1024
     source: str = "yfinance"
     data_dir: Path | None = None
+    yf_cache_dir: Path | None = None  # None: `.yf-cache` next to the database
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     buy_threshold: float = 60.0
     sell_threshold: float = 40.0
+
+    @property
+    def yfinance_cache(self) -> Path:
+        """Where yfinance keeps its cache (the home directory is hidden under systemd)."""
+        return self.yf_cache_dir or self.database_path.parent / ".yf-cache"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -187,6 +193,9 @@ def _parse(values: Mapping[str, str]) -> Settings:
         low_disk_threshold_mb=_number(values, "ARGENTA_LOW_DISK_MB", 1024, int, 0),
         source=source,
         data_dir=Path(data_dir).expanduser() if data_dir else None,
+        yf_cache_dir=Path(cache).expanduser()
+        if (cache := values.get("ARGENTA_YF_CACHE_DIR"))
+        else None,
         weights=_parse_weights(values.get("ARGENTA_WEIGHTS")),
         buy_threshold=buy,
         sell_threshold=sell,

@@ -1,0 +1,119 @@
+"""The files source: a folder with prices and, optionally, fundamentals, macro and news tables.
+
+Each table is `NAME.csv` or `NAME.parquet` (Parquet wins when both exist). Headers match
+ignoring case, and spaces equal underscores, so Yahoo exports ("Date", "Adj Close") load as-is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.frames import DataProblem, MarketData, empty
+from pipeline.sources.validate import (
+    FUNDAMENTALS,
+    MACRO,
+    NEWS,
+    PRICES,
+    ROW,
+    SourceError,
+    TableSpec,
+    conform,
+    price_data,
+    within,
+)
+
+# Cell texts read as missing values in CSV files (Yahoo's CSV exports write "null").
+NULL_TOKENS = ["", "null", "NULL", "nan", "NaN", "NA", "N/A", "-"]
+
+
+def load(
+    data_dir: Path,
+    tickers: Sequence[str] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    source: str = "files",
+) -> MarketData:
+    """Load and validate the tables of a folder; prices are required, the others optional."""
+    prices_path = _prices_path(data_dir)
+    data = price_data(
+        source,
+        read_table(prices_path),
+        file=prices_path.name,
+        first_row=first_row(prices_path),
+        tickers=tickers,
+        start=start,
+        end=end,
+    )
+    (fundamentals, macro, news), problems = _optional_tables(data_dir, (FUNDAMENTALS, MACRO, NEWS))
+    data.problems.extend(problems)
+    if tickers:
+        fundamentals = fundamentals.filter(pl.col("ticker").is_in(tickers))
+        news = news.filter(pl.col("ticker").is_in(tickers) | pl.col("ticker").is_null())
+    data.fundamentals = within(fundamentals, "filed", None, end)
+    data.macro = pl.concat([within(macro, "date", start, end), data.macro]).unique(
+        ["date", "series"], keep="first", maintain_order=True
+    )
+    data.news = within(news, "date", start, end)
+    return data
+
+
+def find_table(data_dir: Path, name: str) -> Path | None:
+    """The file holding table `name` in the folder: NAME.parquet, else NAME.csv, else None."""
+    return next(
+        (p for p in (data_dir / f"{name}.parquet", data_dir / f"{name}.csv") if p.is_file()), None
+    )
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Read a CSV (every cell as text, so bad cells can be reported) or Parquet file."""
+    try:
+        if path.suffix == ".parquet":
+            return pl.read_parquet(path)
+        return pl.read_csv(path, infer_schema=False, null_values=NULL_TOKENS)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{path.name} could not be read ({reason}): check the file") from None
+
+
+def first_row(path: Path) -> int:
+    """The number reported for a file's first data row: its line (2) for CSV, 1 otherwise."""
+    return 2 if path.suffix == ".csv" else 1
+
+
+def _prices_path(data_dir: Path) -> Path:
+    if not data_dir.is_dir():
+        raise SourceError(
+            f"data folder {data_dir} does not exist: set ARGENTA_DATA_DIR to a folder"
+        )
+    path = find_table(data_dir, PRICES.name)
+    if path is None:
+        raise SourceError(
+            f"no prices file in {data_dir}: add prices.csv or prices.parquet with columns "
+            f"{PRICES.accepted()}"
+        )
+    return path
+
+
+def _optional_tables(
+    data_dir: Path, specs: Sequence[TableSpec]
+) -> tuple[list[pl.DataFrame], list[DataProblem]]:
+    frames, problems = [], []
+    for spec in specs:
+        path = find_table(data_dir, spec.name)
+        frame, found = (empty(spec.schema), []) if path is None else _optional_table(path, spec)
+        frames.append(frame)
+        problems.extend(found)
+    return frames, problems
+
+
+def _optional_table(path: Path, spec: TableSpec) -> tuple[pl.DataFrame, list[DataProblem]]:
+    try:
+        frame, problems = conform(read_table(path), spec, path.name, first_row(path))
+    except SourceError as exc:
+        return empty(spec.schema), [DataProblem(f"{exc}; file skipped", file=path.name, fatal=True)]
+    return frame.drop(ROW), problems

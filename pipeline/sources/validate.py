@@ -1,0 +1,304 @@
+"""Checks shared by every source: canonical columns, parsed values, and bars that can be real.
+
+Bad rows are dropped and reported as `DataProblem`s naming the file, ticker and row, so one bad
+ticker never stops the others. Row numbers count from `first_row`: 2 for CSV files (the header
+is line 1, so the number is the line in the file), 1 for Parquet files and downloaded frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline.calendar import exchange_expr, flag_sessions
+from pipeline.frames import (
+    FUNDAMENTALS_SCHEMA,
+    MACRO_SCHEMA,
+    NEWS_SCHEMA,
+    PRICES_SCHEMA,
+    DataProblem,
+    MarketData,
+)
+
+MIN_BARS = 30  # fewer bars than this are reported: the indicators cannot warm up
+MAX_ROW_PROBLEMS = 10  # detailed problems per ticker and file; further bad rows are counted
+INDEX_SERIES = {"^MERV": "merval"}  # macro series of index rows; any other "^XYZ" becomes "xyz"
+ROW = "_row"  # the input row number column kept by `conform`
+_PROBLEM = "_problem"
+_SESSION = "_session"
+# ISO dates, optionally with a time and a zone: "2024-03-08", "2024-03-08 00:00:00-03:00".
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$"
+_PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
+_IS_INDEX = pl.col("ticker").str.starts_with("^")  # index rows ("^MERV") are not tickers
+
+
+class SourceError(ValueError):
+    """The input cannot be used at all; the message names the file or column and the fix."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One input table: its canonical columns and types, which must exist and which need values."""
+
+    name: str
+    schema: Mapping[str, pl.DataType]
+    required: tuple[str, ...]
+    not_null: tuple[str, ...]
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def accepted(self) -> str:
+        """The accepted headers for messages, e.g. `ticker|symbol, ..., adj_close (optional)`."""
+        return ", ".join(
+            "|".join((c, *self.aliases.get(c, ()))) + ("" if c in self.required else " (optional)")
+            for c in self.schema
+        )
+
+
+PRICES = TableSpec(
+    "prices",
+    PRICES_SCHEMA,
+    required=("date", "ticker", "open", "high", "low", "close", "volume"),
+    not_null=("date", "ticker", "close"),
+    aliases={"date": ("datetime",), "ticker": ("symbol",)},
+)
+FUNDAMENTALS = TableSpec(
+    "fundamentals",
+    FUNDAMENTALS_SCHEMA,
+    required=("ticker", "metric", "value", "filed"),
+    not_null=("ticker", "metric", "value", "filed"),
+    aliases={"ticker": ("symbol",)},
+)
+MACRO = TableSpec(
+    "macro",
+    MACRO_SCHEMA,
+    required=("date", "series", "value"),
+    not_null=("date", "series", "value"),
+)
+NEWS = TableSpec(
+    "news",
+    NEWS_SCHEMA,
+    required=("date", "ticker", "headline"),
+    not_null=("date", "headline"),
+    aliases={"ticker": ("symbol",), "headline": ("title",)},
+)
+
+
+def conform(
+    frame: pl.DataFrame,
+    spec: TableSpec,
+    file: str,
+    first_row: int = 1,
+    limit: int = MAX_ROW_PROBLEMS,
+) -> tuple[pl.DataFrame, list[DataProblem]]:
+    """Rename headers to the spec's names and parse every value, dropping rows that do not parse.
+
+    Headers match case-insensitively, with spaces or underscores ("Adj Close", "adj_close").
+    A missing required column raises `SourceError`. The result keeps a row-number column.
+    `limit` is the number of bad rows reported one by one per ticker; the rest are counted.
+    """
+    raw = _canonical_columns(frame, spec, file).with_columns(
+        (pl.int_range(pl.len()) + first_row).alias(ROW)
+    )
+    parsed = {c: _parsed(c, raw.schema[c], dtype) for c, dtype in spec.schema.items()}
+    checks = [
+        (_present(c, raw.schema[c]) & parsed[c].is_null(), _bad_value_message(c, dtype))
+        for c, dtype in spec.schema.items()
+        if dtype != pl.String
+    ] + [(parsed[c].is_null(), pl.lit(f"{c} is empty; row dropped")) for c in spec.not_null]
+    flagged = raw.with_columns(_first_problem(checks), *(e.alias(c) for c, e in parsed.items()))
+    good, problems = _accept(flagged, file, limit)
+    return good.select(ROW, *spec.schema), problems
+
+
+def check_prices(
+    prices: pl.DataFrame, file: str, limit: int = MAX_ROW_PROBLEMS
+) -> tuple[pl.DataFrame, list[DataProblem]]:
+    """Drop bars that cannot be real: non-positive, high below low, off-session, or repeated."""
+    checks = [
+        (pl.col(c) <= 0, pl.format(f"{c} is not positive ({{}}); row dropped", pl.col(c)))
+        for c in _PRICE_COLUMNS
+    ] + [
+        (
+            pl.col("high") < pl.col("low"),
+            pl.format("high {} is below low {}; row dropped", "high", "low"),
+        ),
+        (
+            ~pl.col(_SESSION),
+            pl.format("{} is not a trading day on {}; row dropped", "date", exchange_expr()),
+        ),
+    ]
+    flagged = flag_sessions(prices, _SESSION).with_columns(_first_problem(checks)).drop(_SESSION)
+    bars, problems = _accept(flagged, file, limit)
+    repeated = ~pl.struct("ticker", "date").is_first_distinct()
+    message = pl.format("repeats the bar of {}; row dropped", "date")
+    bars, more = _accept(bars.with_columns(_first_problem([(repeated, message)])), file, limit)
+    return bars.with_columns(pl.coalesce("adj_close", "close").alias("adj_close")), problems + more
+
+
+def price_data(
+    source: str,
+    raw: pl.DataFrame,
+    *,
+    file: str,
+    first_row: int = 1,
+    tickers: Sequence[str] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> MarketData:
+    """Validated prices of the wanted tickers (all when empty), with index closes in macro."""
+    frame, parse_problems = conform(raw, PRICES, file, first_row)
+    if tickers:
+        frame = frame.filter(pl.col("ticker").is_in(tickers) | _IS_INDEX)
+        parse_problems = [p for p in parse_problems if p.ticker is None or p.ticker in tickers]
+    wanted = list(tickers) or frame.filter(~_IS_INDEX)["ticker"].unique().sort().to_list()
+    bars, row_problems = check_prices(frame, file)
+    prices, macro = split_indexes(within(bars.drop(ROW), "date", start, end))
+    return MarketData(
+        source=source,
+        prices=prices.sort("ticker", "date"),
+        macro=macro,
+        problems=parse_problems + row_problems + short_history(prices),
+        failed_tickers=_missing(wanted, frame, prices, file),
+    )
+
+
+def split_indexes(prices: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Separate index rows ("^MERV") from tickers; their closes become macro series ("merval")."""
+    series = pl.col("ticker").replace_strict(
+        INDEX_SERIES, default=pl.col("ticker").str.strip_chars_start("^").str.to_lowercase()
+    )
+    macro = prices.filter(_IS_INDEX).select(
+        "date", series.alias("series"), pl.col("close").alias("value")
+    )
+    return prices.filter(~_IS_INDEX), macro.sort("series", "date")
+
+
+def short_history(prices: pl.DataFrame, min_bars: int = MIN_BARS) -> list[DataProblem]:
+    """One problem per ticker with fewer than `min_bars` bars."""
+    short = (
+        prices.group_by("ticker")
+        .agg(
+            pl.len().alias("bars"),
+            pl.col("date").min().alias("first"),
+            pl.col("date").max().alias("last"),
+        )
+        .filter(pl.col("bars") < min_bars)
+        .sort("ticker")
+    )
+    return [
+        DataProblem(
+            f"only {bars} bars from {first} to {last}; indicators need at least {min_bars}",
+            ticker=ticker,
+        )
+        for ticker, bars, first, last in short.iter_rows()
+    ]
+
+
+def within(
+    frame: pl.DataFrame, column: str, start: dt.date | None, end: dt.date | None
+) -> pl.DataFrame:
+    """The rows whose `column` falls between `start` and `end` (either may be open)."""
+    keep = pl.lit(True)
+    if start is not None:
+        keep &= pl.col(column) >= start
+    if end is not None:
+        keep &= pl.col(column) <= end
+    return frame.filter(keep)
+
+
+def _canonical_columns(frame: pl.DataFrame, spec: TableSpec, file: str) -> pl.DataFrame:
+    headers: dict[str, str] = {}
+    for header in frame.columns:
+        headers.setdefault(_header_key(header), header)  # the first of equal headers wins
+    found = {c: _find_header(c, spec, headers) for c in spec.schema}
+    missing = [c for c in spec.required if found[c] is None]
+    if missing:
+        raise SourceError(
+            f"{file} is missing column(s) {', '.join(missing)}; accepted headers (any case, "
+            f"spaces or underscores): {spec.accepted()}"
+        )
+    return frame.select(
+        pl.col(h).alias(c) if h is not None else pl.lit(None, dtype=spec.schema[c]).alias(c)
+        for c, h in found.items()
+    )
+
+
+def _find_header(column: str, spec: TableSpec, headers: Mapping[str, str]) -> str | None:
+    keys = map(_header_key, (column, *spec.aliases.get(column, ())))
+    return next((headers[k] for k in keys if k in headers), None)
+
+
+def _header_key(header: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", header.strip().lower())
+
+
+def _parsed(column: str, raw: pl.DataType, target: pl.DataType) -> pl.Expr:
+    col = pl.col(column)
+    if target == pl.Date:
+        if raw == pl.Date:
+            return col
+        if isinstance(raw, pl.Datetime):
+            return col.dt.date()
+        text = col.cast(pl.String).str.strip_chars()
+        iso = text.str.contains(_ISO_DATE)
+        return pl.when(iso).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    if target == pl.Float64:
+        number = (col.str.strip_chars() if raw == pl.String else col).cast(pl.Float64, strict=False)
+        return pl.when(number.is_finite()).then(number)
+    text = col.cast(pl.String).str.strip_chars()
+    text = text.str.to_uppercase() if column == "ticker" else text
+    return pl.when(text != "").then(text)
+
+
+def _present(column: str, raw: pl.DataType) -> pl.Expr:
+    present = pl.col(column).is_not_null()
+    return present & pl.col(column).is_not_nan() if raw.is_float() else present
+
+
+def _bad_value_message(column: str, target: pl.DataType) -> pl.Expr:
+    what = "an ISO date (YYYY-MM-DD)" if target == pl.Date else "a number"
+    value = pl.col(column).cast(pl.String)
+    return pl.format(f"{column} is not {what}: '{{}}'; row dropped", value)
+
+
+def _first_problem(checks: Sequence[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    return pl.coalesce([pl.when(failed).then(message) for failed, message in checks]).alias(
+        _PROBLEM
+    )
+
+
+def _accept(flagged: pl.DataFrame, file: str, limit: int) -> tuple[pl.DataFrame, list[DataProblem]]:
+    bad = flagged.filter(pl.col(_PROBLEM).is_not_null())
+    good = flagged.filter(pl.col(_PROBLEM).is_null()).drop(_PROBLEM)
+    return good, _row_problems(bad, file, limit)
+
+
+def _row_problems(bad: pl.DataFrame, file: str, limit: int) -> list[DataProblem]:
+    if "ticker" not in bad.columns:
+        bad = bad.with_columns(pl.lit(None, dtype=pl.String).alias("ticker"))
+    ranked = bad.sort(ROW).with_columns(pl.int_range(pl.len()).over("ticker").alias("_rank"))
+    shown = ranked.filter(pl.col("_rank") < limit).select(ROW, "ticker", _PROBLEM)
+    hidden = ranked.filter(pl.col("_rank") >= limit).group_by("ticker", maintain_order=True)
+    return [
+        DataProblem(message, file=file, ticker=ticker, row=row)
+        for row, ticker, message in shown.iter_rows()
+    ] + [
+        DataProblem(f"{n} more bad row(s) dropped", file=file, ticker=ticker)
+        for ticker, n in hidden.len().iter_rows()
+    ]
+
+
+def _missing(
+    wanted: Sequence[str], frame: pl.DataFrame, prices: pl.DataFrame, file: str
+) -> dict[str, str]:
+    in_file = set(frame["ticker"].unique().to_list())
+    kept = set(prices["ticker"].unique().to_list())
+    return {
+        t: f"no valid rows in the requested dates in {file}" if t in in_file else f"not in {file}"
+        for t in wanted
+        if t not in kept
+    }
