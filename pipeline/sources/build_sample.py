@@ -24,6 +24,13 @@ from pipeline.sources.validate import MACRO, PRICES, ROW, check_prices, conform
 
 COPIED = ("fundamentals.csv", "SOURCES.md", "prices_ar_coverage.csv")
 ZSTD_LEVEL = 19  # small files in the repository; reading speed is the same
+# Observations judged wrong and left out (series, first, last, why). Between 2016 and 2019
+# Argentina had no capital controls: the official, blue and ADR-implied rates agree within
+# ~3 %, yet boletin's CCL and MEP run 1.1-2.0x the official rate (dates look shifted).
+SUSPECT_MACRO = (
+    ("usdars_ccl", "2016-01-01", "2019-12-31", "implausible: 1.1-2.0x official in 2016-2019"),
+    ("usdars_mep", "2016-01-01", "2019-12-31", "implausible: ~2x official in 2019"),
+)
 
 
 def build(shared: Path, out: Path = SAMPLE_DIR) -> list[DataProblem]:
@@ -37,18 +44,34 @@ def build(shared: Path, out: Path = SAMPLE_DIR) -> list[DataProblem]:
     macro, macro_problems = conform(
         read_table(macro_csv), MACRO, macro_csv.name, first_row(macro_csv), every
     )
+    macro, suspect_problems = drop_suspect(macro, macro_csv.name)
     out.mkdir(parents=True, exist_ok=True)
     prices.drop(ROW).write_parquet(out / "prices.parquet", compression_level=ZSTD_LEVEL)
     macro.drop(ROW).write_parquet(out / "macro.parquet", compression_level=ZSTD_LEVEL)
     for name in COPIED:
         shutil.copyfile(shared / name, out / name)
-    problems = parse_problems + row_problems + macro_problems
+    problems = parse_problems + row_problems + macro_problems + suspect_problems
     pl.DataFrame(
         [(p.file, p.ticker, p.row, p.message) for p in problems],
         schema={"file": pl.String, "ticker": pl.String, "row": pl.Int64, "problem": pl.String},
         orient="row",
     ).write_csv(out / "dropped_rows.csv")
     return problems
+
+
+def drop_suspect(macro: pl.DataFrame, file: str) -> tuple[pl.DataFrame, list[DataProblem]]:
+    """Remove the SUSPECT_MACRO observations, one problem per removed row."""
+    problems: list[DataProblem] = []
+    for series, first, last, why in SUSPECT_MACRO:
+        hit = (pl.col("series") == series) & pl.col("date").is_between(
+            pl.lit(first).str.to_date(), pl.lit(last).str.to_date()
+        )
+        problems += [
+            DataProblem(f"{series} {day}: {why}", file=file, row=row)
+            for day, row in macro.filter(hit).select("date", ROW).iter_rows()
+        ]
+        macro = macro.filter(~hit)
+    return macro, problems
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,173 @@
+"""The whole analysis on the bundled sample: what the store and the dashboard will read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from pipeline.analysis import analyse
+from pipeline.frames import MarketData
+from pipeline.scoring import technical
+from pipeline.settings import Settings
+from pipeline.sources import load_market_data
+from store import writes
+from store.connection import open_writer
+from store.writes import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
+
+# What the dashboard draws candles from, and the TA-Lib names the detail must carry.
+TECHNICAL_RAW_KEYS = {"open", "high", "low", "close", "close_raw", "adj_close", "volume"}
+TECHNICAL_RAW_KEYS |= {"usdars_ccl"}
+TALIB_NAMES = {"sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "macd", "macd_signal"}
+TALIB_NAMES |= {"macd_hist", "rsi_14", "bb_upper", "bb_middle", "bb_lower", "atr_14"}
+
+
+@pytest.fixture(scope="module")
+def sample() -> MarketData:
+    """The bundled sample from 2022 on: enough warm-up for the last quarter of 2023."""
+    return load_market_data("sample", start=dt.date(2022, 1, 1), end=dt.date(2023, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def last_days(sample: MarketData) -> list[dt.date]:
+    """The last 60 trading days of 2023 in the sample."""
+    return sample.prices["date"].unique().sort().tail(60).to_list()
+
+
+@pytest.fixture(scope="module")
+def result(sample: MarketData, last_days: list[dt.date]):
+    return analyse(sample, Settings(), last_days)
+
+
+def test_every_ticker_with_a_bar_gets_exactly_one_recommendation_per_day(
+    sample, last_days, result
+) -> None:
+    recs = result.recommendations
+    assert recs.columns == RECOMMENDATION_COLUMNS
+    expected = sample.prices.filter(pl.col("date").is_in(last_days)).select("date", "ticker")
+    got = recs.select(pl.col("analysis_date").alias("date"), "ticker")
+    assert got.sort("date", "ticker").equals(expected.sort("date", "ticker"))
+    assert set(recs["analysis_date"]) == set(last_days)
+
+
+def test_each_recommendation_has_four_details_with_valid_json(result) -> None:
+    details = result.details
+    assert details.columns == DETAIL_COLUMNS
+    per_call = details.group_by("analysis_date", "ticker").agg(pl.col("analysis_type").sort())
+    assert per_call.height == result.recommendations.height
+    assert (
+        per_call["analysis_type"].to_list()
+        == [["fundamental", "macro", "sentiment", "technical"]] * per_call.height
+    )
+    for column in ("raw_data", "indicators", "metadata"):
+        for text in details[column]:
+            assert isinstance(json.loads(text), dict)
+    row_bytes = pl.sum_horizontal(pl.col("raw_data", "indicators", "metadata").str.len_bytes())
+    assert details.select(row_bytes.max()).item() < 1200  # about 1 KB per detail row
+
+
+def test_technical_details_carry_candles_and_every_indicator(result) -> None:
+    tech = result.details.filter(pl.col("analysis_type") == "technical")
+    raw = json.loads(tech["raw_data"][0])
+    indicators = json.loads(tech["indicators"][0])
+    assert raw.keys() >= TECHNICAL_RAW_KEYS
+    assert indicators.keys() >= TALIB_NAMES | {"volatility_20"}
+    assert raw["usdars_ccl"] is not None  # the Rava CCL runs to 2024-11
+    assert all(indicators[name] is not None for name in ("sma_200", "rsi_14", "macd", "atr_14"))
+
+
+def test_sentiment_is_null_with_a_reason_on_the_sample(result) -> None:
+    assert result.recommendations["sentiment_score"].null_count() == result.recommendations.height
+    sentiment = result.details.filter(pl.col("analysis_type") == "sentiment")
+    reasons = {json.loads(m)["reason"] for m in sentiment["metadata"]}
+    assert reasons == {"the source supplied no headlines for this ticker"}
+
+
+def test_null_components_say_why_and_present_ones_do_not(result) -> None:
+    for row in result.details.iter_rows(named=True):
+        reason = json.loads(row["metadata"])["reason"]
+        assert (row["score"] is None) == (reason is not None)
+
+
+def test_scores_prices_and_calls_are_within_the_store_limits(result) -> None:
+    recs = result.recommendations
+    for column in ("total_score", "confidence", "technical_score", "macro_score"):
+        values = recs[column].drop_nulls()
+        assert values.is_between(0, 100).all()
+        assert (values.round(2) == values).all()
+    assert (recs["current_price"] < 1e8).all() and (recs["target_price"] < 1e8).all()
+    assert set(recs["recommendation"]) <= {"COMPRAR", "MANTENER", "VENDER"}
+    assert set(recs["risk_level"]) <= {"BAJO", "MEDIO", "ALTO"}
+
+
+def test_the_macro_score_is_the_same_for_every_ticker_on_a_date(result) -> None:
+    spread = result.recommendations.group_by("analysis_date").agg(pl.col("macro_score").n_unique())
+    assert (spread["macro_score"] == 1).all()
+
+
+def test_summaries_are_spanish_and_name_the_ticker_and_the_call(result) -> None:
+    for row in result.recommendations.iter_rows(named=True):
+        assert row["summary"].startswith(f"{row['ticker']}: {row['recommendation']} con puntaje")
+        assert "Sin datos:" in row["summary"]  # sentiment is missing on the sample
+
+
+def test_tickers_without_a_bar_on_the_dates_are_reported(sample, result) -> None:
+    ended = {"BYMA.BA", "TXAR.BA"}  # the sample's closes for these end in 2022-08
+    reported = {e["ticker"]: e for e in result.errors}
+    assert ended <= reported.keys()
+    assert "no price bar" in reported["BYMA.BA"]["message"]
+    assert not ended & set(result.recommendations["ticker"])
+
+
+def test_a_ticker_with_too_little_history_gets_an_error_not_a_call(sample) -> None:
+    young = (
+        sample.prices.filter(pl.col("ticker") == "GGAL").tail(30).with_columns(ticker=pl.lit("NEW"))
+    )
+    data = MarketData("test", prices=pl.concat([sample.prices, young]), macro=sample.macro)
+    result = analyse(data, Settings(), [young["date"].max()])
+    assert "NEW" not in set(result.recommendations["ticker"])
+    (error,) = [e for e in result.errors if e["ticker"] == "NEW"]
+    assert error["analysis_type"] == "technical"
+    assert "30 bars" in error["message"]
+
+
+def test_every_date_of_the_panel_is_analysed_when_no_dates_are_given(sample) -> None:
+    data = MarketData("test", prices=sample.prices.filter(pl.col("ticker") == "YPF"))
+    result = analyse(data, Settings())
+    analysed = result.recommendations["analysis_date"]
+    assert analysed.n_unique() == analysed.len() == data.prices.height - technical.MIN_BARS + 1
+    assert result.recommendations["macro_score"].null_count() == analysed.len()  # no macro given
+
+
+def test_the_store_accepts_the_analysis(db_path, result) -> None:
+    with open_writer(db_path) as con:
+        dates = sorted(set(result.recommendations["analysis_date"]))
+        written = writes.replace_partitions(con, dates, [(result.recommendations, result.details)])
+    assert written == result.recommendations.height
+
+
+def test_ypf_filings_feed_the_fundamental_score_from_their_filing_date() -> None:
+    data = load_market_data("sample", tickers=["YPF"], start=dt.date(2018, 1, 1))
+    days = [dt.date(2019, 4, 3), dt.date(2019, 4, 4)]  # the FY2018 20-F was filed on 4 April
+    details = analyse(data, Settings(), days).details.filter(
+        pl.col("analysis_type") == "fundamental"
+    )
+    before, after = (json.loads(m)["as_of"] for m in details.sort("analysis_date")["metadata"])
+    assert before == {"filed": "2018-04-24", "period_end": "2017-12-31"}
+    assert after == {"filed": "2019-04-04", "period_end": "2018-12-31"}
+    assert details["score"].null_count() == 0
+
+
+def test_headlines_reach_the_sentiment_score_and_the_summary(sample, last_days) -> None:
+    day = last_days[-1]
+    news = pl.DataFrame(
+        {"date": [day], "ticker": ["YPF"], "headline": ["YPF profit surges"], "source": ["t"]}
+    )
+    data = MarketData("test", prices=sample.prices, macro=sample.macro, news=news)
+    recs = analyse(data, Settings(), [day]).recommendations
+    ypf = recs.filter(pl.col("ticker") == "YPF").row(0, named=True)
+    assert ypf["sentiment_score"] == 100.0
+    assert "sentimiento" not in ypf["summary"]
+    assert recs.filter(pl.col("ticker") != "YPF")["sentiment_score"].null_count() == recs.height - 1

@@ -1,0 +1,473 @@
+"""The four component scores and their combination, on crafted inputs with known results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, NEWS_SCHEMA
+from pipeline.indicators import INDICATOR_COLUMNS
+from pipeline.scoring import COMPONENTS, fundamental, macro, sentiment, technical
+from pipeline.scoring.combine import combine
+from pipeline.settings import Settings
+
+DAY = dt.date(2024, 3, 8)
+FLOAT_COLUMNS = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "close_raw",
+    "adj_close",
+    "volume",
+    "usdars_ccl",
+    *(name for name in INDICATOR_COLUMNS if name != "bars"),
+)
+# Every vote neutral: price on its averages, RSI 50, MACD on its signal, flat month.
+NEUTRAL = {
+    "open": 100.0,
+    "high": 101.0,
+    "low": 99.0,
+    "close": 100.0,
+    "close_raw": 100.0,
+    "adj_close": 100.0,
+    "volume": 1000.0,
+    "sma_20": 100.0,
+    "sma_50": 100.0,
+    "sma_200": 100.0,
+    "ema_12": 100.0,
+    "ema_26": 100.0,
+    "macd": 0.0,
+    "macd_signal": 0.0,
+    "macd_hist": 0.0,
+    "rsi_14": 50.0,
+    "bb_upper": 110.0,
+    "bb_middle": 100.0,
+    "bb_lower": 90.0,
+    "atr_14": 2.0,
+    "volatility_20": 0.45,
+    "log_return": 0.0,
+    "return_20d": 0.0,
+    "return_60d": 0.0,
+    "return_252d": 0.0,
+    "volume_sma_20": 1000.0,
+    "high_252": 110.0,
+    "drawdown_252": -0.09,
+    "bars": 400,
+}
+UPTREND = {
+    "close": 120.0,
+    "sma_20": 110.0,
+    "sma_50": 100.0,
+    "sma_200": 90.0,
+    "macd": 1.0,
+    "macd_signal": 0.5,
+    "return_20d": 0.08,
+    "bb_upper": 130.0,
+}
+DOWNTREND = {
+    "close": 80.0,
+    "sma_20": 90.0,
+    "sma_50": 100.0,
+    "sma_200": 110.0,
+    "macd": -1.0,
+    "macd_signal": -0.5,
+    "return_20d": -0.08,
+    "bb_lower": 70.0,
+}
+
+
+def bars(*rows: dict) -> pl.DataFrame:
+    """Panel rows: NEUTRAL overridden by each dict (which may set ticker and date)."""
+    full = [{"ticker": "GGAL", "date": DAY, **NEUTRAL, **row} for row in rows]
+    schema = {"ticker": pl.String, "date": pl.Date, "bars": pl.Int64}
+    schema |= dict.fromkeys(FLOAT_COLUMNS, pl.Float64)
+    return pl.DataFrame(full, schema=schema)
+
+
+def technical_scores(*rows: dict) -> list[float | None]:
+    return technical.score_technical(bars(*rows).lazy()).collect()["technical_score"].to_list()
+
+
+# --- technical ---------------------------------------------------------------------------
+
+
+def test_uptrend_scores_above_50_and_downtrend_mirrors_it() -> None:
+    neutral, up, down = technical_scores({}, UPTREND, DOWNTREND)
+    assert neutral == 50.0
+    assert up > 60.0 and down < 40.0
+    assert up - 50.0 == pytest.approx(50.0 - down)
+
+
+@pytest.mark.parametrize(("rsi", "vote"), [(75.0, -1), (25.0, 1), (50.0, 0)])
+def test_rsi_votes_sell_when_overbought_and_buy_when_oversold(rsi: float, vote: int) -> None:
+    scored = technical.score_technical(bars({"rsi_14": rsi}).lazy()).collect()
+    assert scored["vote_rsi_14"].item() == vote
+    assert (scored["technical_score"].item() - 50.0) * vote >= 0
+
+
+def test_close_above_upper_bollinger_band_votes_sell() -> None:
+    scored = technical.score_technical(bars({"close": 115.0}, {"close": 85.0}).lazy()).collect()
+    assert scored["vote_bollinger"].to_list() == [-1, 1]
+
+
+def test_short_history_gives_no_technical_score_and_says_why() -> None:
+    row = {"sma_50": None, "sma_200": None, "bars": 30}
+    scored = technical.score_technical(bars(row).lazy()).collect()
+    assert scored["technical_score"].item() is None
+    assert "30 bars" in scored["technical_reason"].item()
+
+
+def test_missing_volume_leaves_the_volume_votes_out() -> None:
+    scored = technical.score_technical(bars({"volume": None}, UPTREND).lazy()).collect()
+    assert scored["technical_volume"].to_list()[0] is None
+    assert scored["technical_score"][0] == 50.0
+    assert scored["technical_completeness"][0] < scored["technical_completeness"][1]
+
+
+def test_technical_factor_points_add_up_to_the_score() -> None:
+    scored = technical.score_technical(bars(UPTREND, DOWNTREND, {"rsi_14": 80.0}).lazy())
+    points = scored.select(
+        pl.sum_horizontal(f.points for f in technical.factors()).alias("points"),
+        pl.col("technical_score") - 50.0,
+    ).collect()
+    assert points["points"].to_list() == pytest.approx(
+        points["technical_score"].to_list(), abs=0.01
+    )
+
+
+# --- fundamental -------------------------------------------------------------------------
+
+
+def facts(*rows: tuple) -> pl.LazyFrame:
+    """Fundamentals rows (ticker, period_end, filed, metric, value, unit)."""
+    return pl.DataFrame(rows, schema=FUNDAMENTALS_SCHEMA, orient="row").lazy()
+
+
+def ypf_filing(filed: dt.date, eps: float, year: int = 2019) -> list[tuple]:
+    end = dt.date(year, 12, 31)
+    return [
+        ("YPF", end, filed, "eps_basic_diluted", eps, "ARS/shares"),
+        ("YPF", end, filed, "net_income", 10_000.0, "ARS"),
+        ("YPF", end, filed, "revenue", 100_000.0, "ARS"),
+    ]
+
+
+def price_rows(*days: dt.date, ticker: str = "YPF", close: float = 10.0, rate: float = 100.0):
+    return pl.LazyFrame(
+        {
+            "ticker": [ticker] * len(days),
+            "date": list(days),
+            "close_raw": [close] * len(days),
+            "usdars_official": [rate] * len(days),
+        }
+    )
+
+
+NO_RATES = pl.LazyFrame(schema={"date": pl.Date, "family": pl.String, "value": pl.Float64})
+
+
+def score_fundamentals(panel: pl.LazyFrame, fundamentals: pl.LazyFrame) -> pl.DataFrame:
+    return fundamental.score_fundamental(panel, fundamentals, NO_RATES).collect()
+
+
+def test_fundamentals_are_not_used_before_their_filing_date() -> None:
+    filed = dt.date(2020, 4, 24)
+    panel = price_rows(filed - dt.timedelta(days=1), filed)
+    scored = score_fundamentals(panel, facts(*ypf_filing(filed, eps=50.0)))
+    before, on_the_day = scored.rows(named=True)
+    assert before["fundamental_score"] is None
+    assert "no fundamentals filed" in before["fundamental_reason"]
+    assert on_the_day["fundamental_score"] is not None
+
+
+def test_a_later_filing_replaces_the_earlier_one_from_its_filing_date() -> None:
+    first, second = dt.date(2019, 4, 4), dt.date(2020, 4, 24)
+    rows = ypf_filing(first, eps=50.0, year=2018) + ypf_filing(second, eps=20.0, year=2019)
+    panel = price_rows(second - dt.timedelta(days=1), second)
+    scored = score_fundamentals(panel, facts(*rows))
+    # The USD price 10 at 100 ARS/USD is 1000 ARS: P/E 1000/50, then 1000/20.
+    assert scored["pe"].to_list() == pytest.approx([20.0, 50.0])
+
+
+def test_a_figure_missing_from_the_latest_report_is_not_carried_over() -> None:
+    first, second = dt.date(2019, 4, 4), dt.date(2020, 4, 24)
+    dividends = ("YPF", dt.date(2018, 12, 31), first, "dividends_paid", 100.0, "ARS")
+    shares = ("YPF", dt.date(2019, 12, 31), second, "shares_outstanding", 10.0, "shares")
+    rows = [*ypf_filing(first, 50.0, year=2018), dividends, *ypf_filing(second, 20.0), shares]
+    scored = score_fundamentals(price_rows(second), facts(*rows))
+    assert scored["dividends_paid"].item() is None
+    assert scored["statement_currency"].item() == "ARS"
+
+
+def test_a_filing_older_than_the_limit_is_not_used() -> None:
+    filed = dt.date(2020, 4, 24)
+    late = filed + dt.timedelta(days=fundamental.MAX_FILING_AGE_DAYS + 1)
+    scored = score_fundamentals(price_rows(late), facts(*ypf_filing(filed, eps=50.0)))
+    assert scored["fundamental_score"].item() is None
+    assert "over the 550-day limit" in scored["fundamental_reason"].item()
+
+
+def test_a_ticker_without_fundamentals_is_null_with_a_reason() -> None:
+    scored = score_fundamentals(
+        price_rows(DAY, ticker="GGAL"), facts(*ypf_filing(dt.date(2020, 4, 24), 50.0))
+    )
+    assert scored["fundamental_score"].item() is None
+    assert scored["fundamental_reason"].item() == "the source has no fundamentals for this ticker"
+
+
+def test_a_loss_makes_valuation_the_worst() -> None:
+    filed = dt.date(2020, 4, 24)
+    scored = score_fundamentals(price_rows(filed), facts(*ypf_filing(filed, eps=-5.0)))
+    assert scored["fundamental_valuation"].item() == 0.0
+
+
+def test_source_ratios_score_cheap_and_profitable_above_expensive_and_weak() -> None:
+    filed = dt.date(2024, 3, 1)
+
+    def ratios(ticker: str, pe: float, roe: float) -> list[tuple]:
+        return [
+            (ticker, None, filed, "trailing_pe", pe, "ratio"),
+            (ticker, None, filed, "return_on_equity", roe, "ratio"),
+        ]
+
+    panel = pl.concat([price_rows(DAY, ticker="GOOD"), price_rows(DAY, ticker="BAD")])
+    scored = score_fundamentals(
+        panel, facts(*ratios("GOOD", 6.0, 0.25), *ratios("BAD", 40.0, -0.1))
+    )
+    good, bad = scored["fundamental_score"].to_list()
+    assert good > 80.0 > 20.0 > bad
+    assert scored["fundamental_completeness"].to_list() == [0.4, 0.4]
+
+
+def test_ars_revenue_growth_is_measured_in_dollars() -> None:
+    # Revenue doubles in pesos while the peso halves: no growth in dollars.
+    filed = dt.date(2020, 4, 24)
+    rows = [
+        ("YPF", dt.date(2018, 12, 31), filed, "revenue", 100.0, "ARS"),
+        ("YPF", dt.date(2019, 12, 31), filed, "revenue", 200.0, "ARS"),
+    ]
+    rates = pl.LazyFrame(
+        {
+            "date": [dt.date(2018, 12, 28), dt.date(2019, 12, 30)],
+            "family": ["base", "base"],
+            "value": [40.0, 80.0],
+        }
+    )
+    scored = fundamental.score_fundamental(price_rows(filed), facts(*rows), rates).collect()
+    assert scored["revenue_growth"].item() == pytest.approx(0.0)
+
+
+# --- macro -------------------------------------------------------------------------------
+
+
+def series(*points: tuple[dt.date, str, float]) -> pl.LazyFrame:
+    return pl.DataFrame(points, schema=MACRO_SCHEMA, orient="row").lazy()
+
+
+def score_macro_on(macro_rows: pl.LazyFrame, *days: dt.date) -> pl.DataFrame:
+    return macro.score_macro(macro_rows, pl.LazyFrame({"date": list(days)})).collect().sort("date")
+
+
+def test_macro_ignores_a_stale_series_and_says_so() -> None:
+    old = DAY - dt.timedelta(days=20)
+    scored = score_macro_on(series((old, "embi_spread_argentina_pct", 10.0)), DAY)
+    assert scored["macro_score"].item() is None
+    assert "no fresh macro series" in scored["macro_reason"].item()
+    assert scored["macro_stale"].to_list() == [[f"stale, ignored: embi (last {old})"]]
+
+
+def test_higher_country_risk_lowers_the_macro_score() -> None:
+    calm, stressed = DAY, DAY + dt.timedelta(days=1)
+    scored = score_macro_on(
+        series(
+            (calm, "embi_spread_argentina_pct", 5.0),
+            (stressed, "embi_spread_argentina_pct", 20.0),
+        ),
+        calm,
+        stressed,
+    )
+    assert scored["macro_score"][0] > scored["macro_score"][1]
+
+
+def test_macro_picks_the_fresh_family_and_never_mixes_families() -> None:
+    stale = DAY - dt.timedelta(days=30)
+    scored = score_macro_on(
+        series(
+            (stale, "usdars_ccl", 200.0),
+            (stale, "usdars_official", 100.0),
+            (DAY, "usdars_ccl_rava", 150.0),
+            (DAY, "usdars_official_rava", 100.0),
+            (DAY, "usdars_ccl", 300.0),  # fresh base CCL, but no fresh base official
+        ),
+        DAY,
+    )
+    row = scored.row(0, named=True)
+    assert row["fx_family"] == "rava"
+    assert row["gap"] == pytest.approx(0.5)  # 150/100 - 1, not 300/100 - 1
+    assert row["usdars_ccl"] == 150.0
+
+
+def test_cpi_counts_only_from_its_publication_mid_next_month() -> None:
+    month_end = dt.date(2024, 1, 31)
+    published = month_end + dt.timedelta(days=macro.CPI_PUBLICATION_LAG_DAYS)
+    scored = score_macro_on(
+        series((month_end, "cpi_mom_pct", 5.0)), published - dt.timedelta(days=1), published
+    )
+    assert scored["cpi"].to_list() == [None, 5.0]
+
+
+def test_macro_factor_points_add_up_to_the_score() -> None:
+    scored = macro.score_macro(
+        series(
+            (DAY, "embi_spread_argentina_pct", 8.0),
+            (DAY, "usdars_ccl", 130.0),
+            (DAY, "usdars_official", 100.0),
+        ),
+        pl.LazyFrame({"date": [DAY]}),
+    ).select(pl.sum_horizontal(f.points for f in macro.factors()), pl.col("macro_score") - 50.0)
+    points, score = scored.collect().row(0)
+    assert points == pytest.approx(score, abs=0.01)
+
+
+# --- sentiment ---------------------------------------------------------------------------
+
+
+def news(*items: tuple[dt.date, str, str]) -> pl.LazyFrame:
+    rows = [(day, ticker, text, "test") for day, ticker, text in items]
+    return pl.DataFrame(rows, schema=NEWS_SCHEMA, orient="row").lazy()
+
+
+def sentiment_of(headlines: pl.LazyFrame, *keys: tuple[str, dt.date]) -> pl.DataFrame:
+    panel = pl.LazyFrame({"ticker": [k[0] for k in keys], "date": [k[1] for k in keys]})
+    return sentiment.score_sentiment(panel, headlines).collect()
+
+
+def test_positive_headlines_score_above_negative_ones() -> None:
+    headlines = news(
+        (DAY, "YPF", "YPF shares surge after record profit"),
+        (DAY, "GGAL", "Galicia shares plunge on weak results and lawsuit"),
+    )
+    scored = sentiment_of(headlines, ("YPF", DAY), ("GGAL", DAY))
+    assert scored["sentiment_score"].to_list() == [100.0, 0.0]
+
+
+def test_spanish_headlines_are_scored_with_accents_stripped() -> None:
+    headlines = news(
+        (DAY, "YPF", "Las acciones de YPF suben con ganancias récord"),
+        (DAY, "GGAL", "Caída de las acciones de Galicia por pérdidas"),
+    )
+    scored = sentiment_of(headlines, ("YPF", DAY), ("GGAL", DAY))
+    assert scored["sentiment_score"].to_list() == [100.0, 0.0]
+
+
+def test_sentiment_uses_only_the_window_before_the_date() -> None:
+    old = DAY - dt.timedelta(days=sentiment.WINDOW_DAYS)
+    future = DAY + dt.timedelta(days=1)
+    headlines = news((old, "YPF", "Profit surge"), (future, "YPF", "Bankruptcy"))
+    scored = sentiment_of(headlines, ("YPF", DAY))
+    assert scored["sentiment_score"].item() is None
+    assert scored["sentiment_reason"].item() == "no headlines in the last 7 days"
+
+
+def test_no_news_at_all_gives_null_sentiment_with_a_reason() -> None:
+    scored = sentiment_of(news(), ("YPF", DAY))
+    assert scored["sentiment_score"].item() is None
+    assert scored["sentiment_reason"].item() == "the source supplied no headlines for this ticker"
+
+
+def test_load_lexicon_reads_the_loughran_mcdonald_layout(tmp_path: Path) -> None:
+    path = tmp_path / "lm.csv"
+    path.write_text("Word,Negative,Positive\nGAIN,0,2009\nLOSS,2009,0\nABLE,0,-2020\n")
+    lexicon = sentiment.load_lexicon(path)
+    assert dict(lexicon.iter_rows()) == {"gain": 1, "loss": -1}
+
+
+# --- combine -----------------------------------------------------------------------------
+
+
+def components(**scores: float | None) -> pl.LazyFrame:
+    """One GGAL row per call, each component's inputs set so that it scores as given."""
+    tech = scores.get("technical", 50.0)
+    vote = (tech - 50.0) / 50.0
+    row: dict = {"ticker": "GGAL", "date": DAY, "close": 100.0, "close_raw": 100.0}
+    row |= {"volatility_20": 0.40, "atr_14": 2.0, "drawdown_252": -0.10}
+    row |= {f"vote_{v.name}": vote for v in technical.VOTES}
+    row |= {f"technical_{g}": vote for g in technical.GROUPS}
+    row |= {s: scores.get("fundamental") for s in fundamental.SUB_SCORES}
+    row |= {s: scores.get("macro") for s in macro.SUB_SCORES}
+    for name in COMPONENTS:
+        value = tech if name == "technical" else scores.get(name)
+        row |= {f"{name}_score": value, f"{name}_completeness": 0.0 if value is None else 1.0}
+    return pl.DataFrame([row]).cast({pl.Null: pl.Float64}).lazy()
+
+
+def call(settings: Settings | None = None, **scores: float | None) -> dict:
+    return combine(components(**scores), settings or Settings()).collect().row(0, named=True)
+
+
+def test_total_reweights_over_the_components_that_exist() -> None:
+    result = call(technical=80.0, macro=40.0, fundamental=None, sentiment=None)
+    weights = Settings().weights
+    expected = (weights["technical"] * 80 + weights["macro"] * 40) / (
+        weights["technical"] + weights["macro"]
+    )
+    assert result["total_score"] == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [
+        (70.0, "COMPRAR"),
+        (60.0, "COMPRAR"),
+        (59.5, "MANTENER"),
+        (40.5, "MANTENER"),
+        (40.0, "VENDER"),
+    ],
+)
+def test_thresholds_give_the_call(total: float, expected: str) -> None:
+    assert call(technical=total)["recommendation"] == expected
+
+
+def test_thresholds_come_from_the_settings() -> None:
+    strict = Settings(buy_threshold=75.0, sell_threshold=25.0)
+    assert call(strict, technical=70.0)["recommendation"] == "MANTENER"
+
+
+def test_confidence_drops_with_missing_components() -> None:
+    full = call(technical=60.0, fundamental=60.0, macro=60.0, sentiment=60.0)
+    partial = call(technical=60.0, macro=60.0)
+    assert full["confidence"] == 100.0
+    assert partial["confidence"] < full["confidence"]
+
+
+def test_confidence_drops_when_components_disagree() -> None:
+    agree = call(technical=70.0, fundamental=70.0, macro=70.0, sentiment=70.0)
+    disagree = call(technical=90.0, fundamental=30.0, macro=90.0, sentiment=30.0)
+    assert disagree["confidence"] < agree["confidence"]
+
+
+def test_summary_is_spanish_and_names_ticker_call_and_drivers() -> None:
+    summary = call(technical=90.0, macro=40.0)["summary"]
+    assert summary.startswith("GGAL: COMPRAR con puntaje 71/100")
+    pro, con = summary.split("A favor: ")[1].split("; en contra: ")
+    assert any(vote.up in pro for vote in technical.VOTES)
+    assert any(down in con for _, down in macro.PHRASES.values())
+    assert summary.endswith("Sin datos: fundamental, sentimiento.")
+
+
+def test_target_price_moves_with_the_call() -> None:
+    buy, sell = call(technical=80.0), call(technical=20.0)
+    assert buy["target_price"] > buy["current_price"] == 100.0 > sell["target_price"]
+
+
+@pytest.mark.parametrize(
+    ("volatility", "drawdown", "level"),
+    [(0.20, -0.05, "BAJO"), (0.45, -0.10, "MEDIO"), (0.70, -0.10, "ALTO"), (0.20, -0.50, "ALTO")],
+)
+def test_risk_level_from_volatility_and_drawdown(volatility, drawdown, level) -> None:
+    frame = components().with_columns(volatility_20=volatility, drawdown_252=drawdown)
+    assert combine(frame, Settings()).collect()["risk_level"].item() == level
