@@ -1,13 +1,14 @@
 """`argenta`: thin commands over the pipeline and the store.
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration,
-3 refused because another run or daemon holds the lock.
+3 refused because another run or daemon holds the lock, 4 (`status`) an alert is active.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from typing import Any
 import click
 import polars as pl
 
-from pipeline import jobs
+from pipeline import daemon as scheduler
+from pipeline import jobs, monitoring
 from pipeline.locking import LockHeld
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
@@ -25,7 +27,7 @@ from store import reads
 from store.connection import DatabaseError, open_reader, open_writer
 from store.migrate import current_version
 
-EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 1, 2, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_ALERT = 1, 2, 3, 4
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -272,6 +274,101 @@ def _print(frame: pl.DataFrame, fmt: str) -> None:
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
             click.echo(frame)
+
+
+def _dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dt.date]:
+    return [_date(ctx, param, v) for v in values]
+
+
+def _time_of_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return dt.time.fromisoformat(value).strftime("%H:%M:%S")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time of day: use HH:MM or HH:MM:SS") from None
+
+
+@main.command()
+@source_options
+@click.option(
+    "--at",
+    callback=_time_of_day,
+    help="Run the daily job at HH:MM[:SS] in DAILY_ANALYSIS_TIMEZONE instead of "
+    "DAILY_ANALYSIS_HOUR:DAILY_ANALYSIS_MINUTE.",
+)
+@click.option(
+    "--catch-up/--no-catch-up",
+    default=True,
+    show_default=True,
+    help="Fill the missing trading days at start, before waiting for the schedule.",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Fill the missing trading days once and exit (also with SCHEDULER_ENABLED=false, "
+    "e.g. from cron).",
+)
+@click.option(
+    "--pretend-date",
+    callback=_date,
+    hidden=True,
+    help="Replays and tests: act as if today were YYYY-MM-DD (the schedule keeps real time).",
+)
+@click.pass_context
+@handle_errors
+def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> None:
+    """Run the daily analysis on schedule: catch-up, retries, heartbeat; stop with SIGTERM.
+
+    Exits 0 when stopped by a signal or when SCHEDULER_ENABLED=false, 3 when another
+    daemon serves this database, and with --once 1 if the job failed. Example:
+
+        argenta daemon --source yfinance
+    """
+    settings = load_settings(ctx)
+    options = resolve_source(settings, source, data_dir, tickers)
+    clock = scheduler.utc_clock
+    if pretend_date:
+        clock = scheduler.clock_on(pretend_date, settings.tz)
+    verbose = ctx.find_root().params["verbose"]
+    run = scheduler.DaemonOptions(at=at, catch_up_on_start=catch_up, once=once, verbose=verbose)
+    if not scheduler.Daemon(settings, options, run, clock=clock).serve():
+        sys.exit(EXIT_FAILED)
+
+
+@main.command("run-days", hidden=True)
+@click.argument("days", nargs=-1, required=True, callback=_dates)
+@click.option("--job", "job_name", required=True, help="The job_name recorded in job_runs.")
+@source_options
+@click.pass_context
+@handle_errors
+def run_days(ctx, days, job_name, source, data_dir, tickers) -> None:
+    """Internal (the daemon's child process): analyse DAYS in one run recorded as JOB.
+
+    Example: argenta run-days --job daily_analysis --source sample 2024-03-07 2024-03-08
+    """
+    settings = load_settings(ctx)
+    options = resolve_source(settings, source, data_dir, tickers)
+    _report(jobs.run_dates(settings, options, days, job_name))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the health summary as JSON.")
+@click.pass_context
+@handle_errors
+def status(ctx, as_json) -> None:
+    """Print the health summary and active alerts; exit 4 when an alert is active.
+
+    Checks the recent runs, the database, the free disk and the daemon's heartbeat. For
+    a monitoring check: argenta status || notify-someone. Example: argenta status --json
+    """
+    health = monitoring.health(load_settings(ctx))
+    if as_json:
+        click.echo(json.dumps(health.to_dict(), indent=2))
+    else:
+        click.echo(monitoring.render_text(health))
+    if not health.healthy:
+        sys.exit(EXIT_ALERT)
 
 
 if __name__ == "__main__":

@@ -122,7 +122,12 @@ def run_dates(
 ) -> RunResult:
     """Analyse `days` (None: the latest day with data) and replace their partitions."""
     what = f"{job_name} ({options.source})"
-    with exclusive(settings.database_path, "run", what), open_writer(settings.database_path) as con:
+    with (
+        exclusive(settings.database_path, "run", what),
+        open_writer(settings.database_path) as con,
+        _RunGuard(settings.job_timeout_minutes * 60) as guard,
+    ):
+        guard.critical = True  # hold signals until the run is recorded as started
         stale = writes.close_stale_runs(con, "process died (found running at next start)")
         if stale:
             log.warning("event=stale_runs_closed count=%d", stale)
@@ -131,23 +136,17 @@ def run_dates(
         job_id = writes.start_job(con, job_name, run_log)
         log.info("event=run_started job_id=%d job=%s source=%s", job_id, job_name, options.source)
         try:
-            with _RunGuard(settings.job_timeout_minutes * 60) as guard:
-                tickers, errors = _execute(con, settings, options, days, run_log, progress, guard)
-                writes.finish_job(con, job_id, tickers, errors, run_log)
-                guard.critical = False
-        except JobTimeout:
-            writes.fail_job(con, job_id, "timeout", run_log)
-            log.error("event=run_failed job_id=%d reason=timeout", job_id)
-            raise
-        except (JobInterrupted, KeyboardInterrupt):
-            writes.fail_job(con, job_id, "interrupted", run_log)
-            log.error("event=run_failed job_id=%d reason=interrupted", job_id)
-            raise JobInterrupted("run interrupted by a signal; nothing was written") from None
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
+            guard.release()
+            tickers, errors = _execute(con, settings, options, days, run_log, progress, guard)
+            writes.finish_job(con, job_id, tickers, errors, run_log)
+        except BaseException as exc:
+            guard.critical = True  # record the failure whatever arrives now
+            reason, error = _failure(exc)
             writes.fail_job(con, job_id, reason, run_log)
             log.error("event=run_failed job_id=%d reason=%r", job_id, reason)
-            raise JobFailed(reason) from exc
+            raise error from exc
+        finally:
+            guard.critical = False
         log.info(
             "event=run_completed job_id=%d dates=%d tickers=%d errors=%d seconds=%.1f",
             job_id,
@@ -158,6 +157,16 @@ def run_dates(
         )
     dates = [dt.date.fromisoformat(d) for d in run_log["dates"]["list"]]
     return RunResult(job_id, job_name, "completed", dates, tickers, errors, run_log)
+
+
+def _failure(exc: BaseException) -> tuple[str, JobFailed]:
+    """The failure reason recorded in job_runs and the exception the caller sees."""
+    if isinstance(exc, JobTimeout):
+        return "timeout", exc
+    if isinstance(exc, JobInterrupted | KeyboardInterrupt):
+        return "interrupted", JobInterrupted("run interrupted by a signal; nothing was written")
+    reason = f"{type(exc).__name__}: {exc}"
+    return reason, JobFailed(reason)
 
 
 def _execute(
@@ -290,11 +299,12 @@ def _check_trading_day(day: dt.date, options: SourceOptions) -> None:
 
 
 class _RunGuard:
-    """Timeout (SIGALRM) and SIGTERM for a run: raise at once, except while committing.
+    """Timeout (SIGALRM), SIGTERM and SIGINT for a run: raise at once, except when critical.
 
-    During the critical section (the final COMMIT and recording the run as completed)
-    a signal is held and logged, so a run is always either committed and completed, or
-    rolled back and failed. Off the main thread (tests), signals are not touched.
+    While `critical` (recording the run's start, the final COMMIT and recording the
+    outcome) a signal is held and logged, so a run is always either committed and
+    completed, or rolled back and failed. Off the main thread (tests), signals are not
+    touched.
     """
 
     def __init__(self, timeout_s: float) -> None:
@@ -305,7 +315,7 @@ class _RunGuard:
 
     def __enter__(self) -> _RunGuard:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGALRM, signal.SIGTERM):
+            for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
                 self._previous[sig] = signal.signal(sig, self._handle)
             if self.timeout_s > 0:
                 signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
@@ -316,6 +326,13 @@ class _RunGuard:
             signal.setitimer(signal.ITIMER_REAL, 0)
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)
+
+    def release(self) -> None:
+        """Leave the critical section; raise a signal that arrived during it."""
+        self.critical = False
+        held, self.held = self.held, None
+        if held is not None:
+            raise held
 
     def _handle(self, signum: int, frame: object) -> None:
         if signum == signal.SIGALRM:

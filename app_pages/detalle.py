@@ -1,0 +1,71 @@
+"""Detalle del ticker: one ticker on one date, with the four analyses behind the call."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from store import reads
+from ui import data, params, tables
+from ui import format as fmt
+
+JSON_FIELDS = {"raw_data": "Datos de entrada", "indicators": "Indicadores", "metadata": "Metadatos"}
+
+cfg = data.settings()
+db = data.database(cfg)
+dates = db.read(reads.analysis_dates)
+
+st.title("Detalle del ticker")
+pick, when = st.columns([3, 1])
+ticker = params.ticker_select(pick, "Ticker", db.read(reads.tickers))
+day = params.date_select(when, "Fecha", dates)
+rec, details = db.read(reads.ticker_analysis, ticker, day)
+if rec.is_empty():
+    st.info(f"{ticker} no tiene análisis hasta el {fmt.date(day)}: elegí una fecha posterior.")
+    st.stop()
+call = rec.row(0, named=True)
+if call["analysis_date"] != day:
+    st.info(
+        f"No hay análisis de {ticker} el {fmt.date(day)}; se muestra el anterior, "
+        f"del {fmt.date(call['analysis_date'])}.",
+        icon=":material/history:",
+    )
+
+with st.container(border=True):
+    st.markdown(
+        f"## {ticker} · {fmt.date(call['analysis_date'])} {fmt.badge(call['recommendation'])}"
+    )
+    st.markdown(call["summary"] or "")
+    total, confidence, price, target, risk = st.columns(5)
+    total.metric("Puntaje total", fmt.score(call["total_score"]))
+    confidence.metric("Confianza", f"{fmt.number(call['confidence'], 0)} %")
+    price.metric("Precio", fmt.price(call["current_price"], ticker))
+    upside = tables.with_upside(rec)["upside_pct"][0]
+    target.metric(
+        "Precio objetivo",
+        fmt.price(call["target_price"], ticker),
+        delta=None if upside is None else f"{fmt.number(upside, 1)} %",
+    )
+    risk.metric("Riesgo", call["risk_level"] or "—")
+
+st.subheader("Los cuatro análisis")
+for detail in details.iter_rows(named=True):
+    label = fmt.ANALYSES[detail["analysis_type"]]
+    title = f"**{label}** · {fmt.score(detail['score'])}"
+    with st.expander(title, expanded=detail["analysis_type"] == "technical"):
+        metadata = json.loads(detail["metadata"] or "{}")
+        if detail["score"] is None and metadata.get("reason"):
+            st.caption(f"Sin puntaje: {metadata['reason']}")
+        for column, (field, heading) in zip(st.columns(3), JSON_FIELDS.items(), strict=True):
+            column.markdown(f"**{heading}**")
+            column.json(json.loads(detail[field] or "{}"), expanded=1)
+
+st.subheader("Indicadores")
+tables.indicators(details)
+st.page_link(
+    params.EVOLUTION_PAGE,
+    label=f"Ver la evolución de {ticker}",
+    icon=":material/show_chart:",
+    query_params={params.TICKER: ticker},
+)

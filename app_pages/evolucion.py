@@ -1,0 +1,74 @@
+"""Evolución de puntajes: total and component scores over time, and the price chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from store import reads
+from ui import charts, data, params
+from ui import format as fmt
+
+DEFAULT_TICKERS = 3
+DEFAULT_PERIOD = dt.timedelta(days=182)
+
+cfg = data.settings()
+db = data.database(cfg)
+dates = db.read(reads.analysis_dates)
+latest = db.read(reads.latest_recommendations, dates[-1])
+leaders = latest.filter(pl.col("analysis_date") == dates[-1])["ticker"].head(DEFAULT_TICKERS)
+
+st.title("Evolución de puntajes")
+pick, period = st.columns([3, 2])
+chosen = params.tickers_select(
+    pick,
+    "Tickers",
+    db.read(reads.tickers),
+    default=leaders.to_list(),
+    max_selections=10,
+    placeholder="Elegí uno o más tickers",
+)
+span = period.date_input(
+    "Período",
+    value=(max(dates[0], dates[-1] - DEFAULT_PERIOD), dates[-1]),
+    min_value=dates[0],
+    max_value=dates[-1],
+    format="DD/MM/YYYY",
+)
+if not chosen or len(span) != 2:
+    st.info("Elegí al menos un ticker y un período completo (desde y hasta).")
+    st.stop()
+
+start, end = span
+history = db.read(reads.recommendation_history, start, end, chosen)
+shown = history["ticker"].unique(maintain_order=True).to_list()
+if missing := [t for t in chosen if t not in shown]:
+    st.info(f"Sin análisis entre el {fmt.date(start)} y el {fmt.date(end)}: {', '.join(missing)}.")
+if not shown:
+    st.stop()
+st.plotly_chart(charts.score_history(history, cfg.buy_threshold, cfg.sell_threshold))
+st.caption(
+    f"Bandas: COMPRAR desde {cfg.buy_threshold:g} puntos, VENDER por debajo de "
+    f"{cfg.sell_threshold:g} (ARGENTA_BUY_THRESHOLD / ARGENTA_SELL_THRESHOLD)."
+)
+st.plotly_chart(charts.components(history))
+
+st.subheader("Precio")
+ticker_col, dollars_col = st.columns([2, 3], vertical_alignment="bottom")
+ticker = ticker_col.selectbox("Ticker del gráfico de precio", shown)
+prices = db.read(reads.technical_history, ticker, start, end)
+has_ccl = fmt.in_pesos(ticker) and prices["usdars_ccl"].is_not_null().any()
+in_dollars = dollars_col.toggle(
+    "Ver en dólares al tipo de cambio CCL",
+    disabled=not has_ccl,
+    help="Sólo para acciones en pesos (.BA) cuando los datos traen el dólar CCL del día.",
+)
+st.plotly_chart(charts.prices(prices, ticker, in_dollars and has_ccl))
+st.page_link(
+    params.DETAIL_PAGE,
+    label=f"Ver el análisis completo de {ticker}",
+    icon=":material/query_stats:",
+    query_params=params.detail_query(ticker, end),
+)

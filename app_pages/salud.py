@@ -1,0 +1,68 @@
+"""Salud de los procesos: recent runs, success rate, alerts, the daemon and the disk."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from pipeline import monitoring
+from ui import charts, data, tables
+from ui import format as fmt
+
+
+def daemon_state(report: monitoring.Health, tz: str) -> tuple[str, str]:
+    """The scheduler's state in Spanish, and when it last reported and runs next."""
+    beat = report.heartbeat
+    if beat is None:
+        return "sin señal", "El programador (`argenta daemon`) no dejó ninguna señal."
+    ago = (report.checked_at - beat.last_tick).total_seconds()
+    when = f"Última señal del programador hace {fmt.duration(ago)}"
+    if beat.next_run:
+        when += f"; próxima corrida el {fmt.timestamp(fmt.local(beat.next_run, tz))}"
+    return fmt.DAEMON_STATE.get(beat.state, beat.state), when + "."
+
+
+cfg = data.settings()
+data.database(cfg, require_data=False)  # a missing or unreadable file stops here, with a hint
+report = monitoring.health(cfg)
+tz = cfg.daily_analysis_timezone
+
+st.title("Salud de los procesos")
+st.caption(
+    f"Base `{report.database}` · revisado el {fmt.timestamp(fmt.local(report.checked_at, tz))}"
+)
+if report.healthy:
+    st.success("Sin alertas activas: el análisis diario funciona con normalidad.", icon="✅")
+for alert in report.alerts:
+    show = st.error if alert.severity == "critical" else st.warning
+    show(alert.mensaje, icon=":material/notifications_active:")
+
+state, when = daemon_state(report, tz)
+rate, streak, daemon, size, disk = st.columns(5)
+rate.metric(
+    "Tasa de éxito",
+    "—" if report.success_rate is None else f"{fmt.number(report.success_rate * 100, 0)} %",
+    help="Corridas completadas entre las recientes ya terminadas.",
+    border=True,
+)
+streak.metric("Fallas seguidas", report.consecutive_failures, border=True)
+daemon.metric("Programador", state, border=True)
+size.metric("Tamaño de la base", fmt.size(report.db_size_bytes), border=True)
+disk.metric("Disco libre", fmt.size(report.free_disk_bytes), border=True)
+st.caption(when)
+
+if report.runs.is_empty():
+    st.info("Todavía no hay corridas registradas.", icon=":material/info:")
+    st.stop()
+
+still_running = pl.col("end_time").fill_null(fmt.utc_naive(report.checked_at))
+runs = fmt.local_times(report.runs.with_columns(still_running), tz, "start_time", "end_time")
+timeline, errors = st.columns([3, 2])
+timeline.plotly_chart(charts.runs_timeline(runs))
+if report.errors_by_type:
+    errors.plotly_chart(charts.errors_by_type(report.errors_by_type))
+else:
+    errors.success("La última corrida completada no tuvo errores.", icon="✅")
+
+st.subheader("Corridas recientes")
+tables.runs(runs)

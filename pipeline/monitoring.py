@@ -1,0 +1,383 @@
+"""Health of the pipeline: run metrics, the daemon's heartbeat and the active alerts.
+
+One `health(settings)` call gathers everything; `argenta status` prints it and the
+dashboard's job page shows it, so both always agree on what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipeline.settings import Settings
+from store import reads
+from store.connection import DatabaseError, open_reader
+
+RECENT_RUNS = 50
+FAILURE_STREAK_LIMIT = 3  # alert when a job failed more than this many times in a row
+LONG_RUN_SECONDS = 3600.0  # alert when a run takes more than an hour
+# The daemon rewrites its heartbeat every few seconds (daemon.HEARTBEAT_SECONDS); two
+# minutes of silence means it is dead or hung.
+HEARTBEAT_STALE_SECONDS = 120.0
+READ_RETRY_SECONDS = 1.0
+MB = 1024 * 1024
+
+RUNS_SCHEMA = {
+    "id": pl.Int64,
+    "job_name": pl.String,
+    "start_time": pl.Datetime("us"),
+    "end_time": pl.Datetime("us"),
+    "status": pl.String,
+    "tickers_processed": pl.Int32,
+    "errors_count": pl.Int32,
+    "duration_s": pl.Float64,
+    "failure_reason": pl.String,
+    "errors_by_type": pl.String,  # JSON object: analysis type (or "source") -> count
+    "db_size_bytes": pl.Int64,
+    "log_data": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An active problem: a stable code, `warning` or `critical`, and what to tell people."""
+
+    code: str
+    severity: str
+    message: str  # English, for logs and `argenta status`
+    mensaje: str  # Spanish, for the dashboard
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What the daemon last said about itself (times are aware UTC datetimes)."""
+
+    pid: int
+    started: dt.datetime
+    last_tick: dt.datetime
+    state: str  # starting, idle, running, retrying, stopping, stopped
+    since: dt.datetime | None = None  # when the daemon entered `state`
+    next_run: dt.datetime | None = None
+    job: str | None = None
+    job_pid: int | None = None
+    attempt: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The heartbeat as JSON-ready values (ISO 8601 times)."""
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Heartbeat:
+        """Parse what `to_dict` wrote."""
+        times = {"started", "last_tick", "since", "next_run"}
+        return cls(
+            **{k: dt.datetime.fromisoformat(v) if k in times and v else v for k, v in data.items()}
+        )
+
+
+def heartbeat_path(database: Path) -> Path:
+    """Where the daemon of `database` keeps its heartbeat: `<database>.heartbeat.json`."""
+    database = Path(database)
+    return database.with_name(f"{database.name}.heartbeat.json")
+
+
+def write_heartbeat(database: Path, beat: Heartbeat) -> None:
+    """Replace the heartbeat file atomically, so a reader never sees half of it."""
+    path = heartbeat_path(database)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(beat.to_dict()), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_heartbeat(database: Path) -> Heartbeat | None:
+    """The daemon's last heartbeat, or None when there is none (or it cannot be read)."""
+    try:
+        return Heartbeat.from_dict(json.loads(heartbeat_path(database).read_text("utf-8")))
+    except (FileNotFoundError, ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Health:
+    """The health summary: recent runs and their metrics, the daemon, the disk, the alerts."""
+
+    checked_at: dt.datetime
+    database: Path
+    runs: pl.DataFrame  # recent runs, newest first (RUNS_SCHEMA)
+    success_rate: float | None  # completed / finished among the recent runs
+    consecutive_failures: int  # the longest current streak of failures of one job
+    last_run: dict[str, Any] | None  # the latest finished run
+    errors_by_type: dict[str, int]  # of the latest completed run
+    heartbeat: Heartbeat | None
+    db_size_bytes: int | None
+    free_disk_bytes: int | None
+    alerts: tuple[Alert, ...]
+
+    @property
+    def healthy(self) -> bool:
+        """True when no alert is active."""
+        return not self.alerts
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as JSON-ready values (`argenta status --json`)."""
+        return {
+            "healthy": self.healthy,
+            "checked_at": _jsonable(self.checked_at),
+            "database": str(self.database),
+            "db_size_bytes": self.db_size_bytes,
+            "free_disk_bytes": self.free_disk_bytes,
+            "success_rate": self.success_rate,
+            "consecutive_failures": self.consecutive_failures,
+            "last_run": _jsonable(self.last_run),
+            "errors_by_type": self.errors_by_type,
+            "heartbeat": self.heartbeat.to_dict() if self.heartbeat else None,
+            "alerts": [dataclasses.asdict(a) for a in self.alerts],
+            "recent_runs": _jsonable(self.runs.drop("log_data").to_dicts()),
+        }
+
+
+def health(settings: Settings, now: dt.datetime | None = None, limit: int = RECENT_RUNS) -> Health:
+    """Gather the health of the database, its runs, the daemon and the disk at `now`."""
+    now = now or dt.datetime.now(dt.UTC)
+    db = settings.database_path
+    runs, db_alert = recent_runs(db, limit)
+    beat = read_heartbeat(db)
+    free = _free_disk(db)
+    finished = runs.filter(pl.col("status") != "running")
+    streak, streak_job, streak_reason = _failure_streak(finished)
+    alerts = (
+        db_alert,
+        _failure_alert(streak, streak_job, streak_reason),
+        _long_run_alert(finished, beat, now),
+        _disk_alert(free, settings.low_disk_threshold_mb),
+        _daemon_alert(beat, now) if settings.scheduler_enabled else None,
+    )
+    return Health(
+        checked_at=now,
+        database=db,
+        runs=runs,
+        success_rate=_success_rate(finished),
+        consecutive_failures=streak,
+        last_run=finished.drop("log_data").row(0, named=True) if finished.height else None,
+        errors_by_type=_errors_by_type(runs),
+        heartbeat=beat,
+        db_size_bytes=_size(db),
+        free_disk_bytes=free,
+        alerts=tuple(a for a in alerts if a is not None),
+    )
+
+
+def recent_runs(database: Path, limit: int = RECENT_RUNS) -> tuple[pl.DataFrame, Alert | None]:
+    """The latest runs with their metrics from the run log, or an alert if the file is unusable."""
+    try:
+        with open_reader(database, retry_seconds=READ_RETRY_SECONDS) as con:
+            runs = reads.job_runs(con, limit)
+    except (DatabaseError, duckdb.Error) as exc:
+        return pl.DataFrame(schema=RUNS_SCHEMA), _database_alert(database, exc)
+    log = pl.col("log_data")
+    return runs.with_columns(
+        failure_reason=log.str.json_path_match("$.failure_reason"),
+        errors_by_type=log.str.json_path_match("$.errors_by_type"),
+        db_size_bytes=log.str.json_path_match("$.metrics.db_size_bytes").cast(pl.Int64),
+    ).select(list(RUNS_SCHEMA)), None
+
+
+def _failure_streak(finished: pl.DataFrame) -> tuple[int, str | None, str | None]:
+    """The longest run of latest failures of one job: (count, job name, latest reason)."""
+    streaks = finished.group_by("job_name", maintain_order=True).agg(
+        streak=(pl.col("status").eq("completed").cum_sum() == 0).sum(),
+        reason=pl.col("failure_reason").first(),
+    )
+    if streaks.is_empty():
+        return 0, None, None
+    top = streaks.sort("streak", descending=True, maintain_order=True).row(0, named=True)
+    return top["streak"], top["job_name"], top["reason"]
+
+
+def _success_rate(finished: pl.DataFrame) -> float | None:
+    if finished.is_empty():
+        return None
+    return finished.get_column("status").eq("completed").mean()
+
+
+def _errors_by_type(runs: pl.DataFrame) -> dict[str, int]:
+    completed = runs.filter(pl.col("status") == "completed")
+    if completed.is_empty():
+        return {}
+    return json.loads(completed.get_column("errors_by_type")[0] or "{}")
+
+
+def _database_alert(database: Path, exc: Exception) -> Alert:
+    detail = str(exc).splitlines()[0]
+    return Alert(
+        "database_error",
+        "critical",
+        f"cannot read the database {database}: {detail}",
+        f"No se puede leer la base de datos {database.name}: {detail}",
+    )
+
+
+def _failure_alert(streak: int, job: str | None, reason: str | None) -> Alert | None:
+    if streak <= FAILURE_STREAK_LIMIT:
+        return None
+    why = reason or "unknown"
+    return Alert(
+        "consecutive_failures",
+        "critical",
+        f"{job} failed {streak} times in a row (latest reason: {why})",
+        f"El trabajo {job} falló {streak} veces seguidas (último motivo: {why}).",
+    )
+
+
+def _long_run_alert(
+    finished: pl.DataFrame, beat: Heartbeat | None, now: dt.datetime
+) -> Alert | None:
+    """The run in progress (known from the heartbeat: the published database only holds
+    finished runs), else the latest finished run, when it lasted more than an hour."""
+    if beat is not None and beat.state == "running" and beat.since is not None:
+        running, name, seconds = True, beat.job, (now - beat.since).total_seconds()
+    elif finished.height:
+        run = finished.row(0, named=True)
+        running, name, seconds = False, f"{run['job_name']} #{run['id']}", run["duration_s"]
+    else:
+        return None
+    if (seconds or 0.0) <= LONG_RUN_SECONDS:
+        return None
+    minutes = f"{seconds / 60:.0f}"
+    if running:
+        message = f"the {name} run in progress has been running for {minutes} minutes"
+        mensaje = f"La corrida {name} en curso lleva {minutes} minutos (más de 60)."
+    else:
+        message = f"run {name} took {minutes} minutes"
+        mensaje = f"La corrida {name} tardó {minutes} minutos (más de 60)."
+    return Alert("long_run", "warning", message + " (over 60)", mensaje)
+
+
+def _disk_alert(free_bytes: int | None, threshold_mb: int) -> Alert | None:
+    if free_bytes is None or threshold_mb <= 0 or free_bytes >= threshold_mb * MB:
+        return None
+    free_mb = free_bytes / MB
+    return Alert(
+        "low_disk",
+        "warning",
+        f"only {free_mb:.0f} MB free next to the database (threshold {threshold_mb} MB)",
+        f"Quedan solo {free_mb:.0f} MB libres junto a la base de datos "
+        f"(umbral: {threshold_mb} MB).",
+    )
+
+
+def _daemon_alert(beat: Heartbeat | None, now: dt.datetime) -> Alert | None:
+    if beat is None:
+        return Alert(
+            "daemon_down",
+            "critical",
+            "no daemon heartbeat: the scheduler has not run against this database "
+            "(start it: systemctl start argenta-pipeline)",
+            "No hay señal del programador: el análisis diario no está corriendo.",
+        )
+    if beat.state == "stopped":
+        return Alert(
+            "daemon_down",
+            "critical",
+            f"the daemon (pid {beat.pid}) stopped at {beat.last_tick:%Y-%m-%d %H:%M:%S %Z}",
+            f"El programador se detuvo el {beat.last_tick:%d/%m/%Y %H:%M} UTC.",
+        )
+    silent = (now - beat.last_tick).total_seconds()
+    if silent <= HEARTBEAT_STALE_SECONDS:
+        return None
+    return Alert(
+        "daemon_down",
+        "critical",
+        f"the daemon (pid {beat.pid}) has been silent for {silent:.0f} s: dead or hung",
+        f"El programador no da señales hace {silent / 60:.0f} minutos.",
+    )
+
+
+def render_text(health: Health) -> str:
+    """The health summary as a few aligned lines for a terminal (`argenta status`)."""
+    count = len(health.alerts)
+    state = "healthy" if health.healthy else f"{count} alert{'s' * (count > 1)}"
+    lines = [
+        f"Argenta IA at {health.checked_at:%Y-%m-%d %H:%M:%S %Z}: {state}",
+        f"database  {health.database} ({_size_text(health.db_size_bytes)}, "
+        f"{_size_text(health.free_disk_bytes)} free)",
+        f"daemon    {_describe_heartbeat(health.heartbeat, health.checked_at)}",
+        f"last run  {_describe_run(health.last_run)}",
+    ]
+    errors = ", ".join(f"{k}={v}" for k, v in sorted(health.errors_by_type.items()) if v)
+    if errors:
+        lines.append(f"errors    {errors} (latest completed run)")
+    if health.success_rate is not None:
+        lines.append(
+            f"recent    {health.success_rate:.0%} of the recent runs completed; "
+            f"{health.consecutive_failures} consecutive failures"
+        )
+    lines += [f"{a.severity.upper():9} {a.code}: {a.message}" for a in health.alerts]
+    return "\n".join(lines)
+
+
+def _describe_heartbeat(beat: Heartbeat | None, now: dt.datetime) -> str:
+    if beat is None:
+        return "no heartbeat"
+    ago = (now - beat.last_tick).total_seconds()
+    text = f"{beat.state}, pid {beat.pid}, last heartbeat {ago:.0f} s ago"
+    if beat.job:
+        text += f", job {beat.job} (attempt {beat.attempt}, pid {beat.job_pid})"
+    if beat.next_run:
+        text += f", next run {beat.next_run.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+    return text
+
+
+def _describe_run(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "none"
+    text = (
+        f"#{run['id']} {run['job_name']} {run['status']} at {run['end_time']:%Y-%m-%d %H:%M:%S}"
+        f" UTC after {run['duration_s'] or 0:.1f} s"
+    )
+    if run["status"] == "completed":
+        return text + f": {run['tickers_processed']} tickers, {run['errors_count']} errors"
+    return text + f": {run['failure_reason']}"
+
+
+def _size_text(size: int | None) -> str:
+    if size is None:
+        return "size unknown"
+    return f"{size / MB:.1f} MB" if size < 1024 * MB else f"{size / MB / 1024:.1f} GB"
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def _free_disk(database: Path) -> int | None:
+    """Free bytes on the file system that holds (or will hold) the database."""
+    folder = Path(database).resolve().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value

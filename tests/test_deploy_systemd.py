@@ -1,0 +1,93 @@
+"""The systemd unit and its example environment file, checked with systemd-analyze."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+
+from pipeline.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+UNIT = DEPLOY / "argenta-pipeline.service"
+ENV_EXAMPLE = DEPLOY / "argenta.env.example"
+SETTINGS_SOURCE = Path(__file__).resolve().parents[1] / "pipeline" / "settings.py"
+INSTALLED_BINARY = "/opt/argenta/.venv/bin/argenta"
+
+
+def systemd_analyze(*args: str) -> subprocess.CompletedProcess:
+    tool = shutil.which("systemd-analyze")
+    assert tool, "systemd-analyze is missing: run `make system-deps` (apt-get install systemd)"
+    return subprocess.run([tool, *args], capture_output=True, text=True, timeout=60)
+
+
+def service_options() -> dict[str, list[str]]:
+    """The [Service] section's settings, each with all its values (Environment= repeats)."""
+    options: dict[str, list[str]] = {}
+    section = None
+    for line in UNIT.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif section == "Service" and "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            options.setdefault(key, []).append(value)
+    return options
+
+
+@pytest.fixture
+def installable_unit(tmp_path: Path) -> Path:
+    """The unit with ExecStart pointed at this checkout's `argenta` (verify needs it to exist)."""
+    argenta = Path(sys.executable).with_name("argenta")
+    assert argenta.exists(), "the project is not installed in this environment"
+    text = UNIT.read_text(encoding="utf-8")
+    assert INSTALLED_BINARY in text
+    path = tmp_path / UNIT.name
+    path.write_text(text.replace(INSTALLED_BINARY, str(argenta)), encoding="utf-8")
+    return path
+
+
+def test_the_unit_verifies_without_any_message(installable_unit):
+    result = systemd_analyze("verify", str(installable_unit))
+    assert result.returncode == 0
+    assert result.stdout + result.stderr == ""
+
+
+def test_the_unit_is_rated_at_most_2_by_the_security_audit():
+    result = systemd_analyze("security", "--offline=true", str(UNIT))
+    match = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    assert float(match.group(1)) <= 2.0
+
+
+def test_the_unit_runs_the_daemon_unprivileged_with_its_state_dir_and_restarts():
+    service = service_options()
+    assert service["ExecStart"][-1].endswith("argenta daemon")
+    assert service["User"][-1] not in ("", "root")
+    assert service["Restart"] == ["on-failure"]
+    assert service["StateDirectory"] == ["argenta"]
+    env = " ".join(service["Environment"])
+    assert "DATABASE_URL=duckdb:////var/lib/argenta/" in env
+    assert "POLARS_SKIP_CPU_CHECK=1" in env  # MemoryDenyWriteExecute breaks polars otherwise
+    assert "XDG_CACHE_HOME=/var/cache/argenta" in env  # yfinance's cache; home is hidden
+
+
+def test_a_notify_unit_has_a_watchdog_the_daemon_feeds():
+    service = service_options()
+    assert service["Type"] == ["notify"]
+    assert service["NotifyAccess"] == ["main"]
+    assert service["WatchdogSec"]
+
+
+def test_the_example_environment_is_valid_and_names_only_real_settings():
+    values = {k: v for k, v in dotenv_values(ENV_EXAMPLE).items() if v is not None}
+    assert values, "the example sets nothing"
+    known = set(re.findall(r'"([A-Z][A-Z_]+)"', SETTINGS_SOURCE.read_text(encoding="utf-8")))
+    commented = re.findall(r"^#([A-Z][A-Z_]+)=", ENV_EXAMPLE.read_text("utf-8"), re.MULTILINE)
+    assert set(values) | set(commented) <= known
+    settings = Settings.from_env(values, env_file=None)
+    assert settings.source == "yfinance" and settings.scheduler_enabled

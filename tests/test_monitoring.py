@@ -1,0 +1,216 @@
+"""Health and alerts on crafted job_runs histories, heartbeats, databases and disks."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import cli, monitoring
+from pipeline.monitoring import Heartbeat, health, read_heartbeat, write_heartbeat
+from pipeline.settings import Settings
+from store import writes
+from store.connection import open_writer
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def quiet(db_path: Path) -> Settings:
+    """Settings whose only possible alerts come from the runs (no daemon, no disk threshold)."""
+    env = {
+        "DATABASE_URL": str(db_path),
+        "SCHEDULER_ENABLED": "false",
+        "ARGENTA_LOW_DISK_MB": "0",
+    }
+    return Settings.from_env(env, env_file=None)
+
+
+def record(db_path: Path, *runs: tuple[str, str], minutes: float = 1.0, reason: str = "boom"):
+    """Append finished runs (job_name, completed|failed), oldest first, each `minutes` long."""
+    clock = [NOW.replace(tzinfo=None) - dt.timedelta(days=1)]
+
+    def tick(step: float) -> dt.datetime:
+        clock[0] += dt.timedelta(minutes=step)
+        return clock[0]
+
+    with pytest.MonkeyPatch.context() as mp, open_writer(db_path) as con:
+        for job, status in runs:
+            mp.setattr(writes, "utc_now", lambda: tick(1))
+            job_id = writes.start_job(con, job)
+            mp.setattr(writes, "utc_now", lambda: tick(minutes))
+            if status == "completed":
+                log = {"errors_by_type": {"source": 2, "fundamental": 1}}
+                writes.finish_job(con, job_id, 30, 3, log)
+            else:
+                writes.fail_job(con, job_id, reason)
+
+
+def codes(settings: Settings, now: dt.datetime = NOW) -> list[str]:
+    return [a.code for a in health(settings, now).alerts]
+
+
+FAILED, DONE = ("daily_analysis", "failed"), ("daily_analysis", "completed")
+
+
+@pytest.mark.parametrize(
+    ("history", "alerted"),
+    [
+        ([DONE, FAILED, FAILED, FAILED], False),  # three in a row: not yet
+        ([DONE, FAILED, FAILED, FAILED, FAILED], True),  # more than three
+        ([FAILED, FAILED, FAILED, FAILED, DONE], False),  # a success ends the streak
+        ([FAILED, FAILED, ("backfill", "failed"), FAILED, ("backfill", "completed")], False),
+    ],
+    ids=["three", "four", "recovered", "other-job-between"],
+)
+def test_more_than_three_failures_in_a_row_alert(quiet, db_path, history, alerted):
+    record(db_path, *history, reason="timeout")
+    report = health(quiet, NOW)
+    assert ("consecutive_failures" in [a.code for a in report.alerts]) is alerted
+    if alerted:
+        alert = report.alerts[0]
+        assert alert.severity == "critical"
+        assert "4 times in a row" in alert.message and "timeout" in alert.message
+        assert "4 veces seguidas" in alert.mensaje
+
+
+def test_a_healthy_history_reports_its_metrics_and_no_alert(quiet, db_path):
+    record(db_path, FAILED, DONE, DONE, DONE, minutes=2)
+    report = health(quiet, NOW)
+    assert report.healthy and report.alerts == ()
+    assert report.success_rate == 0.75
+    assert report.consecutive_failures == 0
+    assert report.last_run["status"] == "completed"
+    assert report.last_run["duration_s"] == pytest.approx(120)
+    assert report.last_run["tickers_processed"] == 30
+    assert report.errors_by_type == {"source": 2, "fundamental": 1}
+    assert report.runs.height == 4 and report.runs["failure_reason"].to_list()[-1] == "boom"
+    assert report.db_size_bytes == db_path.stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("minutes", "status", "alerted"),
+    [(59, "completed", False), (61, "completed", True), (75, "failed", True)],
+)
+def test_a_run_longer_than_an_hour_alerts(quiet, db_path, minutes, status, alerted):
+    record(db_path, ("daily_analysis", status), minutes=minutes)
+    assert ("long_run" in codes(quiet)) is alerted
+
+
+@pytest.mark.parametrize(("minutes", "alerted"), [(50, False), (70, True)])
+def test_a_run_in_progress_for_more_than_an_hour_alerts(quiet, db_path, minutes, alerted):
+    record(db_path, DONE)
+    since = NOW - dt.timedelta(minutes=minutes)
+    write_heartbeat(db_path, Heartbeat(1, since, NOW, "running", since, job="daily_analysis"))
+    alerts = health(quiet, NOW).alerts
+    assert [a.code for a in alerts] == (["long_run"] if alerted else [])
+    if alerted:
+        assert "daily_analysis run in progress has been running for 70 minutes" in alerts[0].message
+
+
+HOLD_READ_WRITE = (  # e.g. a DuckDB CLI opened on the published file without -readonly
+    "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('OPEN', flush=True);"
+    " sys.stdin.readline()"
+)
+
+
+@pytest.mark.parametrize("problem", ["missing", "corrupt", "locked"])
+def test_database_connection_errors_alert(quiet, db_path, problem):
+    holder = None
+    if problem == "corrupt":
+        db_path.write_bytes(b"not a duckdb file" * 100)
+    elif problem == "locked":
+        record(db_path, DONE)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_READ_WRITE, str(db_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout.readline().startswith("OPEN")
+    try:
+        report = health(quiet, NOW)
+    finally:
+        if holder:
+            holder.communicate("\n", timeout=10)
+    assert [a.code for a in report.alerts] == ["database_error"]
+    assert report.alerts[0].severity == "critical"
+    assert {"missing": "does not exist", "corrupt": "not a valid", "locked": "locked"}[
+        problem
+    ] in report.alerts[0].message
+    assert report.runs.is_empty()
+
+
+def test_low_disk_space_alerts_below_the_threshold(quiet, db_path):
+    record(db_path, DONE)
+    free_mb = health(quiet, NOW).free_disk_bytes / monitoring.MB
+    below = dataclasses.replace(quiet, low_disk_threshold_mb=int(free_mb) + 1024)
+    above = dataclasses.replace(quiet, low_disk_threshold_mb=max(1, int(free_mb) - 1024))
+    assert codes(below) == ["low_disk"]
+    assert codes(above) == []
+
+
+def beat(state: str = "idle", seconds_ago: float = 5) -> Heartbeat:
+    tick = NOW - dt.timedelta(seconds=seconds_ago)
+    since = NOW - dt.timedelta(minutes=10)
+    return Heartbeat(
+        4242, NOW - dt.timedelta(days=2), tick, state, since, NOW + dt.timedelta(hours=3)
+    )
+
+
+@pytest.mark.parametrize(
+    ("heartbeat", "alerted"),
+    [
+        (None, True),
+        (beat(), False),
+        (beat("running", seconds_ago=60), False),
+        (beat(seconds_ago=monitoring.HEARTBEAT_STALE_SECONDS + 60), True),
+        (beat("stopped"), True),
+    ],
+    ids=["missing", "fresh", "running", "stale", "stopped"],
+)
+def test_the_daemon_heartbeat_alerts_when_missing_stale_or_stopped(
+    quiet, db_path, heartbeat, alerted
+):
+    record(db_path, DONE)
+    if heartbeat:
+        write_heartbeat(db_path, heartbeat)
+    enabled = dataclasses.replace(quiet, scheduler_enabled=True)
+    assert ("daemon_down" in codes(enabled)) is alerted
+    assert codes(quiet) == []  # without a scheduler there is no daemon to miss
+
+
+def test_a_heartbeat_reads_back_as_written(db_path):
+    write_heartbeat(db_path, beat("running"))
+    assert read_heartbeat(db_path) == beat("running")
+    assert monitoring.heartbeat_path(db_path).name == "argenta_ia.duckdb.heartbeat.json"
+
+
+def test_the_summary_is_json_and_names_every_alert(quiet, db_path):
+    record(db_path, *[FAILED] * 5)
+    report = health(dataclasses.replace(quiet, scheduler_enabled=True), NOW)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["healthy"] is False
+    assert {a["code"] for a in data["alerts"]} == {"consecutive_failures", "daemon_down"}
+    assert len(data["recent_runs"]) == 5 and data["consecutive_failures"] == 5
+    text = monitoring.render_text(report)
+    assert "2 alerts" in text and "CRITICAL  consecutive_failures" in text
+
+
+@pytest.mark.parametrize(("history", "code"), [([DONE], 0), ([FAILED] * 4, cli.EXIT_ALERT)])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_exits_non_zero_while_an_alert_is_active(db_path, history, code, as_json):
+    record(db_path, *history)
+    env = {"DATABASE_URL": str(db_path), "SCHEDULER_ENABLED": "false", "ARGENTA_LOW_DISK_MB": "0"}
+    result = CliRunner().invoke(cli.main, ["status", *(["--json"] if as_json else [])], env=env)
+    assert result.exit_code == code, result.output
+    if as_json:
+        assert json.loads(result.output)["healthy"] is (code == 0)
+    else:
+        assert ("consecutive_failures" in result.output) is (code != 0)

@@ -1,0 +1,96 @@
+"""The Detalle del ticker page: one ticker on one date and the four analyses behind it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from store import reads
+from store.connection import open_reader
+from tests.pages_support import assert_no_failure, messages, open_page
+from ui import format as fmt
+from ui import params
+
+PAGE = params.DETAIL_PAGE
+ANALYSES = ("Técnico", "Fundamental", "Macro", "Sentimiento")
+
+
+@pytest.fixture
+def latest_call(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The last call of the sample's first ticker, with its details, from the database."""
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    with open_reader(sample_db) as con:
+        ticker = reads.tickers(con)[0]
+        rec, details = reads.ticker_analysis(con, ticker)
+    return {"rec": rec.row(0, named=True), "details": details}
+
+
+def open_detail(call: dict, day: dt.date | None = None) -> AppTest:
+    rec = call["rec"]
+    day = day or rec["analysis_date"]
+    return open_page(PAGE, **{params.TICKER: rec["ticker"], params.DATE: day.isoformat()})
+
+
+def test_header_shows_the_call_its_scores_and_summary(latest_call: dict) -> None:
+    at = open_detail(latest_call)
+    assert_no_failure(at)
+    rec = latest_call["rec"]
+    text = "\n".join(m.value for m in at.markdown)
+    assert rec["ticker"] in text and rec["recommendation"] in text and rec["summary"] in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Puntaje total"] == fmt.score(rec["total_score"])
+    assert metrics["Riesgo"] == rec["risk_level"]
+
+
+def test_json_viewer_shows_the_four_analyses(latest_call: dict) -> None:
+    at = open_detail(latest_call)
+    labels = [e.label for e in at.expander]
+    assert [next(a for a in ANALYSES if a in label) for label in labels] == list(ANALYSES)
+    shown = [json.loads(element.value) for element in at.json]
+    stored = [
+        json.loads(detail[field] or "{}")
+        for detail in latest_call["details"].iter_rows(named=True)
+        for field in ("raw_data", "indicators", "metadata")
+    ]
+    assert shown == stored
+    assert {"open", "high", "low", "close"} <= set(shown[0])  # technical raw data
+
+
+def test_indicator_table_lists_every_technical_indicator(latest_call: dict) -> None:
+    table = open_detail(latest_call).dataframe[0].value
+    technical = latest_call["details"].row(0, named=True)
+    names = set(table.loc[table["Análisis"] == "Técnico", "Indicador"])
+    expected = {
+        f"{name} · {inner}" if isinstance(value, dict) else name
+        for name, value in json.loads(technical["indicators"]).items()
+        for inner in (value if isinstance(value, dict) else [None])
+    }
+    assert names == expected
+
+
+def test_a_day_without_analysis_shows_the_previous_one(latest_call: dict, sample_db) -> None:
+    rec = latest_call["rec"]
+    saturday = rec["analysis_date"] - dt.timedelta(days=rec["analysis_date"].weekday() + 2)
+    with open_reader(sample_db) as con:
+        previous = con.sql(
+            "SELECT max(analysis_date) FROM daily_recommendations"
+            " WHERE ticker = ? AND analysis_date <= ?",
+            params=[rec["ticker"], saturday],
+        ).fetchall()[0][0]
+    at = open_detail(latest_call, saturday)
+    assert_no_failure(at)
+    assert f"se muestra el anterior, del {fmt.date(previous)}" in messages(at)
+    assert f"{rec['ticker']} · {fmt.date(previous)}" in at.markdown[0].value
+
+
+def test_the_url_names_the_ticker_and_date_on_screen(latest_call: dict, sample_db) -> None:
+    at = open_detail(latest_call)
+    with open_reader(sample_db) as con:
+        other = reads.tickers(con)[-1]
+    at.selectbox[0].set_value(other).run()
+    assert at.query_params[params.TICKER] == other
+    assert at.query_params[params.DATE] == latest_call["rec"]["analysis_date"].isoformat()

@@ -1,0 +1,130 @@
+"""The Evolución de puntajes page: score, component and price charts of chosen tickers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from store import writes
+from store.connection import open_reader, open_writer
+from tests.factories import partition
+from tests.pages_support import assert_no_failure, figures, numbers, open_page
+from ui import params
+
+PAGE = params.EVOLUTION_PAGE
+START, END = dt.date(2023, 11, 1), dt.date(2024, 3, 8)
+
+
+def sample_tickers(path: Path, count: int) -> list[str]:
+    """The first tickers of the sample database with calls between START and END."""
+    with open_reader(path) as con:
+        rows = con.sql(
+            "SELECT DISTINCT ticker FROM daily_recommendations"
+            " WHERE analysis_date BETWEEN ? AND ? ORDER BY 1 LIMIT ?",
+            params=[START, END, count],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def db_scores(path: Path, ticker: str) -> np.ndarray:
+    """A ticker's total scores from START to END, oldest first, straight from the database."""
+    with open_reader(path) as con:
+        rows = con.sql(
+            "SELECT total_score::DOUBLE FROM daily_recommendations"
+            " WHERE ticker = ? AND analysis_date BETWEEN ? AND ? ORDER BY analysis_date",
+            params=[ticker, START, END],
+        ).fetchall()
+    return np.array([r[0] for r in rows])
+
+
+@pytest.fixture
+def on_sample(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    return sample_db
+
+
+def open_charts(tickers: list[str]):
+    at = open_page(PAGE, **{params.TICKER: tickers})
+    at.date_input[0].set_value((START, END))
+    return at.run()
+
+
+def closes(price: dict) -> list[float]:
+    """The closes drawn by a price figure's candlesticks."""
+    candles = next(trace for trace in price["data"] if trace["type"] == "candlestick")
+    return numbers(candles["close"]).tolist()
+
+
+def test_score_chart_holds_one_series_per_selected_ticker(on_sample: Path) -> None:
+    chosen = sample_tickers(on_sample, 2)
+    at = open_charts(chosen)
+    assert_no_failure(at)
+    score = figures(at)[0]
+    assert sorted(trace["name"] for trace in score["data"]) == sorted(chosen)
+    for trace in score["data"]:
+        np.testing.assert_allclose(numbers(trace["y"]), db_scores(on_sample, trace["name"]))
+
+
+def test_score_chart_shades_the_bands_of_the_configured_thresholds(on_sample, monkeypatch) -> None:
+    monkeypatch.setenv("ARGENTA_BUY_THRESHOLD", "70")
+    monkeypatch.setenv("ARGENTA_SELL_THRESHOLD", "35")
+    at = open_charts(sample_tickers(on_sample, 1))
+    bands = sorted((s["y0"], s["y1"]) for s in figures(at)[0]["layout"]["shapes"])
+    assert bands == [(0, 35), (35, 70), (70, 100)]
+
+
+def test_component_chart_has_a_panel_per_component(on_sample: Path) -> None:
+    chosen = sample_tickers(on_sample, 2)
+    components = figures(open_charts(chosen))[1]
+    titles = {a["text"] for a in components["layout"]["annotations"] if "<b>" in a["text"]}
+    assert titles == {f"<b>{t}</b>" for t in ("Técnico", "Fundamental", "Macro", "Sentimiento")}
+    assert len(components["data"]) == 4 * len(chosen)
+
+
+def test_price_chart_has_candles_moving_averages_and_bollinger_bands(on_sample: Path) -> None:
+    ticker = sample_tickers(on_sample, 1)[0]
+    price = figures(open_charts([ticker]))[2]
+    kinds = {trace.get("name"): trace["type"] for trace in price["data"]}
+    assert kinds[ticker] == "candlestick"
+    assert {"SMA 20", "SMA 50", "SMA 200"} <= set(kinds)
+    assert any("Bollinger" in name for name in kinds)
+
+
+def test_peso_prices_can_be_shown_in_dollars_at_the_ccl_rate(db_path: Path, monkeypatch) -> None:
+    day = dt.date(2024, 3, 8)
+    recs, details = partition(day, ["GGAL.BA", "GGAL"])
+    raw = {"open": 990.0, "high": 1010.0, "low": 980.0, "close": 1000.0, "usdars_ccl": 800.0}
+    details = details.with_columns(
+        raw_data=pl.when(pl.col("analysis_type") == "technical")
+        .then(pl.lit(json.dumps(raw)))
+        .otherwise(pl.col("raw_data"))
+    )
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [day], [(recs, details)])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+
+    at = open_page(PAGE, **{params.TICKER: ["GGAL.BA"]})
+    assert closes(figures(at)[2]) == [1000.0]
+    at.toggle[0].set_value(True).run()
+    assert closes(figures(at)[2]) == [1000.0 / 800.0]
+
+    adr = open_page(PAGE, **{params.TICKER: ["GGAL"]})
+    assert adr.toggle[0].disabled
+
+
+def test_tickers_without_calls_in_the_period_are_named(db_path: Path, monkeypatch) -> None:
+    d1, d2 = dt.date(2024, 3, 7), dt.date(2024, 3, 8)
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [d1], [partition(d1, ["GGAL", "YPF"])])
+        writes.replace_partitions(con, [d2], [partition(d2, ["GGAL"])])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE, **{params.TICKER: ["GGAL", "YPF"]})
+    at.date_input[0].set_value((d2, d2)).run()
+    assert_no_failure(at)
+    assert "Sin análisis entre el vie 08/03/2024 y el vie 08/03/2024: YPF." in at.info[0].value
+    assert [trace["name"] for trace in figures(at)[0]["data"]] == ["GGAL"]

@@ -1,0 +1,74 @@
+"""The Salud de los procesos page: runs, failures, alerts and the daemon's heartbeat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline import monitoring
+from store import writes
+from store.connection import open_writer
+from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
+from ui import params
+
+PAGE = params.HEALTH_PAGE
+REASON = "RuntimeError: source 'files' returned no prices"
+
+
+@pytest.fixture
+def runs_db(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One completed run (with errors by type) followed by four failed ones."""
+    with open_writer(db_path) as con:
+        job = writes.start_job(con, "daily_analysis")
+        log = {"errors_by_type": {"technical": 2, "source": 1}}
+        writes.finish_job(con, job, 30, 3, log)
+        for _ in range(4):
+            writes.fail_job(con, writes.start_job(con, "daily_analysis"), REASON)
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    monkeypatch.setenv("SCHEDULER_ENABLED", "true")  # so a missing heartbeat is an alert
+    return db_path
+
+
+def test_failed_runs_and_their_alert_are_shown(runs_db: Path) -> None:
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    assert "falló 4 veces seguidas" in "\n".join(e.value for e in at.error)
+    runs = at.dataframe[0].value
+    assert list(runs["status"]) == ["Fallido"] * 4 + ["Completado"]
+    assert set(runs.loc[runs["status"] == "Fallido", "failure_reason"]) == {REASON}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Tasa de éxito"] == "20 %"
+    assert metrics["Fallas seguidas"] == "4"
+
+
+def test_timeline_shows_every_run_by_status(runs_db: Path) -> None:
+    timeline = figures(open_page(PAGE))[0]
+    bars = {trace["name"]: len(numbers(trace["x"])) for trace in timeline["data"]}
+    assert bars == {"Fallido": 4, "Completado": 1}
+
+
+def test_errors_by_analysis_type_of_the_last_completed_run(runs_db: Path) -> None:
+    errors = figures(open_page(PAGE))[1]["data"][0]
+    assert dict(zip(errors["y"], numbers(errors["x"]), strict=True)) == {
+        "Técnico": 2,
+        "Fuente de datos": 1,
+    }
+
+
+def test_a_live_daemon_heartbeat_is_shown_without_alert(runs_db: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    beat = monitoring.Heartbeat(os.getpid(), now, now, "idle", next_run=now + dt.timedelta(hours=2))
+    monitoring.write_heartbeat(runs_db, beat)
+    at = open_page(PAGE)
+    assert {m.label: m.value for m in at.metric}["Programador"] == "en espera"
+    assert "No hay señal del programador" not in messages(at)
+    assert "próxima corrida" in "\n".join(c.value for c in at.caption)
+
+
+def test_a_missing_heartbeat_raises_the_daemon_alert(runs_db: Path) -> None:
+    at = open_page(PAGE)
+    assert "No hay señal del programador" in messages(at)
+    assert {m.label: m.value for m in at.metric}["Programador"] == "sin señal"

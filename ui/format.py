@@ -1,0 +1,157 @@
+"""Spanish labels, badge colours and number formats shared by the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from pipeline import calendar
+
+RECOMMENDATIONS = ("COMPRAR", "MANTENER", "VENDER")
+RISK_LEVELS = ("BAJO", "MEDIO", "ALTO")
+# Badge colours (st.badge names) and the matching hex colours for tables and charts.
+BADGE_COLORS = {"COMPRAR": "green", "MANTENER": "orange", "VENDER": "red"}
+CALL_HEX = {"COMPRAR": "#1a7f37", "MANTENER": "#b7791f", "VENDER": "#cf222e"}
+RISK_HEX = {"BAJO": "#1a7f37", "MEDIO": "#b7791f", "ALTO": "#cf222e"}
+# Order of calls from most bearish to most bullish: a move up this scale is an upgrade.
+CALL_RANK = {"VENDER": 0, "MANTENER": 1, "COMPRAR": 2}
+ANALYSES = {
+    "technical": "Técnico",
+    "fundamental": "Fundamental",
+    "macro": "Macro",
+    "sentiment": "Sentimiento",
+}
+ERROR_TYPES = {**ANALYSES, "source": "Fuente de datos", "unknown": "Otros"}
+COMPONENT_COLUMNS = {f"{kind}_score": label for kind, label in ANALYSES.items()}
+JOB_STATUS = {"completed": "Completado", "failed": "Fallido", "running": "En curso"}
+STATUS_HEX = {"completed": "#1a7f37", "failed": "#cf222e", "running": "#1f6feb"}
+DAEMON_STATE = {
+    "starting": "iniciando",
+    "idle": "en espera",
+    "running": "ejecutando",
+    "retrying": "reintentando",
+    "stopping": "deteniéndose",
+    "stopped": "detenido",
+}
+CURRENCIES = {calendar.BUENOS_AIRES: "$", calendar.NEW_YORK: "US$"}
+_BYTE_UNITS = ("B", "KB", "MB", "GB")
+_WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
+
+
+def date(day: dt.date | None) -> str:
+    """A date as dd/mm/aaaa with its Spanish weekday, or a dash."""
+    return "—" if day is None else f"{_WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def timestamp(moment: dt.datetime | None) -> str:
+    """A timestamp as dd/mm/aaaa hh:mm, or a dash."""
+    return "—" if moment is None else f"{moment:%d/%m/%Y %H:%M}"
+
+
+def number(value: float | None, decimals: int = 2) -> str:
+    """A number the Argentine way (1.234,56), or a dash when missing."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def in_pesos(ticker: str) -> bool:
+    """Whether the ticker is listed in pesos (on BYMA, a .BA symbol)."""
+    return calendar.exchange_for(ticker) == calendar.BUENOS_AIRES
+
+
+def count(n: int, noun: str) -> str:
+    """A count with its noun, plural with -s: "1 ticker", "3 tickers"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def currency(ticker: str) -> str:
+    """The listing currency symbol: pesos on BYMA (.BA symbols), dollars for ADRs in New York."""
+    return CURRENCIES[calendar.exchange_for(ticker)]
+
+
+def currency_expr(ticker: str = "ticker") -> pl.Expr:
+    """`currency` as a polars expression over a ticker column."""
+    return calendar.exchange_expr(ticker).replace_strict(CURRENCIES)
+
+
+def price(value: float | None, ticker: str) -> str:
+    """A price in the ticker's listing currency."""
+    return "—" if value is None else f"{currency(ticker)} {number(value)}"
+
+
+def score(value: float | None) -> str:
+    """A 0-100 score with one decimal, or "sin datos"."""
+    return "sin datos" if value is None else f"{number(value, 1)}/100"
+
+
+def size(num_bytes: float | None) -> str:
+    """A byte count in B, KB, MB or GB."""
+    if num_bytes is None:
+        return "—"
+    power = min(int(math.log(max(num_bytes, 1), 1024)), len(_BYTE_UNITS) - 1)
+    return f"{number(num_bytes / 1024**power, 1 if power else 0)} {_BYTE_UNITS[power]}"
+
+
+def duration(seconds: float | None) -> str:
+    """A duration as "12,3 s", "4 min 05 s" or "1 h 02 min"."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{number(seconds, 1)} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def badge(call: str) -> str:
+    """The call as a coloured badge, in Streamlit markdown."""
+    return f":{BADGE_COLORS[call]}-badge[{call}]"
+
+
+def call_markdown(text: str, call: str) -> str:
+    """`text` coloured like the call's badge, in Streamlit markdown."""
+    return f":{BADGE_COLORS[call]}[{text}]"
+
+
+def change_line(change: dict) -> str:
+    """One call change as a markdown list item: ticker, old → new call, old → new score."""
+    calls = f"{change['previous']} → {call_markdown(change['current'], change['current'])}"
+    scores = f"{number(change['previous_score'], 1)} → {number(change['current_score'], 1)}"
+    return f"- **{change['ticker']}**: {calls} ({scores})"
+
+
+def changes(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split call changes (store.reads.recommendation_changes) into upgrades and downgrades."""
+    if frame.is_empty():
+        return frame, frame
+    step = pl.col("current").replace_strict(CALL_RANK) - pl.col("previous").replace_strict(
+        CALL_RANK
+    )
+    moved = frame.with_columns(step.alias("step"))
+    return moved.filter(pl.col("step") > 0), moved.filter(pl.col("step") < 0)
+
+
+def local(moment: dt.datetime, tz: str) -> dt.datetime:
+    """An aware datetime as naive local time in `tz`."""
+    return moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def utc_naive(moment: dt.datetime) -> dt.datetime:
+    """An aware datetime as naive UTC, the convention of the database's timestamps."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def local_times(frame: pl.DataFrame, tz: str, *columns: str) -> pl.DataFrame:
+    """Naive UTC timestamp columns converted to naive local times in `tz`."""
+    return frame.with_columns(
+        pl.col(columns)
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(tz)
+        .dt.replace_time_zone(None)
+    )

@@ -1,0 +1,83 @@
+"""Widgets whose value lives in the URL query string, so any view can be shared as a link.
+
+Each widget starts from its query parameter (`?ticker=GGAL&fecha=2024-03-08`; the
+evolution page repeats `ticker`) when it holds a valid choice, and writes its value
+back to the address bar. A date stays out of the URL only while the view follows the
+latest analysis, so that view keeps showing new data after each run; a date that was
+in the URL stays explicit. (Streamlit's `bind="query-params"` drops any value equal to
+the widget's default, so a link to a ticker's latest call would drift to later dates.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+TICKER = "ticker"
+DATE = "fecha"
+# The page scripts (declared in dashboard.py). Not in a folder named `pages/`: Streamlit
+# runs such a folder's scripts directly (its older multipage mode) on a deep link into a
+# freshly started server, bypassing dashboard.py and its st.navigation.
+RECOMMENDATIONS_PAGE = "app_pages/recomendaciones.py"
+EVOLUTION_PAGE = "app_pages/evolucion.py"
+DETAIL_PAGE = "app_pages/detalle.py"
+HEALTH_PAGE = "app_pages/salud.py"
+DETAIL_URL_PATH = "detalle"
+
+
+def ticker_select(where: DeltaGenerator, label: str, options: Sequence[str]) -> str:
+    """A ticker selectbox bound to `?ticker=` (default: the first option)."""
+    current = st.query_params.get(TICKER)
+    index = options.index(current) if current in options else 0
+    chosen = where.selectbox(label, options, index=index)
+    st.query_params[TICKER] = chosen
+    return chosen
+
+
+def tickers_select(
+    where: DeltaGenerator,
+    label: str,
+    options: Sequence[str],
+    default: Sequence[str],
+    **kwargs: Any,
+) -> list[str]:
+    """A ticker multiselect bound to repeated `?ticker=` parameters."""
+    current = [t for t in st.query_params.get_all(TICKER) if t in options]
+    chosen = where.multiselect(label, options, default=current or list(default), **kwargs)
+    st.query_params[TICKER] = chosen
+    return chosen
+
+
+def date_select(where: DeltaGenerator, label: str, dates: Sequence[dt.date]) -> dt.date:
+    """A date picker over [first, last] of `dates`, bound to `?fecha=AAAA-MM-DD`."""
+    first, last = dates[0], dates[-1]
+    requested = _requested_date()
+    day = last if requested is None else min(max(requested, first), last)
+    chosen = where.date_input(label, day, first, last, format="DD/MM/YYYY")
+    if requested is None and chosen == last:
+        st.query_params.pop(DATE, None)  # following the latest analysis
+    else:
+        st.query_params[DATE] = chosen.isoformat()
+    return chosen
+
+
+def _requested_date() -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(st.query_params.get(DATE, ""))
+    except ValueError:
+        return None
+
+
+def detail_query(ticker: str, day: dt.date) -> dict[str, str]:
+    """The query parameters that open the detail page on `ticker` at `day`."""
+    return {TICKER: ticker, DATE: day.isoformat()}
+
+
+def detail_url(ticker: str, day: dt.date) -> str:
+    """A link to the detail page on `ticker` at `day`, relative to the app's root."""
+    return f"{DETAIL_URL_PATH}?{urlencode(detail_query(ticker, day))}"

@@ -1,0 +1,172 @@
+"""Tables of the dashboard: st.dataframe with Spanish headers, score bars and coloured calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import polars as pl
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from ui import format as fmt
+from ui import params
+
+SORTS = {
+    "Puntaje total": "total_score",
+    "Confianza": "confidence",
+    "Potencial": "upside_pct",
+    "Ticker": "ticker",
+}
+_BADGE_BACKGROUND = {"#1a7f37": "#dafbe1", "#b7791f": "#fff3c4", "#cf222e": "#ffebe9"}
+_DIMMED = "color: #8c959f; font-style: italic"  # a row whose latest call predates the day shown
+_SCORE_BAR = {"min_value": 0, "max_value": 100, "format": "%.1f"}
+
+
+def with_upside(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add `upside_pct`: the target's distance from the current price, in percent."""
+    upside = (pl.col("target_price") / pl.col("current_price") - 1) * 100
+    return frame.with_columns(upside.round(1).alias("upside_pct"))
+
+
+def sort(frame: pl.DataFrame, label: str, descending: bool, day: dt.date) -> pl.DataFrame:
+    """Sort by one of `SORTS`, calls older than `day` last (nulls last, ticker breaks ties)."""
+    older = pl.col("analysis_date") < day
+    keys = [older, SORTS[label], "ticker"]
+    return frame.sort(keys, descending=[False, descending, False], nulls_last=True)
+
+
+def csv(frame: pl.DataFrame) -> bytes:
+    """The recommendations as CSV, with the database's column names."""
+    return frame.drop("id", "created_at", strict=False).write_csv().encode()
+
+
+def recommendations(frame: pl.DataFrame, day: dt.date) -> None:
+    """The calls, one row per ticker linking to its detail page; rows older than `day` dimmed."""
+    links = [params.detail_url(t, d) for t, d in frame.select("ticker", "analysis_date").rows()]
+    shown = frame.select(
+        pl.Series("link", links, dtype=pl.String),
+        "recommendation",
+        "total_score",
+        *fmt.COMPONENT_COLUMNS,
+        "confidence",
+        fmt.currency_expr().alias("currency"),
+        "current_price",
+        "target_price",
+        "upside_pct",
+        "risk_level",
+        "analysis_date",
+        "summary",
+    )
+    styled = _badges(shown, {"recommendation": fmt.CALL_HEX, "risk_level": fmt.RISK_HEX})
+    older = (shown["analysis_date"] < day).to_list()
+    st.dataframe(
+        styled.apply(lambda row: [_DIMMED if older[row.name] else ""] * len(row), axis=1),
+        hide_index=True,
+        height=min(38 + 35 * shown.height, 720),
+        row_height=35,
+        column_config=_RECOMMENDATION_COLUMNS,
+    )
+
+
+def runs(frame: pl.DataFrame) -> None:
+    """Recent job runs, newest first (times already in local time)."""
+    by_type = [_errors_by_type(log) for log in frame["log_data"]]
+    shown = frame.select(
+        "id",
+        "job_name",
+        pl.col("status").replace_strict(fmt.JOB_STATUS).alias("status"),
+        "start_time",
+        "duration_s",
+        "tickers_processed",
+        "errors_count",
+        pl.Series("errors_by_type", by_type, dtype=pl.String),
+        pl.col("failure_reason").fill_null(""),
+    )
+    styled = _badges(shown, {"status": {v: fmt.STATUS_HEX[k] for k, v in fmt.JOB_STATUS.items()}})
+    st.dataframe(
+        styled,
+        hide_index=True,
+        column_config={
+            "id": st.column_config.NumberColumn("N.º", width="small"),
+            "job_name": "Proceso",
+            "status": "Estado",
+            "start_time": st.column_config.DatetimeColumn("Inicio", format="DD/MM/YYYY HH:mm"),
+            "duration_s": st.column_config.NumberColumn("Duración (s)", format="%.1f"),
+            "tickers_processed": st.column_config.NumberColumn("Tickers", format="%d"),
+            "errors_count": st.column_config.NumberColumn("Errores", format="%d"),
+            "errors_by_type": st.column_config.TextColumn("Errores por tipo", width="medium"),
+            "failure_reason": st.column_config.TextColumn("Motivo de la falla", width="large"),
+        },
+    )
+
+
+def indicators(details: pl.DataFrame) -> None:
+    """Every indicator of the four analyses (from their `indicators` JSON) as one table."""
+    rows = [
+        (fmt.ANALYSES[kind], name, _scalar(value))
+        for kind, text in details.select("analysis_type", "indicators").rows()
+        for name, value in _flatten(json.loads(text or "{}"))
+    ]
+    table = pl.DataFrame(rows, schema=["Análisis", "Indicador", "Valor"], orient="row")
+    st.dataframe(table, hide_index=True, column_config={"Valor": st.column_config.TextColumn()})
+
+
+def _errors_by_type(log_data: str | None) -> str:
+    """A run's `errors_by_type` log entry as "Técnico: 2 · Fuente de datos: 1"."""
+    counts = json.loads(log_data or "{}").get("errors_by_type") or {}
+    return " · ".join(f"{fmt.ERROR_TYPES.get(k, k)}: {n}" for k, n in counts.items() if n)
+
+
+def _flatten(values: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Nested indicator groups (e.g. votes) as "group · name" pairs."""
+    for name, value in values.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{name} · ")
+        else:
+            yield f"{prefix}{name}", value
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return "sin datos"
+    if isinstance(value, float):
+        return fmt.number(value, 4)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _badges(frame: pl.DataFrame, colours: dict[str, dict[str, str]]) -> Styler:
+    """Colour the cells of the given columns like badges (text colour on a light background)."""
+
+    def badge(value: str, palette: dict[str, str]) -> str:
+        colour = palette.get(value)
+        if colour is None:
+            return ""
+        return f"color: {colour}; background-color: {_BADGE_BACKGROUND[colour]}; font-weight: 600"
+
+    styler = frame.to_pandas().style
+    for column, palette in colours.items():
+        styler = styler.map(badge, subset=[column], palette=palette)
+    return styler
+
+
+_RECOMMENDATION_COLUMNS = {
+    "link": st.column_config.LinkColumn(
+        "Ticker", display_text=rf"{params.TICKER}=([^&]+)", pinned=True
+    ),
+    "recommendation": st.column_config.TextColumn("Recomendación"),
+    "total_score": st.column_config.ProgressColumn("Puntaje", width=100, **_SCORE_BAR),
+    **{
+        column: st.column_config.ProgressColumn(label, width=100, **_SCORE_BAR)
+        for column, label in fmt.COMPONENT_COLUMNS.items()
+    },
+    "confidence": st.column_config.NumberColumn("Confianza", format="%.0f%%"),
+    "currency": st.column_config.TextColumn("Moneda"),
+    "current_price": st.column_config.NumberColumn("Precio", format="%.2f"),
+    "target_price": st.column_config.NumberColumn("Objetivo", format="%.2f"),
+    "upside_pct": st.column_config.NumberColumn("Potencial", format="%+.1f%%"),
+    "risk_level": st.column_config.TextColumn("Riesgo"),
+    "analysis_date": st.column_config.DateColumn("Fecha", format="DD/MM/YYYY"),
+    "summary": st.column_config.TextColumn("Resumen", width="large"),
+}
