@@ -73,7 +73,7 @@ def test_the_unit_runs_the_daemon_unprivileged_with_its_state_dir_and_restarts()
     env = " ".join(service["Environment"])
     assert "DATABASE_URL=duckdb:////var/lib/argenta/" in env
     assert "POLARS_SKIP_CPU_CHECK=1" in env  # MemoryDenyWriteExecute breaks polars otherwise
-    assert "XDG_CACHE_HOME=/var/cache/argenta" in env  # yfinance's cache; home is hidden
+    assert "ARGENTA_YF_CACHE_DIR=/var/cache/argenta" in env  # yfinance cache; home is hidden
 
 
 def test_a_notify_unit_has_a_watchdog_the_daemon_feeds():
