@@ -16,8 +16,8 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -141,19 +141,21 @@ def open_reader(path: Path, retry_seconds: float = 2.0) -> Iterator[duckdb.DuckD
         con.close()
 
 
-@dataclass(frozen=True)
-class _FileId:
+class FileIdentity(NamedTuple):
+    """What changes when a run publishes: the published file's inode, mtime and size."""
+
     inode: int
     mtime_ns: int
     size: int
 
 
-def _file_id(path: Path) -> _FileId | None:
+def file_identity(path: Path) -> FileIdentity | None:
+    """The identity of the file at `path` now, or None if there is none."""
     try:
         st = path.stat()
     except FileNotFoundError:
         return None
-    return _FileId(st.st_ino, st.st_mtime_ns, st.st_size)
+    return FileIdentity(st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class SharedReader:
@@ -170,7 +172,7 @@ class SharedReader:
         self.path = Path(path)
         self.retry_seconds = retry_seconds
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._opened: _FileId | None = None
+        self._opened: FileIdentity | None = None
         self._lock = threading.RLock()
         self.stale = False
 
@@ -187,7 +189,7 @@ class SharedReader:
                 cur.close()
 
     def _refresh(self) -> None:
-        current = _file_id(self.path)
+        current = file_identity(self.path)
         if current is None:
             if self._con is None:
                 raise missing_database(self.path)

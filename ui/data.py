@@ -26,7 +26,14 @@ import streamlit as st
 from pipeline import calendar
 from pipeline.settings import ConfigError, Settings
 from store import reads
-from store.connection import DatabaseError, DatabaseLocked, DatabaseMissing, SharedReader
+from store.connection import (
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseMissing,
+    FileIdentity,
+    SharedReader,
+    file_identity,
+)
 
 T = TypeVar("T")
 
@@ -56,7 +63,7 @@ class Database:
     """The published database as the pages see it during one script run."""
 
     path: Path
-    version: tuple[int, int, int] | None
+    version: FileIdentity | None
     fallback: bool = False  # the file is locked: reads answer with the last good results
 
     def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -82,7 +89,7 @@ class Database:
 def database(cfg: Settings, require_data: bool = True) -> Database:
     """The published database, checked: missing, empty or broken files stop the page."""
     path = cfg.database_path
-    db = Database(path, _version(path))
+    db = Database(path, file_identity(path))
     try:
         with _reader(str(path)).connection():
             pass  # opens the file, or reopens it when a run has published a new one
@@ -126,7 +133,7 @@ def _reader(path: str) -> SharedReader:
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached_read(
     path: str,
-    version: tuple[int, int, int] | None,
+    version: FileIdentity | None,
     key: str,
     _query: Callable[..., T],
     _args: tuple,
@@ -135,15 +142,6 @@ def _cached_read(
     """One read; `path`, `version` and `key` identify it (the query itself is not hashable)."""
     with _reader(path).connection() as con:
         return _query(con, *_args, **_kwargs)
-
-
-def _version(path: Path) -> tuple[int, int, int] | None:
-    """The published file's identity; a run's publish (os.replace) changes it."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 class _Memory:
