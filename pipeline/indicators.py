@@ -1,0 +1,204 @@
+"""Technical indicators for the whole price panel at once, with TA-Lib's definitions.
+
+The panel holds many tickers, sorted by ticker then date (the sources return it so; sorting
+here would cost more than the indicators). Nothing loops over tickers or uses
+`.over("ticker")`, which costs a group-by per expression: each window runs over the whole
+column and is kept only on rows where it lies inside one ticker (`bars >= n`), and TA-Lib's
+recursive averages run as one exponential average over the whole column, re-seeded per ticker
+in closed form (see `_smooth`). The result equals TA-Lib's, ticker by ticker.
+
+Missing data:
+- rows without a close are dropped: no indicator can be computed on them;
+- ATR needs high and low: it is null on close-only rows and restarts, as TA-Lib would on that
+  stretch alone, after each run of them; close-based indicators are unaffected;
+- volume_sma_20 is null when any volume in its window is missing.
+A value whose window (or TA-Lib's warm-up) is not complete yet is null.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+TRADING_DAYS = 252
+
+TALIB_INDICATORS = (
+    "sma_20",
+    "sma_50",
+    "sma_200",
+    "ema_12",
+    "ema_26",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "rsi_14",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "atr_14",
+)
+INDICATOR_COLUMNS = (
+    "bars",
+    *TALIB_INDICATORS,
+    "log_return",
+    "return_20d",
+    "return_60d",
+    "return_252d",
+    "volatility_20",
+    "volume_sma_20",
+    "high_252",
+    "drawdown_252",
+)
+
+_BARS = pl.col("bars")
+_RANGE_BARS = pl.col("_range_bars")
+_CLOSE = pl.col("close")
+_PRICE_COLUMNS = ("open", "high", "low", "close")
+_SCRATCH_COLUMNS = (
+    "_range_bars",
+    "_gain",
+    "_loss",
+    "_true_range",
+    "_macd_fast",
+    "_avg_gain",
+    "_avg_loss",
+    "_moved",
+    "_std_20",
+    "_macd_line",
+)
+
+
+def adjust_prices(prices: pl.LazyFrame) -> pl.LazyFrame:
+    """Scale open/high/low/close by adj_close/close where adj_close is known; keep `close_raw`."""
+    factor = (pl.col("adj_close") / _CLOSE).fill_null(1.0)
+    return prices.with_columns(
+        close_raw=_CLOSE, **{name: pl.col(name) * factor for name in _PRICE_COLUMNS}
+    )
+
+
+def add_indicators(prices: pl.LazyFrame) -> pl.LazyFrame:
+    """Add INDICATOR_COLUMNS to an adjusted price panel sorted by ticker then date."""
+    macd_line = pl.col("_macd_line")
+    return (
+        prices.filter(_CLOSE.is_not_null())
+        .with_columns(_positions_and_inputs())
+        .with_columns(_from_prices())
+        .with_columns(_combined())
+        .with_columns(macd=_within(macd_line, 34), macd_signal=_ema(macd_line, 9, first=26))
+        .with_columns(macd_hist=pl.col("macd") - pl.col("macd_signal"))
+        .select(pl.exclude(*_SCRATCH_COLUMNS, *INDICATOR_COLUMNS), *INDICATOR_COLUMNS)
+    )
+
+
+def _positions_and_inputs() -> list[pl.Expr]:
+    """Bar counts per ticker and per run of high/low data, and the inputs of Wilder's averages."""
+    change = _CLOSE.diff()
+    high, low, prev_close = pl.col("high"), pl.col("low"), _CLOSE.shift(1)
+    # The bar's range widened to include the previous close: max(high, prev) - min(low, prev).
+    true_range = high.clip(lower_bound=prev_close) - low.clip(upper_bound=prev_close)
+    return [
+        _position(_ticker_starts()).alias("bars"),
+        _range_position().alias("_range_bars"),
+        change.clip(lower_bound=0).alias("_gain"),
+        (-change).clip(lower_bound=0).alias("_loss"),
+        true_range.alias("_true_range"),
+    ]
+
+
+def _ticker_starts() -> pl.Expr:
+    """True on the first row of each ticker."""
+    ticker = pl.col("ticker")
+    return (ticker != ticker.shift(1)).fill_null(True)
+
+
+def _position(starts: pl.Expr) -> pl.Expr:
+    """1-based count of rows since the last row where `starts` is true."""
+    row = pl.int_range(pl.len(), dtype=pl.Int32)
+    return row - pl.when(starts).then(row).forward_fill() + 1
+
+
+def _range_position() -> pl.Expr:
+    """1-based count of rows since the current run of rows with high and low began (else null)."""
+    has_range = pl.col("high").is_not_null() & pl.col("low").is_not_null()
+    run_starts = _ticker_starts() | ~has_range.shift(1, fill_value=False)
+    return pl.when(has_range).then(_position(run_starts))
+
+
+def _within(value: pl.Expr, n: int, position: pl.Expr = _BARS) -> pl.Expr:
+    """`value` where its n-row window lies inside one ticker, else null."""
+    return pl.when(position >= n).then(value)
+
+
+def _smooth(x: pl.Expr, n: int, alpha: float, first: int, position: pl.Expr = _BARS) -> pl.Expr:
+    """TA-Lib's exponential average of x, whose values start at `position == first`.
+
+    TA-Lib seeds it with the mean of the first n values and then sets y += alpha * (x - y).
+    One adjust=False EMA of the whole column follows the same recursion but carries the
+    previous ticker's state; from the seed bar on, the two differ by their difference at the
+    seed bar shrunk by (1 - alpha) per bar, which is added back. Needs x non-null from `first`.
+    """
+    seed_at = first + n - 1
+    log_decay = math.log1p(-alpha)
+    state = x.ewm_mean(alpha=alpha, adjust=False)
+    gap = pl.when(position == seed_at).then(x.rolling_mean(n) - state).forward_fill()
+    # (1 - alpha) ** (position - seed_at), split so that averages with the same alpha share it.
+    decay = (position * log_decay).exp()
+    return pl.when(position >= seed_at).then(state + gap * math.exp(-seed_at * log_decay) * decay)
+
+
+def _ema(x: pl.Expr, n: int, first: int = 1) -> pl.Expr:
+    """TA-Lib's EMA(n) of x, whose values start at bar `first`."""
+    return _smooth(x, n, 2 / (n + 1), first)
+
+
+def _wilder(x: pl.Expr, n: int, first: int, position: pl.Expr = _BARS) -> pl.Expr:
+    """Wilder's smoothing (TA-Lib's RSI and ATR) of x, whose values start at `first`."""
+    return _smooth(x, n, 1 / n, first, position)
+
+
+def _from_prices() -> list[pl.Expr]:
+    """Indicators, and scratch columns for `_combined`, computed from prices and bar positions."""
+    returns = [
+        _within(_CLOSE / _CLOSE.shift(n) - 1, n + 1).alias(f"return_{n}d") for n in (20, 60, 252)
+    ]
+    return [
+        *[_within(_CLOSE.rolling_mean(n), n).alias(f"sma_{n}") for n in (20, 50, 200)],
+        _ema(_CLOSE, 12).alias("ema_12"),
+        _ema(_CLOSE, 26).alias("ema_26"),
+        # TA-Lib's MACD starts both of its EMAs at bar 26: the fast one is seeded on bars 15-26.
+        _ema(_CLOSE, 12, first=15).alias("_macd_fast"),
+        _wilder(pl.col("_gain"), 14, first=2).alias("_avg_gain"),
+        _wilder(pl.col("_loss"), 14, first=2).alias("_avg_loss"),
+        _has_moved().alias("_moved"),
+        _wilder(pl.col("_true_range"), 14, first=2, position=_RANGE_BARS).alias("atr_14"),
+        _CLOSE.rolling_std(20, ddof=0).alias("_std_20"),
+        _within((_CLOSE / _CLOSE.shift(1)).log(), 2).alias("log_return"),
+        *returns,
+        _within(pl.col("volume").rolling_mean(20), 20).alias("volume_sma_20"),
+        _within(_CLOSE.rolling_max(TRADING_DAYS), TRADING_DAYS).alias("high_252"),
+    ]
+
+
+def _combined() -> list[pl.Expr]:
+    """Indicators combining the columns of `_from_prices`."""
+    middle, spread = pl.col("sma_20"), 2 * pl.col("_std_20")
+    gain, loss = pl.col("_avg_gain"), pl.col("_avg_loss")
+    # TA-Lib's RSI is 0 when average gain and loss are both 0: the close has never moved.
+    rsi = _within(pl.when(pl.col("_moved")).then(100 * gain / (gain + loss)).otherwise(0.0), 15)
+    volatility = pl.col("log_return").rolling_std(20) * math.sqrt(TRADING_DAYS)
+    return [
+        (middle + spread).alias("bb_upper"),
+        middle.alias("bb_middle"),
+        (middle - spread).alias("bb_lower"),
+        rsi.alias("rsi_14"),
+        (pl.col("_macd_fast") - pl.col("ema_26")).alias("_macd_line"),
+        _within(volatility, 21).alias("volatility_20"),
+        (_CLOSE / pl.col("high_252") - 1).alias("drawdown_252"),
+    ]
+
+
+def _has_moved() -> pl.Expr:
+    """True once the close has differed from the ticker's first close."""
+    moves = ((pl.col("_gain") + pl.col("_loss") > 0) & (_BARS > 1)).cum_sum()
+    return moves > pl.when(_BARS == 1).then(moves).forward_fill()
