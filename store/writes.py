@@ -35,6 +35,15 @@ DETAIL_COLUMNS = [
     "score",
     "metadata",
 ]
+# The stored columns of a detail, in the order they are appended.
+_DETAIL_INSERT = [
+    "recommendation_id",
+    "analysis_type",
+    "raw_data",
+    "indicators",
+    "score",
+    "metadata",
+]
 
 
 def utc_now() -> dt.datetime:
@@ -55,76 +64,82 @@ def replace_partitions(
     its chunk's recommendations. Chunks let a large backfill stream through memory.
     Returns the number of recommendations written.
     """
-    con.register(
-        "_dates",
-        pl.DataFrame(
-            {"analysis_date": sorted(set(dates))}, schema={"analysis_date": pl.Date}
-        ).to_arrow(),
-    )
+    days = pl.Series("analysis_date", sorted(set(dates)), dtype=pl.Date)
     written = 0
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "DELETE FROM analysis_details WHERE recommendation_id IN ("
-            " SELECT id FROM daily_recommendations"
-            " WHERE analysis_date IN (SELECT analysis_date FROM _dates))"
-        )
-        con.execute(
-            "DELETE FROM daily_recommendations"
-            " WHERE analysis_date IN (SELECT analysis_date FROM _dates)"
-        )
+        _delete_dates(con, days)
         for recs, details in chunks:
-            written += _insert_chunk(con, recs, details)
+            written += _insert_chunk(con, recs, details, days)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        con.unregister("_dates")
     return written
 
 
-def _insert_chunk(con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, details: pl.DataFrame) -> int:
-    """Insert one chunk of recommendations and their details inside the open transaction."""
-    for frame, columns in ((recs, RECOMMENDATION_COLUMNS), (details, DETAIL_COLUMNS)):
-        missing = set(columns) - set(frame.columns)
-        if missing:
-            raise ValueError(f"frame lacks columns {sorted(missing)}")
-    recs = recs.select(RECOMMENDATION_COLUMNS).sort("analysis_date", "ticker")
-    con.register("_recs", recs.to_arrow())
-    con.register("_details", details.select(DETAIL_COLUMNS).to_arrow())
-    try:
-        outside = con.sql(
-            "SELECT count(*) FROM _recs"
-            " WHERE analysis_date NOT IN (SELECT analysis_date FROM _dates)"
-        ).fetchall()[0][0]
-        orphans = con.sql(
-            "SELECT count(*) FROM _details d ANTI JOIN _recs r"
-            " ON r.analysis_date = d.analysis_date AND r.ticker = d.ticker"
-        ).fetchall()[0][0]
-        if outside or orphans:
-            raise ValueError(
-                f"chunk has {outside} recommendations outside the replaced dates and "
-                f"{orphans} details without a recommendation"
-            )
-        cols = ", ".join(RECOMMENDATION_COLUMNS)
-        ids = con.sql(
-            f"INSERT INTO daily_recommendations ({cols}) SELECT {cols} FROM _recs"
-            " RETURNING id, analysis_date, ticker"
-        ).to_arrow_table()
-        con.register("_ids", ids)
-        con.execute(
-            "INSERT INTO analysis_details"
-            " (recommendation_id, analysis_type, raw_data, indicators, score, metadata)"
-            " SELECT i.id, d.analysis_type, d.raw_data, d.indicators, d.score, d.metadata"
-            " FROM _details d JOIN _ids i USING (analysis_date, ticker)"
-            " ORDER BY i.id, d.analysis_type"
+def _delete_dates(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
+    """Delete the rows of `days` (a sorted date series) inside the open transaction.
+
+    The date range lets zone maps skip the rest of the table; the list picks the dates.
+    """
+    in_days = "analysis_date BETWEEN ? AND ? AND analysis_date IN (SELECT unnest(?::DATE[]))"
+    params = [days.min(), days.max(), days.to_list()]
+    con.execute(
+        "DELETE FROM analysis_details WHERE recommendation_id IN ("
+        f" SELECT id FROM daily_recommendations WHERE {in_days})",
+        params,
+    )
+    con.execute(f"DELETE FROM daily_recommendations WHERE {in_days}", params)
+
+
+def _check_columns(frame: pl.DataFrame, columns: list[str]) -> None:
+    missing = set(columns) - set(frame.columns)
+    if missing:
+        raise ValueError(f"frame lacks columns {sorted(missing)}")
+
+
+def _insert_chunk(
+    con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, details: pl.DataFrame, days: pl.Series
+) -> int:
+    """Insert one chunk of recommendations and their details inside the open transaction.
+
+    The checks and the id lookup run in polars, so DuckDB only appends (a join or a sort
+    there would hold the chunk's JSON in its memory). Details go in recommendation order:
+    the four analyses of a call share a block, and zone maps skip the rest of the table.
+    """
+    _check_columns(recs, RECOMMENDATION_COLUMNS)
+    _check_columns(details, DETAIL_COLUMNS)
+    keys = ["analysis_date", "ticker"]
+    recs = recs.select(RECOMMENDATION_COLUMNS).sort(keys)
+    outside = recs.filter(~pl.col("analysis_date").is_in(days.implode())).height
+    orphans = details.join(recs, on=keys, how="anti").height
+    if outside or orphans:
+        raise ValueError(
+            f"chunk has {outside} recommendations outside the replaced dates and "
+            f"{orphans} details without a recommendation"
         )
-    finally:
-        for name in ("_recs", "_details", "_ids"):
-            with contextlib.suppress(Exception):
-                con.unregister(name)
+    columns = ", ".join(RECOMMENDATION_COLUMNS)
+    ids = _append(
+        con,
+        f"INSERT INTO daily_recommendations ({columns}) SELECT {columns} FROM _chunk"
+        " RETURNING id AS recommendation_id, analysis_date, ticker",
+        recs,
+    )
+    rows = details.join(ids, on=keys).select(_DETAIL_INSERT).sort(_DETAIL_INSERT[:2])
+    columns = ", ".join(_DETAIL_INSERT)
+    _append(con, f"INSERT INTO analysis_details ({columns}) SELECT {columns} FROM _chunk", rows)
     return recs.height
+
+
+def _append(con: duckdb.DuckDBPyConnection, sql: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Run an INSERT reading `frame` as the view `_chunk`; the RETURNING rows, if any."""
+    con.register("_chunk", frame.to_arrow())
+    try:
+        return con.sql(sql).pl()
+    finally:
+        with contextlib.suppress(duckdb.Error):  # fails once the transaction is aborted
+            con.unregister("_chunk")
 
 
 def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
