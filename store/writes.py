@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
@@ -119,27 +118,19 @@ def _insert_chunk(
             f"chunk has {outside} recommendations outside the replaced dates and "
             f"{orphans} details without a recommendation"
         )
+    # DuckDB reads each Arrow table by its variable name (a replacement scan): a registered
+    # view would keep every chunk's data alive until the transaction commits.
+    _recs = recs.to_arrow()
     columns = ", ".join(RECOMMENDATION_COLUMNS)
-    ids = _append(
-        con,
-        f"INSERT INTO daily_recommendations ({columns}) SELECT {columns} FROM _chunk"
-        " RETURNING id AS recommendation_id, analysis_date, ticker",
-        recs,
-    )
+    ids = con.sql(
+        f"INSERT INTO daily_recommendations ({columns}) SELECT {columns} FROM _recs"
+        " RETURNING id AS recommendation_id, analysis_date, ticker"
+    ).pl()
     rows = details.join(ids, on=keys).select(_DETAIL_INSERT).sort(_DETAIL_INSERT[:2])
+    _details = rows.to_arrow()
     columns = ", ".join(_DETAIL_INSERT)
-    _append(con, f"INSERT INTO analysis_details ({columns}) SELECT {columns} FROM _chunk", rows)
+    con.execute(f"INSERT INTO analysis_details ({columns}) SELECT {columns} FROM _details")
     return recs.height
-
-
-def _append(con: duckdb.DuckDBPyConnection, sql: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Run an INSERT reading `frame` as the view `_chunk`; the RETURNING rows, if any."""
-    con.register("_chunk", frame.to_arrow())
-    try:
-        return con.sql(sql).pl()
-    finally:
-        with contextlib.suppress(duckdb.Error):  # fails once the transaction is aborted
-            con.unregister("_chunk")
 
 
 def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
