@@ -11,6 +11,8 @@ opened and see the new one when they reopen.
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import shutil
 import threading
@@ -24,6 +26,7 @@ import duckdb
 from store.migrate import migrate
 
 LOCK_RETRY_SECONDS = 10.0
+log = logging.getLogger("argenta.store")
 
 
 class DatabaseError(RuntimeError):
@@ -65,7 +68,7 @@ def _connect(path: Path, read_only: bool, retry_seconds: float) -> duckdb.DuckDB
             con.execute("SET enable_progress_bar = false")
             con.execute("SET TimeZone = 'UTC'")
             return con
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
             if not _is_lock_error(exc):
                 raise DatabaseError(f"cannot open database {path}: {exc}") from exc
             if time.monotonic() >= deadline:
@@ -86,46 +89,105 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def publish(path: Path) -> None:
-    """Atomically replace the published file `path` with the writer's working copy."""
-    src = work_path(path)
-    tmp = path.with_name(f".{path.name}.publish-{os.getpid()}")
+def _atomic_copy(src: Path, dst: Path) -> None:
+    """Copy `src` over `dst` so that `dst` is always either the old or the whole new file."""
+    tmp = dst.with_name(f".{dst.name.lstrip('.')}.copy-{os.getpid()}")
     try:
         shutil.copyfile(src, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        os.replace(tmp, dst)
+        _fsync_dir(dst.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _state_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.published")
+
+
+def _published_as(path: Path) -> FileIdentity | None:
+    """The identity the published file had when this writer last published it."""
+    try:
+        return FileIdentity(*json.loads(_state_path(path).read_text(encoding="utf-8")))
+    except (FileNotFoundError, ValueError, TypeError):
+        return None
+
+
+def publish(path: Path) -> None:
+    """Atomically replace the published file `path` with the writer's working copy."""
+    _atomic_copy(work_path(path), path)
+    _state_path(path).write_text(json.dumps(list(file_identity(path))), encoding="utf-8")
+
+
+def _prepare_work(path: Path) -> None:
+    """Make the working copy start from the published file when that is the newer truth.
+
+    That is when there is no working copy yet (first run, or an upgrade from a copied
+    file), or when the published file is not the one this writer last published (an
+    operator restored a backup). Otherwise the working copy is kept: it may hold a run
+    committed just before a crash that was not published yet.
+    """
+    work = work_path(path)
+    current = file_identity(path)
+    if current is not None and (not work.exists() or current != _published_as(path)):
+        _atomic_copy(path, work)
+        _state_path(path).write_text(json.dumps(list(current)), encoding="utf-8")
+
+
+def _open_work(path: Path, retry_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Connect to the working copy; a damaged one is set aside and rebuilt from the published."""
+    work = work_path(path)
+    try:
+        return _connect(work, read_only=False, retry_seconds=retry_seconds)
+    except DatabaseLocked:
+        raise
+    except DatabaseError:
+        if not path.exists():
+            raise
+    damaged = work.with_name(f"{work.name}.damaged-{int(time.time())}")
+    os.replace(work, damaged)
+    log.warning("event=work_copy_damaged moved_to=%s rebuilt_from=%s", damaged, path)
+    _atomic_copy(path, work)
+    return _connect(work, read_only=False, retry_seconds=retry_seconds)
 
 
 @contextlib.contextmanager
 def open_writer(
     path: Path, retry_seconds: float = LOCK_RETRY_SECONDS
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the working copy read-write, migrated; on close, publish it for readers.
+    """Open the working copy read-write, migrated; on close, publish it if it changed.
 
-    The working copy is created from the published file if only that exists (a fresh
-    deployment from a copied file, or an upgrade), or empty. Publishing happens whenever
-    the connection closes, also after an error: every transaction is either committed
-    or rolled back by then, so what is published is always consistent.
+    Publishing happens whenever the body ran, also after an error: every transaction is
+    committed or rolled back by then, so what is published is always consistent. A file
+    that did not change (nothing written) is not copied again.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    work = work_path(path)
-    if not work.exists() and path.exists():
-        shutil.copyfile(path, work)
-    con = _connect(work, read_only=False, retry_seconds=retry_seconds)
-    for leftover in path.parent.glob(f".{path.name}.publish-*"):
-        leftover.unlink(missing_ok=True)  # from a publisher killed mid-copy; we hold the lock
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_work(path)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot write the database folder {path.parent}: {exc.strerror}; "
+            "point DATABASE_URL at a writable folder"
+        ) from None
+    for leftover in path.parent.glob(f".{path.name}*.copy-*"):
+        leftover.unlink(missing_ok=True)  # from a copy killed midway
+    before = file_identity(work_path(path))
+    con = _open_work(path, retry_seconds)
     try:
         migrate(con)
+    except Exception:
+        con.close()
+        raise
+    try:
         yield con
     finally:
         con.close()
-        publish(path)
+        unchanged = file_identity(work_path(path)) == before
+        if not (unchanged and file_identity(path) == _published_as(path)):
+            publish(path)
 
 
 @contextlib.contextmanager
@@ -137,6 +199,9 @@ def open_reader(path: Path, retry_seconds: float = 2.0) -> Iterator[duckdb.DuckD
     con = _connect(path, read_only=True, retry_seconds=retry_seconds)
     try:
         yield con
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseError(f"cannot read database {path}: {first}") from exc
     finally:
         con.close()
 

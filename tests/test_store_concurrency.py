@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -126,4 +127,42 @@ def test_kill_minus_9_mid_write_leaves_the_previous_state(small_db, run):
     with open_reader(small_db) as con:
         assert reads.table_counts(con)["daily_recommendations"] == len(before) + 1
     assert work_path(small_db).exists()
-    assert not list(small_db.parent.glob(".*publish-*"))
+    assert not list(small_db.parent.glob(".*copy-*"))
+
+
+def test_a_damaged_working_copy_is_set_aside_and_rebuilt(small_db):
+    work = work_path(small_db)
+    work.write_bytes(work.read_bytes()[:4096])  # e.g. a disk full or a copy cut short
+    with open_writer(small_db) as con:
+        assert reads.table_counts(con)["daily_recommendations"] == 5
+    assert list(small_db.parent.glob(f"{work.name}.damaged-*"))
+
+
+def test_a_restored_published_file_wins_over_the_old_working_copy(small_db, tmp_path):
+    backup = tmp_path / "backup.duckdb"
+    backup.write_bytes(small_db.read_bytes())
+    with open_writer(small_db) as con:
+        writes.replace_partitions(con, [D3], [partition(D3, ["GGAL"])])
+    os.replace(backup, small_db)  # the operator restores yesterday's backup
+    with open_writer(small_db) as con:
+        assert reads.latest_date(con) == D2
+
+
+def test_a_writer_that_writes_nothing_does_not_republish(small_db):
+    from store.connection import file_identity
+
+    before = file_identity(small_db)
+    with open_writer(small_db):
+        pass
+    assert file_identity(small_db) == before
+
+
+def test_an_unwritable_folder_is_one_clear_error(tmp_path):
+    from store.connection import DatabaseError
+
+    target = Path("/proc/argenta/argenta_ia.duckdb")
+    with (
+        pytest.raises(DatabaseError, match="cannot write the database folder"),
+        open_writer(target),
+    ):
+        pass
