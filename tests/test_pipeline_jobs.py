@@ -127,3 +127,49 @@ def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("ticker", ["GGAL", "YPF", "MELI"])
+def test_stored_indicators_equal_talib_on_the_full_history(sample_db, ticker):
+    import numpy as np
+    import talib
+
+    prices = (
+        load_market_data("sample", tickers=(ticker,))
+        .prices.sort("date")
+        .with_columns(factor=pl.col("adj_close") / pl.col("close"))
+        .with_columns(
+            [(pl.col(c) * pl.col("factor")).alias(c) for c in ("open", "high", "low", "close")]
+        )
+    )
+    h, lo, c = (prices[col].to_numpy() for col in ("high", "low", "close"))
+    macd, signal, hist = talib.MACD(c)
+    upper, middle, lower = talib.BBANDS(c, 20, 2, 2)
+    oracle = pl.DataFrame(
+        {
+            "date": prices["date"],
+            "sma_20": talib.SMA(c, 20),
+            "sma_200": talib.SMA(c, 200),
+            "ema_12": talib.EMA(c, 12),
+            "macd": macd,
+            "macd_signal": signal,
+            "macd_hist": hist,
+            "rsi_14": talib.RSI(c),
+            "bb_upper": upper,
+            "bb_middle": middle,
+            "bb_lower": lower,
+            "atr_14": talib.ATR(h, lo, c),
+        }
+    )
+    with open_reader(sample_db) as con:
+        stored = con.sql(
+            "SELECT r.analysis_date AS date, d.indicators::VARCHAR AS j"
+            " FROM daily_recommendations r JOIN analysis_details d ON d.recommendation_id = r.id"
+            " WHERE r.ticker = ? AND d.analysis_type = 'technical' ORDER BY 1",
+            params=[ticker],
+        ).pl()
+    assert stored.height > 100
+    values = pl.DataFrame([json.loads(j) for j in stored["j"]]).with_columns(date=stored["date"])
+    both = values.join(oracle, on="date", suffix="_talib")
+    for name in oracle.columns[1:]:
+        np.testing.assert_allclose(both[name], both[f"{name}_talib"], rtol=1e-6, err_msg=name)

@@ -379,6 +379,14 @@ def test_no_news_at_all_gives_null_sentiment_with_a_reason() -> None:
     assert scored["sentiment_reason"].item() == "the source supplied no headlines for this ticker"
 
 
+def test_headlines_without_a_lexicon_word_give_null_not_a_neutral_50() -> None:
+    scored = sentiment_of(
+        news((DAY, "YPF", "YPF to present at an investor conference")), ("YPF", DAY)
+    )
+    assert scored["sentiment_score"].item() is None
+    assert "lexicon" in scored["sentiment_reason"].item()
+
+
 def test_load_lexicon_reads_the_loughran_mcdonald_layout(tmp_path: Path) -> None:
     path = tmp_path / "lm.csv"
     path.write_text("Word,Negative,Positive\nGAIN,0,2009\nLOSS,2009,0\nABLE,0,-2020\n")

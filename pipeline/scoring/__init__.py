@@ -59,6 +59,8 @@ def warnings_list(*checks: tuple[pl.Expr, str]) -> pl.Expr:
     The conditions of a row form a bit mask that is mapped to its list of messages;
     building the lists row by row (concat_list) is ten times slower on a backfill.
     """
+    if not checks:
+        return pl.lit([], dtype=pl.List(pl.String))
     mask = pl.sum_horizontal(
         cond.fill_null(False).cast(pl.Int32) * (1 << bit) for bit, (cond, _) in enumerate(checks)
     )

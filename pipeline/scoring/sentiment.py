@@ -114,14 +114,14 @@ def score_sentiment(
         panel.join(totals, on=["ticker", "date"], how="left", maintain_order="left")
         .join(covered, on="ticker", how="left", maintain_order="left")
         .with_columns(
-            sentiment_score=pl.when(pl.col("headlines") > 0).then(
-                pl.when(hits > 0).then(50.0 + 50.0 * tone).otherwise(50.0).round(2)
-            ),
-            sentiment_completeness=pl.when(pl.col("headlines") > 0).then(1.0).otherwise(0.0),
+            sentiment_score=pl.when(hits > 0).then((50.0 + 50.0 * tone).round(2)),
+            sentiment_completeness=pl.when(hits > 0).then(1.0).otherwise(0.0),
             sentiment_reason=pl.when(pl.col("has_news").is_null())
             .then(pl.lit("the source supplied no headlines for this ticker"))
             .when(pl.col("headlines").is_null())
-            .then(pl.lit(f"no headlines in the last {WINDOW_DAYS} days")),
+            .then(pl.lit(f"no headlines in the last {WINDOW_DAYS} days"))
+            .when(hits == 0)
+            .then(pl.lit("no headline in the window has a word of the lexicon")),
         )
     )
 
@@ -153,11 +153,6 @@ def detail(source: str) -> dict[str, pl.Expr]:
             source,
             "sentiment",
             pl.struct(window_start=window_start, window_end=c("date")),
-            warnings_list(
-                (
-                    (c("headlines") > 0) & (c("positive_hits") + c("negative_hits") == 0),
-                    "no lexicon word in the headlines: neutral 50",
-                )
-            ),
+            warnings_list(),
         ),
     }

@@ -199,7 +199,9 @@ def detail(source: str) -> dict[str, pl.Expr]:
             **price, volume=c("volume").round(0), usdars_ccl=c("usdars_ccl").round(2)
         ),
         "indicators": json_object(
-            **{col: c(col).round(4) for col in INDICATOR_COLUMNS},
+            # 10 significant digits keep every TA-Lib value within 1e-9 relative; `bars`
+            # (bars in the loaded window, not in the whole history) is not stored.
+            **{col: c(col).round_sig_figs(10) for col in INDICATOR_COLUMNS if col != "bars"},
             ratings=pl.struct(c(f"technical_{g}").round(3).alias(g) for g in GROUPS),
             votes=pl.struct(c(f"vote_{v.name}").cast(pl.Int8).alias(v.name) for v in VOTES),
         ),
