@@ -19,15 +19,15 @@ import click
 import polars as pl
 
 from pipeline import daemon as scheduler
-from pipeline import jobs, monitoring
-from pipeline.locking import LockHeld
+from pipeline import exitcodes, jobs, monitoring
+from pipeline.locking import LockHeld, exclusive
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
 from store import reads
 from store.connection import DatabaseError, open_reader, open_writer
 from store.migrate import current_version
 
-EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_ALERT = 1, 2, 3, 4
+MAX_PROBLEMS_SHOWN = 10  # input problems printed after a run; all are in job_runs
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -56,16 +56,18 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
+            fail(str(exc), exitcodes.USAGE)
         except (jobs.UsageError, SourceError) as exc:
-            fail(str(exc), EXIT_USAGE)
+            fail(str(exc), exitcodes.USAGE)
         except LockHeld as exc:
             logging.getLogger("argenta.cli").warning("event=refused reason=%r", str(exc))
-            fail(str(exc), EXIT_LOCKED)
+            fail(str(exc), exitcodes.LOCKED)
         except jobs.JobFailed as exc:
-            fail(f"run failed: {exc}", EXIT_FAILED)
+            fail(f"run failed: {exc}", exitcodes.FAILED)
         except DatabaseError as exc:
-            fail(str(exc), EXIT_FAILED)
+            fail(str(exc), exitcodes.FAILED)
+        except OSError as exc:  # e.g. a lock file in a folder we may not write
+            fail(f"{exc.filename or 'file'}: {exc.strerror or exc}", exitcodes.USAGE)
 
     return wrapper
 
@@ -77,7 +79,7 @@ def load_settings(ctx: click.Context) -> Settings:
         try:
             root.obj = Settings.from_env()
         except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
+            fail(str(exc), exitcodes.USAGE)
     return root.obj
 
 
@@ -150,7 +152,8 @@ def migrate(ctx: click.Context) -> None:
     Example: argenta migrate
     """
     settings = load_settings(ctx)
-    with open_writer(settings.database_path) as con:
+    db = settings.database_path
+    with exclusive(db, "run", "migrate"), open_writer(db) as con:
         version = current_version(con)
     click.echo(f"database {settings.database_path} is at schema version {version}")
 
@@ -206,12 +209,25 @@ def _progress_bar() -> Callable[[str, int, int], None] | None:
 
 
 def _report(result: jobs.RunResult) -> None:
-    first, last = result.dates[0], result.dates[-1]
-    span = str(first) if first == last else f"{first}..{last} ({len(result.dates)} days)"
+    """The run's summary line on stdout and its input problems on stderr."""
+    if result.dates:
+        first, last = result.dates[0], result.dates[-1]
+        span = str(first) if first == last else f"{first}..{last} ({len(result.dates)} days)"
+    else:
+        span = "no day had prices yet (nothing written)"
     click.echo(
         f"{result.job_name} #{result.job_id} {result.status}: {span}, "
         f"{result.tickers_processed} tickers, {result.errors_count} errors"
     )
+    problems, total = result.problems, result.log.get("data_problems_count", 0)
+    for line in problems[:MAX_PROBLEMS_SHOWN]:
+        click.echo(f"warning: {line}", err=True)
+    if total > MAX_PROBLEMS_SHOWN:
+        click.echo(
+            f"warning: ... {total - MAX_PROBLEMS_SHOWN} more input problems "
+            f"(all in job_runs #{result.job_id} log_data.data_problems)",
+            err=True,
+        )
 
 
 @main.command()
@@ -333,7 +349,7 @@ def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> 
     verbose = ctx.find_root().params["verbose"]
     run = scheduler.DaemonOptions(at=at, catch_up_on_start=catch_up, once=once, verbose=verbose)
     if not scheduler.Daemon(settings, options, run, clock=clock).serve():
-        sys.exit(EXIT_FAILED)
+        sys.exit(exitcodes.FAILED)
 
 
 @main.command("run-days", hidden=True)
@@ -349,7 +365,7 @@ def run_days(ctx, days, job_name, source, data_dir, tickers) -> None:
     """
     settings = load_settings(ctx)
     options = resolve_source(settings, source, data_dir, tickers)
-    _report(jobs.run_dates(settings, options, days, job_name))
+    _report(jobs.run_dates(settings, options, days, job_name, skip_days_without_data=True))
 
 
 @main.command()
@@ -368,7 +384,7 @@ def status(ctx, as_json) -> None:
     else:
         click.echo(monitoring.render_text(health))
     if not health.healthy:
-        sys.exit(EXIT_ALERT)
+        sys.exit(exitcodes.ALERT)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from typing import Any
 
 import schedule
 
-from pipeline import jobs
+from pipeline import exitcodes, jobs
 from pipeline.locking import LockHeld, exclusive
 from pipeline.monitoring import Heartbeat, write_heartbeat
 from pipeline.settings import Settings
@@ -47,8 +47,6 @@ LOOP_SECONDS = 0.5  # how often the loop looks at signals, the child and the sch
 HEARTBEAT_SECONDS = 10.0  # see monitoring.HEARTBEAT_STALE_SECONDS
 STOP_GRACE_SECONDS = 5.0  # a child told to stop gets this long before SIGKILL
 CLEANUP_LOCK_SECONDS = 2.0  # how long closing a killed child's run may wait for the file
-EXIT_USAGE = 2  # the child's exit code for a request that retrying cannot fix
-STALE_REASON = "process died (found running at next start)"
 
 
 @dataclass(frozen=True)
@@ -222,7 +220,7 @@ class Daemon:
 
     def _serve(self) -> bool:
         self._set_state("starting")
-        self._close_stale_runs(STALE_REASON)
+        self._close_stale_runs(jobs.STALE_REASON)
         if not self.options.once:
             schedule_jobs(self.scheduler, SCHEDULER_JOBS, self.settings, self._job, self.options.at)
         self._set_state("idle")
@@ -327,7 +325,7 @@ class Daemon:
             return Outcome.STOPPED
         if code == 0:
             return Outcome.DONE
-        return Outcome.FATAL if code == EXIT_USAGE else Outcome.FAILED
+        return Outcome.FATAL if code == exitcodes.USAGE else Outcome.FAILED
 
     def _wait(self, child: subprocess.Popen) -> int:
         """Wait for the child while beating; stop it on a signal, kill it past the backstop.

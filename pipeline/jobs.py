@@ -20,9 +20,9 @@ from pipeline.analysis import analyse
 from pipeline.frames import MarketData
 from pipeline.locking import exclusive
 from pipeline.settings import Settings
-from pipeline.sources import load_market_data
+from pipeline.sources import SourceError, load_market_data
 from store import reads, writes
-from store.connection import open_writer
+from store.connection import file_size, open_reader, open_writer, work_path
 
 log = logging.getLogger("argenta.jobs")
 
@@ -33,6 +33,7 @@ WARMUP_CALENDAR_DAYS = 640
 # Tickers analysed per chunk: bounds memory on large universes; the write stays one transaction.
 CHUNK_TICKERS = 250
 MAX_LOGGED_ITEMS = 500
+STALE_REASON = "process died (found running at next start)"
 
 
 class UsageError(ValueError):
@@ -49,6 +50,10 @@ class JobTimeout(JobFailed):
 
 class JobInterrupted(JobFailed):
     """The run was stopped by SIGTERM or SIGINT."""
+
+
+class NoPrices(RuntimeError):
+    """The source has no price bar for what was asked."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class RunResult:
     tickers_processed: int
     errors_count: int
     log: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[str]:
+        """The input problems of the run (rows dropped), as one-line messages."""
+        return self.log.get("data_problems", [])
 
 
 def run_daily(settings: Settings, options: SourceOptions, day: dt.date | None = None) -> RunResult:
@@ -106,8 +116,6 @@ def missing_days(
     )
     if not expected or not settings.database_path.exists():
         return expected
-    from store.connection import open_reader
-
     with open_reader(settings.database_path) as con:
         done = set(reads.completed_dates(con, expected[0], expected[-1]))
     return [d for d in expected if d not in done]
@@ -119,8 +127,14 @@ def run_dates(
     days: Sequence[dt.date] | None,
     job_name: str,
     progress: Callable[[str, int, int], None] | None = None,
+    skip_days_without_data: bool = False,
 ) -> RunResult:
-    """Analyse `days` (None: the latest day with data) and replace their partitions."""
+    """Analyse `days` (None: the latest day with data) and replace their partitions.
+
+    A day on which the source has no bar at all fails the run, unless
+    `skip_days_without_data` (the daemon's catch-up: an unlisted holiday, or data not
+    published yet), which records it in the log and leaves it for the next attempt.
+    """
     what = f"{job_name} ({options.source})"
     with (
         exclusive(settings.database_path, "run", what),
@@ -128,7 +142,7 @@ def run_dates(
         _RunGuard(settings.job_timeout_minutes * 60) as guard,
     ):
         guard.critical = True  # hold signals until the run is recorded as started
-        stale = writes.close_stale_runs(con, "process died (found running at next start)")
+        stale = writes.close_stale_runs(con, STALE_REASON)
         if stale:
             log.warning("event=stale_runs_closed count=%d", stale)
         requested = {"dates": [str(d) for d in days] if days else "latest"}
@@ -137,7 +151,9 @@ def run_dates(
         log.info("event=run_started job_id=%d job=%s source=%s", job_id, job_name, options.source)
         try:
             guard.release()
-            tickers, errors = _execute(con, settings, options, days, run_log, progress, guard)
+            tickers, errors = _execute(
+                con, settings, options, days, run_log, progress, guard, skip_days_without_data
+            )
             writes.finish_job(con, job_id, tickers, errors, run_log)
         except BaseException as exc:
             guard.critical = True  # record the failure whatever arrives now
@@ -165,7 +181,9 @@ def _failure(exc: BaseException) -> tuple[str, JobFailed]:
         return "timeout", exc
     if isinstance(exc, JobInterrupted | KeyboardInterrupt):
         return "interrupted", JobInterrupted("run interrupted by a signal; nothing was written")
-    reason = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SourceError):  # unusable input: retrying cannot help (exit code 2)
+        return str(exc), exc
+    reason = str(exc) if isinstance(exc, NoPrices) else f"{type(exc).__name__}: {exc}"
     return reason, JobFailed(reason)
 
 
@@ -177,6 +195,7 @@ def _execute(
     run_log: dict[str, Any],
     progress: Callable[[str, int, int], None] | None,
     guard: _RunGuard,
+    skip_days_without_data: bool,
 ) -> tuple[int, int]:
     """Load, analyse in ticker chunks, write in one transaction; fill `run_log`; return counts."""
     t0 = time.perf_counter()
@@ -195,24 +214,28 @@ def _execute(
     )
     timings["load"] = round(time.perf_counter() - t0, 3)
     _log_source(run_log, data)
+    if progress:
+        progress("load", 1, 1)
     if data.prices.is_empty():
-        raise RuntimeError(f"source {options.source!r} returned no prices")
+        raise NoPrices(_no_prices(options, data, days))
     available = set(data.prices.get_column("date").unique().to_list())
     if days is None:
         days = [max(available)]
     targets = sorted(d for d in days if d in available)
     run_log["no_data_dates"] = [str(d) for d in days if d not in available][:MAX_LOGGED_ITEMS]
-    if not targets:
-        raise RuntimeError(
-            f"source {options.source!r} has no prices for {days[0]}"
-            + (f"..{days[-1]}" if len(days) > 1 else "")
-        )
     run_log["dates"] = {
-        "first": str(targets[0]),
-        "last": str(targets[-1]),
+        "first": str(targets[0]) if targets else None,
+        "last": str(targets[-1]) if targets else None,
         "count": len(targets),
         "list": [str(d) for d in targets],
     }
+    if not targets:
+        if not skip_days_without_data:
+            raise NoPrices(_no_prices(options, data, days))
+        log.warning("event=no_bars_on_days days=%s", ",".join(run_log["no_data_dates"]))
+        guard.critical = True
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        return 0, len(data.failed_tickers)
     errors: list[dict[str, Any]] = []
     tickers_ok: set[str] = set()
     stage: Counter[str] = Counter()
@@ -250,9 +273,23 @@ def _execute(
     run_log["metrics"] = {
         "duration_s": timings["total"],
         "tickers_processed": len(tickers_ok),
-        "db_size_bytes": _size(settings.database_path),
+        "db_size_bytes": file_size(work_path(settings.database_path)),  # what is published next
     }
     return len(tickers_ok), len(errors) + len(data.failed_tickers)
+
+
+def _no_prices(options: SourceOptions, data: MarketData, days: Sequence[dt.date] | None) -> str:
+    """Why there is nothing to analyse, naming the tickers, the days and the first problems."""
+    who = ",".join(options.tickers) if options.tickers else "any ticker"
+    when = "" if not days else f" on {days[0]}" + (f"..{days[-1]}" if len(days) > 1 else "")
+    where = f" in {options.data_dir}" if options.data_dir else ""
+    message = f"source {options.source!r}{where} has no price bar for {who}{when}"
+    if data.failed_tickers:
+        failed = "; ".join(f"{t}: {why}" for t, why in list(data.failed_tickers.items())[:3])
+        message += f" (failed: {failed})"
+    if data.problems:
+        message += f" ({len(data.problems)} input problems, first: {data.problems[0]})"
+    return message
 
 
 def _subset(data: MarketData, tickers: list[str]) -> MarketData:
@@ -273,13 +310,6 @@ def _log_source(run_log: dict[str, Any], data: MarketData) -> None:
     run_log["failed_tickers"] = dict(list(data.failed_tickers.items())[:MAX_LOGGED_ITEMS])
     run_log["data_problems"] = [str(p) for p in data.problems[:MAX_LOGGED_ITEMS]]
     run_log["data_problems_count"] = len(data.problems)
-
-
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return None
 
 
 def _exchanges(options: SourceOptions) -> set[str]:

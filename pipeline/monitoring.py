@@ -20,7 +20,7 @@ import polars as pl
 
 from pipeline.settings import Settings
 from store import reads
-from store.connection import DatabaseError, open_reader
+from store.connection import DatabaseError, file_size, open_reader
 
 RECENT_RUNS = 50
 FAILURE_STREAK_LIMIT = 3  # alert when a job failed more than this many times in a row
@@ -170,7 +170,7 @@ def health(settings: Settings, now: dt.datetime | None = None, limit: int = RECE
         last_run=finished.drop("log_data").row(0, named=True) if finished.height else None,
         errors_by_type=_errors_by_type(runs),
         heartbeat=beat,
-        db_size_bytes=_size(db),
+        db_size_bytes=file_size(db),
         free_disk_bytes=free,
         alerts=tuple(a for a in alerts if a is not None),
     )
@@ -353,13 +353,6 @@ def _size_text(size: int | None) -> str:
     if size is None:
         return "size unknown"
     return f"{size / MB:.1f} MB" if size < 1024 * MB else f"{size / MB / 1024:.1f} GB"
-
-
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return None
 
 
 def _free_disk(database: Path) -> int | None:

@@ -178,9 +178,9 @@ def open_writer(
     con = _open_work(path, retry_seconds)
     try:
         migrate(con)
-    except Exception:
+    except (RuntimeError, duckdb.Error) as exc:
         con.close()
-        raise
+        raise DatabaseError(f"cannot bring {path} up to date: {exc}") from exc
     try:
         yield con
     finally:
@@ -221,6 +221,12 @@ def file_identity(path: Path) -> FileIdentity | None:
     except FileNotFoundError:
         return None
     return FileIdentity(st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def file_size(path: Path) -> int | None:
+    """The size in bytes of the file at `path`, or None if there is none."""
+    identity = file_identity(path)
+    return identity.size if identity else None
 
 
 class SharedReader:

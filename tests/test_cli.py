@@ -68,7 +68,7 @@ def test_errors_are_one_line_with_exit_code(runner, args, code, message):
     result = runner.invoke(main, args)
     assert result.exit_code == code, result.output
     assert message in result.output
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # handled: no traceback
 
 
 def test_query_on_a_missing_database_is_one_line(tmp_path):
@@ -88,3 +88,57 @@ def test_query_on_a_missing_database_is_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "does not exist" in proc.stderr
     assert "argenta backfill" in proc.stderr
+
+
+def write_prices(folder, rows):
+    folder.mkdir()
+    header = "Date,Ticker,Open,High,Low,Close,Adj Close,Volume\n"
+    (folder / "prices.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def good_rows(ticker, days=60):
+    import datetime as dt
+
+    from pipeline import calendar
+
+    sessions = calendar.trading_days("XNYS", dt.date(2023, 11, 1), dt.date(2024, 3, 8))[-days:]
+    return [
+        f"{d},{ticker},10,11,9,{10 + i / 100:.2f},{10 + i / 100:.2f},1000"
+        for i, d in enumerate(sessions)
+    ]
+
+
+def argenta(tmp_path, *args):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"duckdb:///{tmp_path / 'a.duckdb'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_file_missing_a_column_exits_2_with_one_line(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "prices.csv").write_text("Date,Ticker,Close\n2024-03-08,GGAL,10\n", encoding="utf-8")
+    proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(folder))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "prices.csv is missing column(s)" in proc.stderr
+
+
+def test_bad_rows_are_reported_and_good_tickers_still_analysed(tmp_path):
+    bad = ["2024-03-08,YPF,10,11,9,abc,10,1000", "2024-03-09,YPF,10,11,9,10,10,1000"]
+    write_prices(tmp_path / "data", good_rows("GGAL") + good_rows("YPF")[:-1] + bad)
+    proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(tmp_path / "data"))
+    assert proc.returncode == 0, proc.stderr
+    assert "completed: 2024-03-08" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert any("YPF" in w and "'abc'" in w for w in warnings)
+    assert any("2024-03-09" in w and "not a trading day" in w for w in warnings)

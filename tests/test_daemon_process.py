@@ -48,6 +48,8 @@ SLOW_RUN_HOOK = textwrap.dedent(
     _load = jobs.load_market_data
 
     def _slow_load(*args, **kwargs):
+        if os.environ.get("TEST_RUN_FAIL"):  # the network vendor is down
+            raise ConnectionError("network unreachable (test hook)")
         if os.environ.get("TEST_RUN_DEAF"):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGALRM})
         print("TEST_HOOK run is loading", flush=True)
@@ -241,12 +243,32 @@ def test_a_scheduled_run_fires_at_its_time(start, env, db_path):
     assert daemon.stop()[0] == 0
 
 
-def test_a_failing_source_is_retried_with_backoff_and_recorded(start, env, db_path, tmp_path):
+def test_a_failing_source_is_retried_with_backoff_and_recorded(start, slow_env, db_path):
+    daemon = start(
+        slow_env | {"MAX_RETRIES": "2", "SCHEDULER_ENABLED": "false", "TEST_RUN_FAIL": "1"},
+        "--once",  # --once runs even when the scheduler is disabled (cron)
+        *SOURCE,
+        "--pretend-date",
+        TODAY,
+    )
+    assert daemon.wait() == 1
+    recorded = runs(db_path)
+    assert [r["status"] for r in recorded] == ["failed"] * 3
+    assert all("network unreachable" in r["log"]["failure_reason"] for r in recorded)
+    assert len(daemon.matching("event=run_spawned")) == 3
+    assert [re.search(r"in_s=(\S+)", line)[1] for line in daemon.matching("retry_scheduled")] == [
+        "0.2",
+        "0.4",
+    ]
+    assert daemon.matching("event=job_gave_up job=daily_analysis attempts=3")
+
+
+def test_an_unusable_input_file_is_not_retried(start, env, db_path, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "prices.csv").write_text("when,what\nyesterday,nothing\n", encoding="utf-8")
     daemon = start(
-        env | {"MAX_RETRIES": "2", "SCHEDULER_ENABLED": "false"},  # --once ignores it (cron)
+        env | {"MAX_RETRIES": "2"},
         "--once",
         "--source",
         "files",
@@ -256,15 +278,10 @@ def test_a_failing_source_is_retried_with_backoff_and_recorded(start, env, db_pa
         TODAY,
     )
     assert daemon.wait() == 1
-    recorded = runs(db_path)
-    assert [r["status"] for r in recorded] == ["failed"] * 3
-    assert all("prices.csv" in r["log"]["failure_reason"] for r in recorded)
-    assert len(daemon.matching("event=run_spawned")) == 3
-    assert [re.search(r"in_s=(\S+)", line)[1] for line in daemon.matching("retry_scheduled")] == [
-        "0.2",
-        "0.4",
-    ]
-    assert daemon.matching("event=job_gave_up job=daily_analysis attempts=3")
+    [run] = runs(db_path)  # retrying cannot fix a file: one attempt, recorded
+    assert run["status"] == "failed" and "prices.csv" in run["log"]["failure_reason"]
+    assert "missing column" in run["log"]["failure_reason"]
+    assert len(daemon.matching("event=run_spawned")) == 1
 
 
 @pytest.mark.parametrize("deaf", [False, True], ids=["cooperative", "deaf-to-signals"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cli, monitoring
+from pipeline import cli, exitcodes, monitoring
 from pipeline.monitoring import Heartbeat, health, read_heartbeat, write_heartbeat
 from pipeline.settings import Settings
 from store import writes
@@ -203,7 +203,7 @@ def test_the_summary_is_json_and_names_every_alert(quiet, db_path):
     assert "2 alerts" in text and "CRITICAL  consecutive_failures" in text
 
 
-@pytest.mark.parametrize(("history", "code"), [([DONE], 0), ([FAILED] * 4, cli.EXIT_ALERT)])
+@pytest.mark.parametrize(("history", "code"), [([DONE], 0), ([FAILED] * 4, exitcodes.ALERT)])
 @pytest.mark.parametrize("as_json", [False, True])
 def test_status_exits_non_zero_while_an_alert_is_active(db_path, history, code, as_json):
     record(db_path, *history)

@@ -79,14 +79,29 @@ def test_a_day_without_data_fails_and_is_recorded(tmp_path):
     from pipeline.settings import Settings
 
     settings = Settings.from_env({"DATABASE_URL": str(tmp_path / "a.duckdb")}, env_file=None)
-    with pytest.raises(jobs.JobFailed, match="no prices"):
-        jobs.run_daily(
-            settings, jobs.SourceOptions("sample", tickers=("YPF",)), dt.date(2025, 3, 7)
-        )
+    message = "source 'sample' has no price bar for YPF on 2025-03-07"
+    options = jobs.SourceOptions("sample", tickers=("YPF",))
+    with pytest.raises(jobs.JobFailed, match=message):
+        jobs.run_daily(settings, options, dt.date(2025, 3, 7))
     with open_reader(settings.database_path) as con:
         run = reads.job_runs(con).row(0, named=True)
     assert run["status"] == "failed"
-    assert "no prices" in json.loads(run["log_data"])["failure_reason"]
+    assert json.loads(run["log_data"])["failure_reason"] == message
+
+
+def test_catch_up_leaves_a_day_without_bars_for_later_instead_of_failing(tmp_path):
+    from pipeline.settings import Settings
+
+    settings = Settings.from_env({"DATABASE_URL": str(tmp_path / "a.duckdb")}, env_file=None)
+    options = jobs.SourceOptions("sample", tickers=("YPF",))
+    days = [dt.date(2024, 3, 8), dt.date(2024, 3, 11)]  # the sample ends on the 8th
+    result = jobs.run_dates(settings, options, days, "daily_analysis", skip_days_without_data=True)
+    assert result.dates == [dt.date(2024, 3, 8)]
+    assert result.log["no_data_dates"] == ["2024-03-11"]
+    empty = jobs.run_dates(
+        settings, options, days[1:], "daily_analysis", skip_days_without_data=True
+    )
+    assert empty.status == "completed" and empty.dates == [] and empty.tickers_processed == 0
 
 
 def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
