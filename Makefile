@@ -21,11 +21,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## Create the virtual environment and install the project
 
-system-deps:  ## Install the apt packages the tests need (chromium, systemd-analyze)
-	@command -v chromium >/dev/null 2>&1 && command -v systemd-analyze >/dev/null 2>&1 || \
-	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium systemd >/dev/null)
+system-deps:  ## Install the apt packages the tests need (venv, chromium, systemd-analyze)
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null && command -v chromium >/dev/null 2>&1 && \
+	  command -v systemd-analyze >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && \
+	   $(SUDO) apt-get install -y -qq python3-venv chromium systemd >/dev/null)
 
-test: $(STAMP) system-deps  ## Run every test (unit, store, pipeline, daemon, pages, browser)
+test: system-deps $(STAMP)  ## Run every test (unit, store, pipeline, daemon, pages, browser)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)  ## ruff check and ruff format --check
@@ -36,8 +38,13 @@ format: $(STAMP)  ## Apply ruff's formatting and autofixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Built under a temporary name and moved into place, so an interrupted build is redone.
 $(DB): | $(STAMP)
-	DATABASE_URL=duckdb:///$(DB) $(BIN)/argenta backfill --source sample --start $(DEMO_START) --end $(DEMO_END)
+	rm -f $(DB).building .$(DB).building.*
+	DATABASE_URL=duckdb:///$(DB).building $(BIN)/argenta backfill --source sample \
+	  --start $(DEMO_START) --end $(DEMO_END)
+	mv $(DB).building $(DB)
+	rm -f .$(DB).building.* $(DB).building.*
 
 demo-db: $(DB)  ## Build the sample database if it is not there
 
@@ -49,4 +56,4 @@ bench: $(STAMP)  ## Run the benchmarks and print the figures (takes < 10 minutes
 
 clean:  ## Remove the virtual environment, caches and the demo database
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
-	rm -f $(DB) .$(DB).work $(DB).*.lock $(DB).*.json
+	rm -f $(DB) .$(DB).* $(DB).*.lock $(DB).*.json
