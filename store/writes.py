@@ -120,14 +120,14 @@ def _insert_chunk(
         )
     # DuckDB reads each Arrow table by its variable name (a replacement scan): a registered
     # view would keep every chunk's data alive until the transaction commits.
-    _recs = recs.to_arrow()
+    _recs = recs.to_arrow(compat_level=pl.CompatLevel.newest())  # zero-copy strings
     columns = ", ".join(RECOMMENDATION_COLUMNS)
     ids = con.sql(
         f"INSERT INTO daily_recommendations ({columns}) SELECT {columns} FROM _recs"
         " RETURNING id AS recommendation_id, analysis_date, ticker"
     ).pl()
     rows = details.join(ids, on=keys).select(_DETAIL_INSERT).sort(_DETAIL_INSERT[:2])
-    _details = rows.to_arrow()
+    _details = rows.to_arrow(compat_level=pl.CompatLevel.newest())
     columns = ", ".join(_DETAIL_INSERT)
     con.execute(f"INSERT INTO analysis_details ({columns}) SELECT {columns} FROM _details")
     return recs.height

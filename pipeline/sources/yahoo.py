@@ -10,9 +10,11 @@ client object (`YFinanceClient`) that tests replace with recorded frames.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -91,6 +93,11 @@ class YFinanceClient:
         if cache_dir is not None:  # the default (~/.cache) is hidden under systemd
             cache_dir.mkdir(parents=True, exist_ok=True)
             yf.set_tz_cache_location(str(cache_dir))
+        # yfinance logs every failed ticker as an ERROR line; this adapter reports them
+        # once, as failed tickers, so keep only yfinance's critical messages.
+        logging.getLogger("yfinance").setLevel(logging.CRITICAL)
+        for category in (pd.errors.Pandas4Warning, DeprecationWarning, FutureWarning):
+            warnings.filterwarnings("ignore", category=category, module=r"yfinance(\.|$)")
         self._yf = yf
         self._http_timeout_s = http_timeout_s
 
