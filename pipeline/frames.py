@@ -28,6 +28,8 @@ FUNDAMENTALS_SCHEMA = {
 }
 MACRO_SCHEMA = {"date": pl.Date, "series": pl.String, "value": pl.Float64}
 NEWS_SCHEMA = {"date": pl.Date, "ticker": pl.String, "headline": pl.String, "source": pl.String}
+# Bars a ticker needs before it gets a call: the technical score needs SMA 50.
+MIN_HISTORY_BARS = 50
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -12,6 +12,11 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+# A ticker's "latest" call is its most recent one within this many days up to the reference
+# date: older calls belong to tickers that left the universe. Reading only that window keeps
+# the latest-call reads independent of how many years of history the file holds.
+LATEST_LOOKBACK_DAYS = 31
+
 _REC_SELECT = """
     r.id, r.analysis_date, r.ticker, r.recommendation,
     r.total_score::DOUBLE AS total_score, r.confidence::DOUBLE AS confidence,
@@ -57,10 +62,14 @@ def analysis_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
 
 def tickers(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every ticker with at least one recommendation, sorted."""
-    return [
-        r[0]
-        for r in con.sql("SELECT DISTINCT ticker FROM daily_recommendations ORDER BY 1").fetchall()
-    ]
+    rows = con.sql("SELECT ticker FROM known_tickers ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def _lookback(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> list[dt.date | None]:
+    """[first, last] day of the latest-call window ending at the partition on/before `as_of`."""
+    day = latest_date(con, as_of)
+    return [day - dt.timedelta(days=LATEST_LOOKBACK_DAYS) if day else None, day]
 
 
 def latest_recommendations(
@@ -72,14 +81,19 @@ def latest_recommendations(
     max_score: float | None = None,
     search: str | None = None,
 ) -> pl.DataFrame:
-    """GET /api/recommendations/latest: each ticker at its latest date on or before `as_of`."""
+    """GET /api/recommendations/latest: each ticker at its latest date on or before `as_of`.
+
+    Only calls within LATEST_LOOKBACK_DAYS of the latest partition on or before `as_of` count.
+    """
+    window = "r.analysis_date BETWEEN ? AND ?"
     sql = f"""
         WITH last AS (
-            SELECT ticker, max(analysis_date) AS analysis_date FROM daily_recommendations
-            WHERE ?::DATE IS NULL OR analysis_date <= ?::DATE GROUP BY ticker)
+            SELECT ticker, max(analysis_date) AS analysis_date FROM daily_recommendations r
+            WHERE {window} GROUP BY ticker)
         SELECT {_REC_SELECT}
         FROM daily_recommendations r JOIN last USING (ticker, analysis_date)
-        WHERE (?::VARCHAR[] IS NULL OR r.recommendation IN (SELECT unnest(?::VARCHAR[])))
+        WHERE {window}
+          AND (?::VARCHAR[] IS NULL OR r.recommendation IN (SELECT unnest(?::VARCHAR[])))
           AND (?::VARCHAR[] IS NULL OR r.risk_level IN (SELECT unnest(?::VARCHAR[])))
           AND (?::DOUBLE IS NULL OR r.total_score >= ?::DOUBLE)
           AND (?::DOUBLE IS NULL OR r.total_score <= ?::DOUBLE)
@@ -89,7 +103,8 @@ def latest_recommendations(
     rec = list(recommendation) if recommendation else None
     risk = list(risk_level) if risk_level else None
     term = search.strip() if search and search.strip() else None
-    params = [as_of, as_of, rec, rec, risk, risk, min_score, min_score, max_score, max_score]
+    span = _lookback(con, as_of)
+    params = [*span, *span, rec, rec, risk, risk, min_score, min_score, max_score, max_score]
     return _frame(con, sql, [*params, term, term])
 
 
@@ -136,14 +151,16 @@ def recommendation_changes(
 def ticker_analysis(
     con: duckdb.DuckDBPyConnection, ticker: str, on: dt.date | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """GET /api/analysis/{ticker}/latest: the call on `on` (default latest) and its four details."""
+    """GET /api/analysis/{ticker}/latest: the call on `on` (default latest) and its four details.
+
+    Like `latest_recommendations`, the latest call within LATEST_LOOKBACK_DAYS up to `on`.
+    """
     rec = _frame(
         con,
         f"""SELECT {_REC_SELECT} FROM daily_recommendations r
-            WHERE r.ticker = ? AND r.analysis_date = (
-                SELECT max(analysis_date) FROM daily_recommendations
-                WHERE ticker = ? AND (?::DATE IS NULL OR analysis_date <= ?::DATE))""",
-        [ticker, ticker, on, on],
+            WHERE r.ticker = ? AND r.analysis_date BETWEEN ? AND ?
+            ORDER BY r.analysis_date DESC LIMIT 1""",
+        [ticker, *_lookback(con, on)],
     )
     if rec.is_empty():
         return rec, pl.DataFrame()

@@ -70,6 +70,7 @@ def replace_partitions(
         _delete_dates(con, days)
         for recs, details in chunks:
             written += _insert_chunk(con, recs, details, days)
+        _refresh_known_tickers(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -90,6 +91,12 @@ def _delete_dates(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
         params,
     )
     con.execute(f"DELETE FROM daily_recommendations WHERE {in_days}", params)
+
+
+def _refresh_known_tickers(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the ticker list from the recommendations, inside the open transaction."""
+    con.execute("DELETE FROM known_tickers")
+    con.execute("INSERT INTO known_tickers SELECT DISTINCT ticker FROM daily_recommendations")
 
 
 def _check_columns(frame: pl.DataFrame, columns: list[str]) -> None:
@@ -146,6 +153,7 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
             [cutoff],
         )
         con.execute("DELETE FROM daily_recommendations WHERE analysis_date < ?", [cutoff])
+        _refresh_known_tickers(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -309,7 +309,7 @@ def test_files_short_history_is_reported_but_kept(tmp_path: Path) -> None:
     [problem] = data.problems
     assert problem.ticker == "VIST"
     assert problem.message == (
-        f"only 5 bars from 2023-06-01 to 2023-06-07; indicators need at least {MIN_BARS}"
+        f"only 5 bars from 2023-06-01 to 2023-06-07; a call needs at least {MIN_BARS}"
     )
     assert data.prices.filter(pl.col("ticker") == "VIST").height == 5
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.frames import MIN_HISTORY_BARS
 from pipeline.indicators import INDICATOR_COLUMNS
 from pipeline.scoring import Factor, json_object, metadata_json, warnings_list
 
@@ -21,7 +22,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "close_raw", "adj_close")
 # The score needs these (SMA 50 is the longest: 50 bars); SMA 200 and the volume votes
 # are used when present and lower the completeness when not.
 REQUIRED = ("sma_50", "rsi_14", "macd_signal")
-MIN_BARS = 50
+MIN_BARS = MIN_HISTORY_BARS
 RSI_OVERSOLD, RSI_OVERBOUGHT = 30.0, 70.0
 CALM_VOLATILITY, HIGH_VOLATILITY = 0.30, 0.60  # annualised volatility_20
 VOLUME_SPIKE = 1.5  # volume / volume_sma_20 that makes a day's direction count

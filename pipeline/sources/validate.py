@@ -18,13 +18,14 @@ from pipeline.calendar import exchange_expr, flag_sessions
 from pipeline.frames import (
     FUNDAMENTALS_SCHEMA,
     MACRO_SCHEMA,
+    MIN_HISTORY_BARS,
     NEWS_SCHEMA,
     PRICES_SCHEMA,
     DataProblem,
     MarketData,
 )
 
-MIN_BARS = 30  # fewer bars than this are reported: the indicators cannot warm up
+MIN_BARS = MIN_HISTORY_BARS  # fewer bars than this are reported: no call can be made
 MAX_ROW_PROBLEMS = 10  # detailed problems per ticker and file; further bad rows are counted
 INDEX_SERIES = {"^MERV": "merval"}  # macro series of index rows; any other "^XYZ" becomes "xyz"
 ROW = "_row"  # the input row number column kept by `conform`
@@ -191,7 +192,7 @@ def short_history(prices: pl.DataFrame, min_bars: int = MIN_BARS) -> list[DataPr
     )
     return [
         DataProblem(
-            f"only {bars} bars from {first} to {last}; indicators need at least {min_bars}",
+            f"only {bars} bars from {first} to {last}; a call needs at least {min_bars}",
             ticker=ticker,
         )
         for ticker, bars, first, last in short.iter_rows()
