@@ -94,3 +94,10 @@ def test_the_url_names_the_ticker_and_date_on_screen(latest_call: dict, sample_d
     at.selectbox[0].set_value(other).run()
     assert at.query_params[params.TICKER] == other
     assert at.query_params[params.DATE] == latest_call["rec"]["analysis_date"].isoformat()
+
+
+def test_a_component_without_score_says_why_in_spanish(latest_call: dict) -> None:
+    at = open_detail(latest_call)
+    captions = [c.value for c in at.caption if c.value.startswith("Sin puntaje")]
+    assert "Sin puntaje: la fuente no trajo titulares" in captions  # the sample has no news
+    assert not any("the source" in c for c in captions)

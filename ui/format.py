@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -155,3 +156,39 @@ def local_times(frame: pl.DataFrame, tz: str, *columns: str) -> pl.DataFrame:
         .dt.convert_time_zone(tz)
         .dt.replace_time_zone(None)
     )
+
+
+# The pipeline writes its reasons in English (they are data: data scientists read them too);
+# the dashboard shows them in Spanish. Unknown texts are shown as they are.
+REASONS_ES = (
+    (r"the source has no fundamentals for this ticker", "la fuente no tiene datos fundamentales"),
+    (r"no fundamentals filed on or before this date", "no hay balances presentados a esa fecha"),
+    (
+        r"latest filing \((\S+)\) is (\d+) days old, over the (\d+)-day limit",
+        r"el último balance (\1) tiene \2 días, más que el límite de \3",
+    ),
+    (
+        r"no usable metric.*",
+        "ninguna métrica utilizable (convertir el precio requiere un tipo de cambio oficial "
+        "reciente)",
+    ),
+    (r"no fresh macro series on this date.*", "ninguna serie macro actualizada a esa fecha"),
+    (
+        r"not enough price history: (\d+) bars, the technical score needs (\d+)",
+        r"historia de precios insuficiente: \1 ruedas; el puntaje técnico necesita \2",
+    ),
+    (r"the source supplied no headlines for this ticker", "la fuente no trajo titulares"),
+    (r"no headlines in the last (\d+) days", r"no hay titulares en los últimos \1 días"),
+    (
+        r"no headline in the window has a word of the lexicon",
+        "ningún titular de la ventana tiene palabras del léxico",
+    ),
+)
+
+
+def reason(text: str) -> str:
+    """A component's reason for having no score, in Spanish."""
+    for pattern, spanish in REASONS_ES:
+        if re.fullmatch(pattern, text):
+            return re.sub(pattern, spanish, text)
+    return text
