@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from pipeline import monitoring
+from store import reads
 from ui import charts, data, tables
 from ui import format as fmt
 
@@ -23,8 +24,8 @@ def daemon_state(report: monitoring.Health, tz: str) -> tuple[str, str]:
 
 
 cfg = data.settings()
-data.database(cfg, require_data=False)  # a missing or unreadable file stops here, with a hint
-report = monitoring.health(cfg)
+db = data.database(cfg, require_data=False)  # a missing or unreadable file stops here, with a hint
+report = monitoring.health(cfg, runs=db.read(reads.job_runs, monitoring.RECENT_RUNS))
 tz = cfg.daily_analysis_timezone
 
 st.title("Salud de los procesos")

@@ -145,11 +145,20 @@ class Health:
         }
 
 
-def health(settings: Settings, now: dt.datetime | None = None, limit: int = RECENT_RUNS) -> Health:
-    """Gather the health of the database, its runs, the daemon and the disk at `now`."""
+def health(
+    settings: Settings,
+    now: dt.datetime | None = None,
+    limit: int = RECENT_RUNS,
+    runs: pl.DataFrame | None = None,
+) -> Health:
+    """Gather the health of the database, its runs, the daemon and the disk at `now`.
+
+    `runs` (a `store.reads.job_runs` frame) spares opening the database when the caller
+    already has them, as the dashboard does through its shared reader.
+    """
     now = now or dt.datetime.now(dt.UTC)
     db = settings.database_path
-    runs, db_alert = recent_runs(db, limit)
+    runs, db_alert = recent_runs(db, limit) if runs is None else (run_metrics(runs), None)
     beat = read_heartbeat(db)
     free = _free_disk(db)
     finished = runs.filter(pl.col("status") != "running")
@@ -183,12 +192,17 @@ def recent_runs(database: Path, limit: int = RECENT_RUNS) -> tuple[pl.DataFrame,
             runs = reads.job_runs(con, limit)
     except (DatabaseError, duckdb.Error) as exc:
         return pl.DataFrame(schema=RUNS_SCHEMA), _database_alert(database, exc)
+    return run_metrics(runs), None
+
+
+def run_metrics(runs: pl.DataFrame) -> pl.DataFrame:
+    """Runs with the metrics of their log: failure reason, errors by type, database size."""
     log = pl.col("log_data")
     return runs.with_columns(
         failure_reason=log.str.json_path_match("$.failure_reason"),
         errors_by_type=log.str.json_path_match("$.errors_by_type"),
         db_size_bytes=log.str.json_path_match("$.metrics.db_size_bytes").cast(pl.Int64),
-    ).select(list(RUNS_SCHEMA)), None
+    ).select(list(RUNS_SCHEMA))
 
 
 def _failure_streak(finished: pl.DataFrame) -> tuple[int, str | None, str | None]:
