@@ -134,11 +134,17 @@ def test_a_file_missing_a_column_exits_2_with_one_line(tmp_path):
 
 
 def test_bad_rows_are_reported_and_good_tickers_still_analysed(tmp_path):
-    bad = ["2024-03-08,YPF,10,11,9,abc,10,1000", "2024-03-09,YPF,10,11,9,10,10,1000"]
-    write_prices(tmp_path / "data", good_rows("GGAL") + good_rows("YPF")[:-1] + bad)
+    bad = [
+        "2024-03-08,YPF,10,11,9,abc,10,1000",
+        "2024-03-09,YPF,10,11,9,10,10,1000",
+        "2024-03-07,PAM,10,11,9,10,10,-500",
+    ]
+    pam = good_rows("PAM")
+    write_prices(tmp_path / "data", good_rows("GGAL") + good_rows("YPF")[:-1] + pam[:-2] + bad)
     proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(tmp_path / "data"))
     assert proc.returncode == 0, proc.stderr
     assert "completed: 2024-03-08" in proc.stdout
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert any("YPF" in w and "'abc'" in w for w in warnings)
     assert any("2024-03-09" in w and "not a trading day" in w for w in warnings)
+    assert any("PAM" in w and "volume is negative (-500" in w for w in warnings)

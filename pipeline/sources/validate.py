@@ -118,11 +118,13 @@ def conform(
 def check_prices(
     prices: pl.DataFrame, file: str, limit: int = MAX_ROW_PROBLEMS
 ) -> tuple[pl.DataFrame, list[DataProblem]]:
-    """Drop bars that cannot be real: non-positive, high below low, off-session, or repeated."""
+    """Drop bars that cannot be real: non-positive prices, negative volume, high below low,
+    off-session or repeated."""
     checks = [
         (pl.col(c) <= 0, pl.format(f"{c} is not positive ({{}}); row dropped", pl.col(c)))
         for c in _PRICE_COLUMNS
     ] + [
+        (pl.col("volume") < 0, pl.format("volume is negative ({}); row dropped", "volume")),
         (
             pl.col("high") < pl.col("low"),
             pl.format("high {} is below low {}; row dropped", "high", "low"),
