@@ -30,8 +30,10 @@ log = logging.getLogger("argenta.jobs")
 # of the analysed dates equals its full-history value (the longest look-back is the
 # 252-bar drawdown; EMA/RSI seeds converge within ~330 bars).
 WARMUP_CALENDAR_DAYS = 640
-# Tickers analysed per chunk: bounds memory on large universes; the write stays one transaction.
-CHUNK_TICKERS = 250
+# (ticker, date) rows analysed per chunk: bounds a backfill's memory (a chunk's details JSON
+# takes ~3 KB a row) while a daily run analyses every ticker at once (one chunk of 250 tickers
+# cost twice as much per ticker). The write stays one transaction.
+CHUNK_ROWS = 250_000
 MAX_LOGGED_ITEMS = 500
 STALE_REASON = "process died (found running at next start)"
 
@@ -242,7 +244,7 @@ def _execute(
 
     def chunks() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         names = data.prices.get_column("ticker").unique().sort().to_list()
-        groups = [names[i : i + CHUNK_TICKERS] for i in range(0, len(names), CHUNK_TICKERS)]
+        groups = ticker_chunks(names, len(targets))
         for n, group in enumerate(groups, 1):
             start = time.perf_counter()
             result = analyse(_subset(data, group), settings, targets)
@@ -254,6 +256,7 @@ def _execute(
             if progress:
                 progress("analyse", n, len(groups))
             yield result.recommendations, result.details
+            del result  # written: free it before the next chunk is analysed
         guard.critical = True  # the store commits next: hold signals until recorded
 
     t1 = time.perf_counter()
@@ -290,6 +293,12 @@ def _no_prices(options: SourceOptions, data: MarketData, days: Sequence[dt.date]
     if data.problems:
         message += f" ({len(data.problems)} input problems, first: {data.problems[0]})"
     return message
+
+
+def ticker_chunks(tickers: list[str], n_dates: int) -> list[list[str]]:
+    """`tickers` in groups of about CHUNK_ROWS (ticker, date) rows over `n_dates` dates."""
+    size = max(1, CHUNK_ROWS // max(1, n_dates))
+    return [tickers[i : i + size] for i in range(0, len(tickers), size)]
 
 
 def _subset(data: MarketData, tickers: list[str]) -> MarketData:

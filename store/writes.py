@@ -70,7 +70,8 @@ def replace_partitions(
         _delete_dates(con, days)
         for recs, details in chunks:
             written += _insert_chunk(con, recs, details, days)
-        _refresh_known_tickers(con)
+            del recs, details  # free the chunk before the next one is computed
+        _refresh_catalog(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -93,10 +94,18 @@ def _delete_dates(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
     con.execute(f"DELETE FROM daily_recommendations WHERE {in_days}", params)
 
 
-def _refresh_known_tickers(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the ticker list from the recommendations, inside the open transaction."""
+def _refresh_catalog(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the ticker and partition lists from the recommendations (in the transaction)."""
     con.execute("DELETE FROM known_tickers")
-    con.execute("INSERT INTO known_tickers SELECT DISTINCT ticker FROM daily_recommendations")
+    con.execute(
+        "INSERT INTO known_tickers SELECT ticker, min(analysis_date), max(analysis_date)"
+        " FROM daily_recommendations GROUP BY ticker"
+    )
+    con.execute("DELETE FROM partitions")
+    con.execute(
+        "INSERT INTO partitions SELECT analysis_date, count(*) FROM daily_recommendations"
+        " GROUP BY analysis_date"
+    )
 
 
 def _check_columns(frame: pl.DataFrame, columns: list[str]) -> None:
@@ -153,7 +162,7 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
             [cutoff],
         )
         con.execute("DELETE FROM daily_recommendations WHERE analysis_date < ?", [cutoff])
-        _refresh_known_tickers(con)
+        _refresh_catalog(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

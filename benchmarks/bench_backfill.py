@@ -1,0 +1,148 @@
+"""The full backfill end to end, and the peak memory of a large one.
+
+    python -m benchmarks.bench_backfill                         # 500 x 2520, memory at 5000 x 2520
+    python -m benchmarks.bench_backfill --tickers 50 --days 300 --memory-tickers 100 --chunks 1
+
+`argenta backfill` as a user runs it (`pipeline.jobs.backfill` on the files source: load,
+indicators, four scores, details JSON, one DuckDB transaction, publish), in a fresh process so
+its peak resident memory (RSS) is its own. The local data is a seeded synthetic market
+written as Parquet beforehand (not timed).
+
+Peak memory at 5000 tickers: the backfill streams chunks of tickers (`jobs.CHUNK_ROWS` rows)
+through the analysis and the write, so after the load its memory stops growing with the
+universe. The
+default run stops it after `--chunks` chunks (the table shows RSS after each: flat) to keep
+`make bench` under ten minutes; `--full-memory` runs all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import (
+    Row,
+    below,
+    in_fresh_process,
+    peak_rss_mb,
+    settings_for,
+    table,
+)
+from benchmarks.synthetic_market import sessions, synthetic_market, write_files_source
+from pipeline import jobs
+
+TIME_TARGET_S = 60.0
+MEMORY_TARGET_MB = 4096.0
+
+
+class _Enough(Exception):
+    """Raised from the progress callback to stop a backfill after some chunks."""
+
+
+def write_market(folder: Path, n_tickers: int, n_days: int, seed: int = 0) -> Path:
+    """Write a synthetic market of n_tickers over n_days sessions as a files-source folder.
+
+    The benchmarks write one session more than they backfill: the daily run's day.
+    """
+    return write_files_source(synthetic_market(n_tickers, n_days, seed), folder)
+
+
+def backfill_process(
+    database: Path, data_dir: Path, n_days: int, stop_after: int = 0, skip: int = 0
+) -> dict:
+    """Backfill sessions skip..n_days-1 of `data_dir` (run this in a fresh process).
+
+    Returns the wall seconds, the job's stage timings, the peak RSS, the RSS after each
+    analysed chunk and whether the run stopped early (after `stop_after` chunks, if > 0).
+    """
+    days = sessions(n_days)[skip:]
+    after_chunk: list[float] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        after_chunk.append(peak_rss_mb())
+        if stop_after and done >= stop_after:
+            raise _Enough
+
+    if stop_after:
+        logging.disable(logging.ERROR)  # the stop is logged as a failed run: expected here
+    start = time.perf_counter()
+    options = jobs.SourceOptions("files", data_dir)
+    try:
+        result = jobs.backfill(settings_for(database), options, days[0], days[-1], progress)
+        timings = result.log["timings"]
+    except jobs.JobFailed as exc:
+        if not isinstance(exc.__cause__, _Enough):
+            raise
+        timings = {}
+    return {
+        "seconds": time.perf_counter() - start,
+        "timings": timings,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_after_chunk_mb": after_chunk,
+        "stopped_early": bool(stop_after) and not timings,
+    }
+
+
+def time_rows(folder: Path, n_tickers: int, n_days: int) -> list[Row]:
+    """Backfill n_tickers x n_days end to end in a fresh process: time, stages, memory, size."""
+    data_dir = in_fresh_process(write_market, folder / f"market-{n_tickers}", n_tickers, n_days + 1)
+    database = folder / f"backfill-{n_tickers}.duckdb"
+    out = in_fresh_process(backfill_process, database, data_dir, n_days)
+    label = f"backfill {n_tickers}x{n_days}"
+    stages = out["timings"]
+    rows = [
+        below(
+            label, "end to end (load, analyse, write, publish)", out["seconds"], "s", TIME_TARGET_S
+        )
+    ]
+    rows += [
+        Row(label, f"stage: {name}", stages[name], "s")
+        for name in ("load", "analyse", "details", "combine", "indicators", "write")
+    ]
+    rows += [
+        Row(label, "peak RSS", out["peak_rss_mb"], "MB"),
+        Row(label, "database size", database.stat().st_size / 1e6, "MB"),
+    ]
+    return rows
+
+
+def memory_rows(folder: Path, n_tickers: int, n_days: int, chunks: int) -> list[Row]:
+    """Peak RSS of an n_tickers x n_days backfill (stopped after `chunks` chunks if > 0)."""
+    data_dir = in_fresh_process(write_market, folder / f"market-{n_tickers}", n_tickers, n_days + 1)
+    database = folder / f"memory-{n_tickers}.duckdb"
+    out = in_fresh_process(backfill_process, database, data_dir, n_days, chunks)
+    label = f"backfill {n_tickers}x{n_days}"
+    scope = f"load + first {chunks} chunks" if out["stopped_early"] else "whole run"
+    after = ", ".join(f"{mb / 1024:.2f}" for mb in out["rss_after_chunk_mb"][:6])
+    return [
+        below(label, f"peak RSS ({scope})", out["peak_rss_mb"], "MB", MEMORY_TARGET_MB),
+        Row(label, f"peak RSS after each chunk: {after} GB", out["rss_after_chunk_mb"][-1], "MB"),
+    ]
+
+
+def run(folder: Path, n_tickers: int, n_days: int, memory_tickers: int, chunks: int) -> list[Row]:
+    """The end-to-end backfill rows, then the large backfill's memory rows."""
+    rows = time_rows(folder, n_tickers, n_days)
+    return rows + memory_rows(folder, memory_tickers, n_days, chunks)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickers", type=int, default=500)
+    parser.add_argument("--days", type=int, default=2520)
+    parser.add_argument("--memory-tickers", type=int, default=5000)
+    parser.add_argument("--chunks", type=int, default=3, help="chunks before stopping")
+    parser.add_argument("--full-memory", action="store_true", help="run every chunk")
+    args = parser.parse_args(argv)
+    chunks = 0 if args.full_memory else args.chunks
+    with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
+        rows = run(Path(folder), args.tickers, args.days, args.memory_tickers, chunks)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

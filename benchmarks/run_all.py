@@ -1,0 +1,133 @@
+"""Every benchmark in one run (`make bench`): the machine, then one table of figures and targets.
+
+    python -m benchmarks.run_all            # the sizes of the targets, under ten minutes
+    python -m benchmarks.run_all --quick    # tiny sizes, to check that everything runs
+
+Each script also runs alone (`python -m benchmarks.bench_reads --help`, ...). Figures are
+medians of several runs where a run is short, and every ratio is measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import bench_backfill, bench_daily, bench_indicators, bench_reads, bench_size
+from benchmarks.common import Row, machine, table
+
+INDICATOR_TARGET_RATIO = 1.5
+PRODUCT_STAGE = "polars stage (in-memory engine)"  # how pipeline.analysis collects it
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The sizes and repetitions of one run."""
+
+    tickers: int = 500  # backfill, daily run
+    many_tickers: int = 5000  # reads, daily run, memory
+    days: int = 2520
+    memory_chunks: int = 3
+    read_runs: int = 40
+    daily_runs: int = 3
+    indicator_runs: int = 3
+    size_tickers: int = 50
+    size_years: tuple[int, ...] = (1, 2, 5, 10)
+
+
+QUICK = Plan(
+    tickers=40,
+    many_tickers=120,
+    days=320,
+    memory_chunks=1,
+    read_runs=5,
+    daily_runs=1,
+    indicator_runs=1,
+    size_tickers=5,
+    size_years=(1, 2),
+)
+
+
+def indicator_rows(plan: Plan) -> list[Row]:
+    """The indicator stage vs TA-Lib per ticker (pandas only at the smaller size: it is slow)."""
+    small, large = f"{plan.tickers}x{plan.days}", f"{plan.many_tickers}x{plan.days}"
+    found = bench_indicators.run([small], plan.indicator_runs, pandas=True)
+    found += bench_indicators.run([large], plan.indicator_runs, pandas=False)
+    rows = []
+    for r in found:
+        label, name = f"indicators {r['size']}", r["implementation"]
+        measure = f"{name} (median {r['seconds']:.2f} s), time / TA-Lib"
+        if name == PRODUCT_STAGE and r["size"] == large:
+            met = r["ratio"] <= INDICATOR_TARGET_RATIO
+            target = f"<= {INDICATOR_TARGET_RATIO:g}x"
+            rows.append(Row(label, measure, r["ratio"], "x", target, met))
+        else:
+            rows.append(Row(label, measure, r["ratio"], "x"))
+    return rows
+
+
+def projected_publish(rows: list[Row], plan: Plan) -> list[Row]:
+    """The publish time of a real many_tickers x 10-year file, from the measured size and speed."""
+    per_ticker_year = [r.value for r in rows if r.measure.endswith("per ticker-year")][-1]
+    speed = next(r.value for r in rows if r.measure == "publish throughput")
+    gigabytes = per_ticker_year * 1e3 * plan.many_tickers * 10 / 1e9
+    label = f"publish {plan.many_tickers} tickers x 10 years (projected)"
+    return [
+        Row(label, "real file size (size per ticker-year at the longest history)", gigabytes, "GB"),
+        Row(label, "publish time at the measured throughput", gigabytes * 1e3 / speed, "s"),
+    ]
+
+
+def run(plan: Plan, folder: Path) -> list[Row]:
+    """Every benchmark at the plan's sizes; databases and data go under `folder`."""
+    rows = indicator_rows(plan)
+    rows += bench_backfill.time_rows(folder, plan.tickers, plan.days)
+    rows += bench_daily.run_both(
+        folder / f"backfill-{plan.tickers}.duckdb",
+        folder / f"market-{plan.tickers}",
+        plan.tickers,
+        plan.days,
+        plan.daily_runs,
+        folder,
+    )
+    rows += bench_backfill.memory_rows(folder, plan.many_tickers, plan.days, plan.memory_chunks)
+    rows += bench_reads.run(plan.many_tickers, plan.days, plan.read_runs, folder)
+    rows += bench_daily.run_both(
+        folder / "reads.duckdb",
+        folder / f"market-{plan.many_tickers}",
+        plan.many_tickers,
+        plan.days,
+        plan.daily_runs,
+        folder,
+    )
+    rows += bench_size.run(folder, plan.size_tickers, list(plan.size_years))
+    return rows + projected_publish(rows, plan)
+
+
+def report(computer: dict[str, str], rows: list[Row], seconds: float) -> str:
+    """The machine, the table, what missed, and how long the run took."""
+    lines = ["Machine:"]
+    lines += [f"  {key}: {value}" for key, value in computer.items()]
+    lines += ["", table(rows), ""]
+    missed = [f"{r.benchmark}: {r.measure}" for r in rows if r.met is False]
+    lines.append("Missed targets: " + ("; ".join(missed) if missed else "none"))
+    lines.append(f"Total time: {seconds / 60:.1f} min")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, run every benchmark and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check that all runs")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else Plan()
+    computer, start = machine(), time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
+        rows = run(plan, Path(folder))
+    print(report(computer, rows, time.perf_counter() - start))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The benchmark scripts run end to end on tiny sizes and print their tables (no timing checks)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from benchmarks import bench_backfill, bench_daily, bench_reads, bench_size, run_all
+from benchmarks.common import Row, p95, table
+
+
+def lines_of(output: str, benchmark: str) -> list[str]:
+    """The printed table rows of one benchmark."""
+    return [line for line in output.splitlines() if line.startswith(benchmark)]
+
+
+def cells(line: str) -> list[str]:
+    """The columns of a printed row: benchmark, measure, value, unit[, target, status]."""
+    return re.split(r"\s{2,}", line.strip())
+
+
+def status_of(line: str) -> str:
+    """The status column of a printed row ('' when the row has no target)."""
+    found = re.search(r"\b(ok|MISSED)$", line)
+    return found[1] if found else ""
+
+
+def value_of(rows: list[str], measure: str) -> float:
+    """The value of the row whose measure starts with `measure`."""
+    line = next(line for line in rows if cells(line)[1].startswith(measure))
+    return float(cells(line)[2].replace(",", ""))
+
+
+def test_backfill_prints_time_stages_memory_and_size(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_backfill.main(["--tickers", "6", "--days", "120", "--memory-tickers", "8"])
+    output = capsys.readouterr().out
+    rows = lines_of(output, "backfill 6x120")
+    assert any("end to end" in line and status_of(line) for line in rows)
+    stages = {cells(line)[1] for line in rows}
+    assert {"stage: load", "stage: analyse", "stage: write"} <= stages
+    assert value_of(rows, "peak RSS") > 0
+    memory = lines_of(output, "backfill 8x120")
+    assert any("peak RSS (whole run)" in line and status_of(line) for line in memory)
+
+
+def test_daily_run_prints_both_kinds_of_local_data(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_daily.main(["--tickers", "5", "--days", "120", "--runs", "1"])
+    output = capsys.readouterr().out
+    for kind in ("120-day files", "window files"):
+        rows = lines_of(output, f"daily run 5 tickers, {kind}")
+        assert any("committed partition" in line and status_of(line) for line in rows)
+        assert any("end to end" in line for line in rows)
+
+
+def test_reads_print_every_read_and_the_real_time_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_reads.main(["--tickers", "12", "--days", "80", "--runs", "3"])
+    output = capsys.readouterr().out
+    rows = lines_of(output, "reads 12x80")
+    assert value_of(rows, "daily_recommendations rows") == 12 * 80
+    assert value_of(rows, "analysis_details rows") == 4 * 12 * 80
+    measures = [cells(line)[1] for line in rows]
+    for name in bench_reads.READS:
+        assert any(m.startswith(f"{name}: p95") for m in measures), name
+    ratio = lines_of(output, "DB vs real time 12x80")
+    assert any("on request / precomputed" in line and status_of(line) for line in ratio)
+    assert lines_of(output, "publish 12x80")
+
+
+def test_size_grows_with_the_years_of_history(capsys: pytest.CaptureFixture[str]) -> None:
+    bench_size.main(["--tickers", "3", "--years", "1", "2"])
+    rows = lines_of(capsys.readouterr().out, "db size 3 tickers")
+    assert value_of(rows, "1 year(s): size / size at 1 year(s)") == 1.0
+    assert value_of(rows, "2 year(s): size / size at 1 year(s)") > 1.0
+    assert value_of(rows, "2 year(s): per ticker-year") > 0
+
+
+def test_report_names_the_machine_and_every_missed_target() -> None:
+    rows = [
+        Row("reads", "fast read", 3.0, "ms", "< 25 ms", True),
+        Row("reads", "slow read", 30.0, "ms", "< 25 ms", False),
+        Row("size", "per ticker-year", 180.0, "KB"),
+    ]
+    text = run_all.report({"cores": "2", "cpu": "test cpu"}, rows, 61.0)
+    assert "cores: 2" in text and "cpu: test cpu" in text
+    assert "Missed targets: reads: slow read" in text
+    assert "Total time: 1.0 min" in text
+    assert [status_of(line) for line in table(rows).splitlines()[2:]] == ["ok", "MISSED", ""]
+
+
+def test_p95_is_the_nearest_rank() -> None:
+    assert p95(range(1, 101)) == 95
+    assert p95([5.0]) == 5.0
+
+
+def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
+    plan = run_all.Plan(
+        tickers=5,
+        many_tickers=8,
+        days=100,
+        memory_chunks=1,
+        read_runs=2,
+        daily_runs=1,
+        indicator_runs=1,
+        size_tickers=2,
+        size_years=(1,),
+    )
+    rows = run_all.run(plan, tmp_path)
+    benchmarks = {row.benchmark.split(" ")[0] for row in rows}
+    assert benchmarks == {"indicators", "backfill", "daily", "reads", "DB", "publish", "db"}
+    assert any(r.met is not None for r in rows if r.benchmark == "indicators 8x100")
+    assert next(r.value for r in rows if "publish time" in r.measure) > 0
