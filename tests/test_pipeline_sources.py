@@ -561,3 +561,8 @@ def test_yfinance_client_moves_the_cache_to_the_given_folder(
     monkeypatch.setattr(yfinance, "set_tz_cache_location", moved.append)
     yahoo.YFinanceClient(tmp_path / "yf-cache")
     assert moved == [str(tmp_path / "yf-cache")] and (tmp_path / "yf-cache").is_dir()
+
+
+def test_a_late_window_does_not_make_long_histories_look_short() -> None:
+    data = load_market_data("sample", start=dt.date(2022, 6, 7), end=dt.date(2024, 3, 8))
+    assert [str(p) for p in data.problems] == []  # e.g. GGAL.BA ends 2022-08 after 12 years

@@ -160,11 +160,13 @@ def price_data(
     wanted = list(tickers) or frame.filter(~_IS_INDEX)["ticker"].unique().sort().to_list()
     bars, row_problems = check_prices(frame, file)
     prices, macro = split_indexes(within(bars.drop(ROW), "date", start, end))
+    # A short history is judged on every bar up to `end`, not only the loaded window.
+    history, _ = split_indexes(within(bars.drop(ROW), "date", None, end))
     return MarketData(
         source=source,
         prices=prices.sort("ticker", "date"),
         macro=macro,
-        problems=parse_problems + row_problems + short_history(prices),
+        problems=parse_problems + row_problems + short_history(history),
         failed_tickers=_missing(wanted, frame, prices, file),
     )
 
