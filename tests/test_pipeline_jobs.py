@@ -147,7 +147,8 @@ def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
 @pytest.mark.parametrize("ticker", ["GGAL", "YPF", "MELI"])
 def test_stored_indicators_equal_talib_on_the_full_history(sample_db, ticker):
     import numpy as np
-    import talib
+
+    from tests.test_pipeline_indicators import talib_outputs
 
     prices = (
         load_market_data("sample", tickers=(ticker,))
@@ -158,24 +159,7 @@ def test_stored_indicators_equal_talib_on_the_full_history(sample_db, ticker):
         )
     )
     h, lo, c = (prices[col].to_numpy() for col in ("high", "low", "close"))
-    macd, signal, hist = talib.MACD(c)
-    upper, middle, lower = talib.BBANDS(c, 20, 2, 2)
-    oracle = pl.DataFrame(
-        {
-            "date": prices["date"],
-            "sma_20": talib.SMA(c, 20),
-            "sma_200": talib.SMA(c, 200),
-            "ema_12": talib.EMA(c, 12),
-            "macd": macd,
-            "macd_signal": signal,
-            "macd_hist": hist,
-            "rsi_14": talib.RSI(c),
-            "bb_upper": upper,
-            "bb_middle": middle,
-            "bb_lower": lower,
-            "atr_14": talib.ATR(h, lo, c),
-        }
-    )
+    oracle = pl.DataFrame({"date": prices["date"], **talib_outputs(c, h, lo)})
     with open_reader(sample_db) as con:
         stored = con.sql(
             "SELECT r.analysis_date AS date, d.indicators::VARCHAR AS j"
