@@ -260,7 +260,9 @@ def _execute(
         guard.critical = True  # the store commits next: hold signals until recorded
 
     t1 = time.perf_counter()
-    written = writes.replace_partitions(con, targets, chunks())
+    written = writes.replace_partitions(
+        con, targets, chunks(), keep_tickers=list(data.failed_tickers)
+    )
     timings.update({k: round(v, 3) for k, v in stage.items()})
     timings["write"] = round(time.perf_counter() - t1 - stage["analyse"], 3)
     if settings.history_retention_days > 0:

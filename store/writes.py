@@ -54,6 +54,7 @@ def replace_partitions(
     con: duckdb.DuckDBPyConnection,
     dates: Sequence[dt.date],
     chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
+    keep_tickers: Sequence[str] = (),
 ) -> int:
     """Replace the partitions of `dates` with the (recommendations, details) chunks, atomically.
 
@@ -61,13 +62,14 @@ def replace_partitions(
     transaction, so a re-run never duplicates and an error or a kill at any point leaves
     the earlier state. `details` holds the four analyses per (analysis_date, ticker) of
     its chunk's recommendations. Chunks let a large backfill stream through memory.
+    The stored rows of `keep_tickers` (those the source failed on this time) are kept.
     Returns the number of recommendations written.
     """
     days = pl.Series("analysis_date", sorted(set(dates)), dtype=pl.Date)
     written = 0
     con.execute("BEGIN TRANSACTION")
     try:
-        _delete_dates(con, days)
+        _delete_dates(con, days, list(keep_tickers))
         for recs, details in chunks:
             written += _insert_chunk(con, recs, details, days)
             del recs, details  # free the chunk before the next one is computed
@@ -79,13 +81,16 @@ def replace_partitions(
     return written
 
 
-def _delete_dates(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
-    """Delete the rows of `days` (a sorted date series) inside the open transaction.
+def _delete_dates(con: duckdb.DuckDBPyConnection, days: pl.Series, keep: list[str]) -> None:
+    """Delete the rows of `days` (a sorted date series) but those of `keep`, in the transaction.
 
     The date range lets zone maps skip the rest of the table; the list picks the dates.
     """
-    in_days = "analysis_date BETWEEN ? AND ? AND analysis_date IN (SELECT unnest(?::DATE[]))"
-    params = [days.min(), days.max(), days.to_list()]
+    in_days = (
+        "analysis_date BETWEEN ? AND ? AND analysis_date IN (SELECT unnest(?::DATE[]))"
+        " AND ticker NOT IN (SELECT unnest(?::VARCHAR[]))"
+    )
+    params = [days.min(), days.max(), days.to_list(), keep]
     con.execute(
         "DELETE FROM analysis_details WHERE recommendation_id IN ("
         f" SELECT id FROM daily_recommendations WHERE {in_days})",

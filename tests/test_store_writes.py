@@ -49,6 +49,22 @@ def test_a_ticker_dropped_from_a_rerun_disappears_from_that_day(small_db):
         assert reads.recommendation_history(con, D2, D2)["ticker"].to_list() == ["GGAL"]
 
 
+def test_tickers_the_source_failed_on_keep_their_stored_call(small_db):
+    with open_writer(small_db) as con:
+        writes.replace_partitions(con, [D2], [partition(D2, ["GGAL"], 80.0)], keep_tickers=["YPF"])
+    with open_reader(small_db) as con:
+        day = {
+            r["ticker"]: r["total_score"]
+            for r in reads.recommendation_history(con, D2, D2).to_dicts()
+        }
+        orphans = con.sql(
+            "SELECT count(*) FROM analysis_details d ANTI JOIN daily_recommendations r"
+            " ON r.id = d.recommendation_id"
+        ).fetchall()[0][0]
+    assert day == {"GGAL": 80.0, "YPF": 35.0}
+    assert orphans == 0
+
+
 def test_a_failing_write_leaves_the_previous_state(small_db):
     before = counts(small_db)
     recs, details = partition(D2, ["GGAL", "YPF"], 90.0)
