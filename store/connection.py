@@ -41,11 +41,14 @@ class DatabaseLocked(DatabaseError):
     """Another process holds a conflicting DuckDB lock on the file."""
 
 
+# How to build a database from the bundled sample (the demo's range), for messages.
+BUILD_COMMAND = "argenta backfill --source sample --start 2022-03-01 --end 2024-03-08"
+
+
 def missing_database(path: Path) -> DatabaseMissing:
     """The error for a published file that does not exist yet, saying how to build it."""
     return DatabaseMissing(
-        f"database {path} does not exist: build it with `make demo-db` or "
-        "`argenta backfill --source sample --start 2022-03-01 --end 2024-03-08`"
+        f"database {path} does not exist: build it with `make demo-db` or `{BUILD_COMMAND}`"
     )
 
 

@@ -27,6 +27,7 @@ from pipeline import calendar
 from pipeline.settings import ConfigError, Settings
 from store import reads
 from store.connection import (
+    BUILD_COMMAND,
     DatabaseError,
     DatabaseLocked,
     DatabaseMissing,
@@ -38,8 +39,7 @@ from store.connection import (
 T = TypeVar("T")
 
 BUILD_HINT = (
-    "Para crearla con los datos de ejemplo ejecutá `make demo` o "
-    "`argenta backfill --source sample --start 2022-03-01 --end 2024-03-08`; "
+    f"Para crearla con los datos de ejemplo ejecutá `make demo` o `{BUILD_COMMAND}`; "
     "después el proceso diario (`argenta daemon`) la actualiza cada mañana."
 )
 _REMEMBERED_RESULTS = 256  # last good results kept per database, for a locked file
