@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ MAX_PROBLEMS_SHOWN = 10  # input problems printed after a run; all are in job_ru
 
 def configure_logging(level: int = logging.INFO) -> None:
     """One structured key=value line per event on stdout (journald reads it)."""
-    logging.Formatter.converter = __import__("time").gmtime
+    logging.Formatter.converter = time.gmtime
     logging.basicConfig(
         stream=sys.stdout,
         level=level,
