@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pipeline import monitoring
+from pipeline.ops import monitoring
 from store import reads
 from ui import charts, data, tables
 from ui import format as fmt

@@ -3,7 +3,7 @@
     python -m benchmarks.bench_backfill                         # 500 x 2520, memory at 5000 x 2520
     python -m benchmarks.bench_backfill --tickers 50 --days 300 --memory-tickers 100 --chunks 1
 
-`argenta backfill` as a user runs it (`pipeline.jobs.backfill` on the files source: load,
+`argenta backfill` as a user runs it (`pipeline.ops.jobs.backfill` on the files source: load,
 indicators, four scores, details JSON, one DuckDB transaction, publish), in a fresh process so
 its peak resident memory (RSS) is its own. The local data is a seeded synthetic market
 written as Parquet beforehand (not timed).
@@ -32,7 +32,7 @@ from benchmarks.common import (
     table,
 )
 from benchmarks.synthetic_market import sessions, synthetic_market, write_files_source
-from pipeline import jobs
+from pipeline.ops import jobs
 
 TIME_TARGET_S = 60.0
 MEMORY_TARGET_MB = 4096.0

@@ -4,7 +4,7 @@
     python -m benchmarks.bench_daily --tickers 100 --days 300 --runs 2
 
 The database already holds the history (a backfill of `--days` sessions) and the files source
-holds one session more; `argenta run` for that session is timed (`pipeline.jobs.run_daily`,
+holds one session more; `argenta run` for that session is timed (`pipeline.ops.jobs.run_daily`,
 re-run `--runs` times: it replaces the same partition). "Committed" is the job's own clock,
 from loading the data to the committed transaction; "end to end" adds opening the working
 file, recording the run and publishing the file for readers (see the publish rows).
@@ -27,7 +27,7 @@ import polars as pl
 from benchmarks.bench_backfill import backfill_process, write_market
 from benchmarks.common import Row, below, in_fresh_process, median, settings_for, table
 from benchmarks.synthetic_market import sessions
-from pipeline import jobs
+from pipeline.ops import jobs
 
 TARGET_S = 5.0
 

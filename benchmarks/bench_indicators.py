@@ -25,7 +25,7 @@ import polars as pl
 import talib
 
 from benchmarks.synthetic import synthetic_panel
-from pipeline.indicators import INDICATOR_COLUMNS, TALIB_INDICATORS, add_indicators
+from pipeline.analysis.indicators import INDICATOR_COLUMNS, TALIB_INDICATORS, add_indicators
 
 DEFAULT_SIZES = ("500x2520", "5000x2520")
 REFERENCE = "talib per ticker, 13 indicators"

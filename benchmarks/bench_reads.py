@@ -32,7 +32,7 @@ from benchmarks import read_db
 from benchmarks.common import Row, at_least, below, median, p95, seconds, table
 from benchmarks.synthetic_market import sessions, synthetic_market
 from pipeline.analysis import analyse
-from pipeline.jobs import WARMUP_CALENDAR_DAYS
+from pipeline.ops.jobs import WARMUP_CALENDAR_DAYS
 from pipeline.settings import Settings
 from store import reads
 from store.connection import SharedReader, open_reader, publish

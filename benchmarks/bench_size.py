@@ -3,7 +3,7 @@
     python -m benchmarks.bench_size                  # 50 tickers, 1, 2, 5 and 10 years
     python -m benchmarks.bench_size --tickers 10 --years 1 2
 
-Each size is a real backfill (`pipeline.jobs.backfill`, files source) of `--tickers`
+Each size is a real backfill (`pipeline.ops.jobs.backfill`, files source) of `--tickers`
 synthetic tickers over the given years (252 sessions each) after a year of warm-up data,
 into a new file. The published file's size is what a user stores and what the publish step
 copies after every run.

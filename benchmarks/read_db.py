@@ -4,7 +4,7 @@ Its rows are not computed by the pipeline (the backfill benchmark measures that)
 run on a small synthetic market supplies a pool of recommendations with their four detail
 JSON documents, and every (date, ticker) of the grid takes one pool row, renamed. The grid
 goes through `store.writes.replace_partitions` in the chunks `argenta backfill` writes
-(`pipeline.jobs.ticker_chunks`: all dates of ~100 tickers at a time), so the layout is the
+(`pipeline.ops.jobs.ticker_chunks`: all dates of ~100 tickers at a time), so the layout is the
 one a backfill leaves.
 The pool repeats, so the file compresses smaller than a real one (the size benchmark
 measures real files).
@@ -19,7 +19,7 @@ import polars as pl
 
 from benchmarks.synthetic_market import sessions, synthetic_market
 from pipeline.analysis import analyse
-from pipeline.jobs import ticker_chunks
+from pipeline.ops.jobs import ticker_chunks
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer, work_path

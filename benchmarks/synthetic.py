@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipeline.frames import PRICES_SCHEMA
+from pipeline.analysis.frames import PRICES_SCHEMA
 
 
 def synthetic_panel(n_tickers: int, n_days: int, seed: int = 0) -> pl.DataFrame:

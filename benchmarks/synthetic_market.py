@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from benchmarks.synthetic import synthetic_panel
-from pipeline import calendar
-from pipeline.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, MarketData
+from pipeline.analysis import calendar
+from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, MarketData
 
 FIRST_SESSION = dt.date(2015, 1, 2)
 CLOSE_ONLY_SHARE = 0.05  # tickers with a stretch of rows lacking open/high/low

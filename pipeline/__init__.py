@@ -1,1 +1,1 @@
-"""The daily analysis: sources, indicators, scores, jobs, the daemon and the CLI."""
+"""The daily analysis: `analysis` (pure), its inputs (`sources`, `settings`), `ops` around it."""

@@ -10,30 +10,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-RECOMMENDATION_COLUMNS = [
-    "analysis_date",
-    "ticker",
-    "recommendation",
-    "total_score",
-    "confidence",
-    "technical_score",
-    "fundamental_score",
-    "macro_score",
-    "sentiment_score",
-    "current_price",
-    "target_price",
-    "risk_level",
-    "summary",
-]
-DETAIL_COLUMNS = [
-    "analysis_date",
-    "ticker",
-    "analysis_type",
-    "raw_data",
-    "indicators",
-    "score",
-    "metadata",
-]
+from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
+
 # The stored columns of a detail, in the order they are appended.
 _DETAIL_INSERT = [
     "recommendation_id",

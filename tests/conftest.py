@@ -45,7 +45,7 @@ SAMPLE_START, SAMPLE_END = dt.date(2023, 10, 2), dt.date(2024, 3, 8)
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database built by the real pipeline from the bundled sample (shared, read-only)."""
-    from pipeline import jobs
+    from pipeline.ops import jobs
 
     path = tmp_path_factory.mktemp("sample") / "argenta_ia.duckdb"
     settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)

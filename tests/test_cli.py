@@ -9,7 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
+from pipeline.ops.cli import main
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_query_on_a_missing_database_is_one_line(tmp_path):
         "DATABASE_URL": f"duckdb:///{tmp_path / 'none.duckdb'}",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "query", "latest"],
+        [sys.executable, "-m", "pipeline.ops.cli", "query", "latest"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -99,7 +99,7 @@ def write_prices(folder, rows):
 def good_rows(ticker, days=60):
     import datetime as dt
 
-    from pipeline import calendar
+    from pipeline.analysis import calendar
 
     sessions = calendar.trading_days("XNYS", dt.date(2023, 11, 1), dt.date(2024, 3, 8))[-days:]
     return [
@@ -115,7 +115,7 @@ def argenta(tmp_path, *args):
         "DATABASE_URL": f"duckdb:///{tmp_path / 'a.duckdb'}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "pipeline.ops.cli", *args],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline import calendar
-from pipeline.monitoring import read_heartbeat
+from pipeline.analysis import calendar
+from pipeline.ops.monitoring import read_heartbeat
 from store import reads
 from store.connection import open_reader
 
@@ -43,7 +43,7 @@ STOP_SECONDS = 10  # the issue's bound for SIGTERM
 SLOW_RUN_HOOK = textwrap.dedent(
     """
     import os, signal, time
-    from pipeline import jobs
+    from pipeline.ops import jobs
 
     _load = jobs.load_market_data
 
@@ -116,7 +116,7 @@ class Daemon:
 
 
 def argenta(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", *args]
+    return [sys.executable, "-m", "pipeline.ops.cli", *args]
 
 
 @pytest.fixture

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import schedule
 
-from pipeline import calendar, daemon
-from pipeline.daemon import SCHEDULER_JOBS, Daemon, JobSpec, Outcome, SystemdNotifier
-from pipeline.jobs import SourceOptions
-from pipeline.monitoring import read_heartbeat
+from pipeline.analysis import calendar
+from pipeline.ops import daemon
+from pipeline.ops.daemon import SCHEDULER_JOBS, Daemon, JobSpec, Outcome, SystemdNotifier
+from pipeline.ops.jobs import SourceOptions
+from pipeline.ops.monitoring import read_heartbeat
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer

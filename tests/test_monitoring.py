@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cli, exitcodes, monitoring
-from pipeline.monitoring import Heartbeat, health, read_heartbeat, write_heartbeat
+from pipeline.ops import cli, exitcodes, monitoring
+from pipeline.ops.monitoring import Heartbeat, health, read_heartbeat, write_heartbeat
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import monitoring
+from pipeline.ops import monitoring
 from store import writes
 from store.connection import open_writer
 from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page

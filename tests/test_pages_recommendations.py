@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline import calendar
+from pipeline.analysis import calendar
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_reader, open_writer

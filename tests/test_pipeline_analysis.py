@@ -9,13 +9,12 @@ import polars as pl
 import pytest
 
 from pipeline.analysis import analyse
-from pipeline.frames import MarketData
-from pipeline.scoring import technical
+from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS, MarketData
+from pipeline.analysis.scoring import technical
 from pipeline.settings import Settings
 from pipeline.sources import load_market_data
 from store import writes
 from store.connection import open_writer
-from store.writes import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
 
 # What the dashboard draws candles from, and the TA-Lib names the detail must carry.
 TECHNICAL_RAW_KEYS = {"open", "high", "low", "close", "close_raw", "adj_close", "volume"}

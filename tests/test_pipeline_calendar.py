@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pipeline import calendar
+from pipeline.analysis import calendar
 from pipeline.sources.sample import SAMPLE_DIR
 
 D = dt.date

@@ -12,8 +12,8 @@ import talib
 
 from benchmarks import bench_indicators
 from benchmarks.synthetic import synthetic_panel
-from pipeline.frames import PRICES_SCHEMA
-from pipeline.indicators import (
+from pipeline.analysis.frames import PRICES_SCHEMA
+from pipeline.analysis.indicators import (
     INDICATOR_COLUMNS,
     TALIB_INDICATORS,
     add_indicators,

@@ -12,8 +12,8 @@ import textwrap
 import polars as pl
 import pytest
 
-from pipeline import jobs
-from pipeline.locking import LockHeld, exclusive
+from pipeline.ops import jobs
+from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.sources import load_market_data
 from store import reads
 from store.connection import open_reader
@@ -114,7 +114,7 @@ def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
                 """
             import sys, time
             from pathlib import Path
-            from pipeline.locking import exclusive
+            from pipeline.ops.locking import exclusive
             with exclusive(Path(sys.argv[1]), "run", "test holder"):
                 print("HELD", flush=True)
                 time.sleep(30)
@@ -130,7 +130,7 @@ def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
         with pytest.raises(LockHeld, match="another run is in progress"), exclusive(db, "run", "x"):
             pass
         proc = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "run", "--source", "sample"],
+            [sys.executable, "-m", "pipeline.ops.cli", "run", "--source", "sample"],
             env={**os.environ, "DATABASE_URL": str(db)},
             capture_output=True,
             text=True,

@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, NEWS_SCHEMA
-from pipeline.indicators import INDICATOR_COLUMNS
-from pipeline.scoring import COMPONENTS, fundamental, macro, sentiment, technical
-from pipeline.scoring.combine import combine
+from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, NEWS_SCHEMA
+from pipeline.analysis.indicators import INDICATOR_COLUMNS
+from pipeline.analysis.scoring import COMPONENTS, fundamental, macro, sentiment, technical
+from pipeline.analysis.scoring.combine import combine
 from pipeline.settings import Settings
 
 DAY = dt.date(2024, 3, 8)

@@ -13,7 +13,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from pipeline.frames import (
+from pipeline.analysis.frames import (
     FUNDAMENTALS_SCHEMA,
     MACRO_SCHEMA,
     NEWS_SCHEMA,

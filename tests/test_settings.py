@@ -80,7 +80,7 @@ def test_tickers_and_weights_parsed():
 def test_cli_exits_2_with_one_line_on_bad_setting(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DAILY_ANALYSIS_HOUR": "25", "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "migrate"],
+        [sys.executable, "-m", "pipeline.ops.cli", "migrate"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -23,7 +23,7 @@ from typing import Any, NoReturn, TypeVar
 import duckdb
 import streamlit as st
 
-from pipeline import calendar
+from pipeline.analysis import calendar
 from pipeline.settings import ConfigError, Settings
 from store import reads
 from store.connection import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from pipeline import calendar
+from pipeline.analysis import calendar
 
 RECOMMENDATIONS = ("COMPRAR", "MANTENER", "VENDER")
 RISK_LEVELS = ("BAJO", "MEDIO", "ALTO")

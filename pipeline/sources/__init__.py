@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.frames import MarketData
+from pipeline.analysis.frames import MarketData
 from pipeline.settings import SOURCES
 from pipeline.sources import files, sample, yahoo
 from pipeline.sources.validate import SourceError

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.frames import DataProblem
+from pipeline.analysis.frames import DataProblem
 from pipeline.sources.files import first_row, read_table
 from pipeline.sources.sample import SAMPLE_DIR
 from pipeline.sources.validate import MACRO, PRICES, ROW, check_prices, conform

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.frames import DataProblem, MarketData, empty
+from pipeline.analysis.frames import DataProblem, MarketData, empty
 from pipeline.sources.validate import (
     FUNDAMENTALS,
     MACRO,

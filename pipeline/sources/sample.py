@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.frames import MarketData
+from pipeline.analysis.frames import MarketData
 from pipeline.sources import files
 
 SAMPLE_DIR = Path(__file__).with_name("sample_data")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline.calendar import exchange_expr, flag_sessions
-from pipeline.frames import (
+from pipeline.analysis.calendar import exchange_expr, flag_sessions
+from pipeline.analysis.frames import (
     FUNDAMENTALS_SCHEMA,
     MACRO_SCHEMA,
     MIN_HISTORY_BARS,

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 import pandas as pd
 import polars as pl
 
-from pipeline.frames import FUNDAMENTALS_SCHEMA, DataProblem, MarketData, empty
+from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, DataProblem, MarketData, empty
 from pipeline.sources.validate import NEWS, PRICES, ROW, conform, price_data
 
 # The main Argentine ADRs (NYSE/Nasdaq) and the BYMA leading panel (S&P Merval members).

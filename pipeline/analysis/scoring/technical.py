@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline.frames import MIN_HISTORY_BARS
-from pipeline.indicators import INDICATOR_COLUMNS
-from pipeline.scoring import Factor, json_object, metadata_json, warnings_list
+from pipeline.analysis.frames import MIN_HISTORY_BARS
+from pipeline.analysis.indicators import INDICATOR_COLUMNS
+from pipeline.analysis.scoring import Factor, json_object, metadata_json, warnings_list
 
 GROUPS = ("trend", "momentum", "volatility", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close", "close_raw", "adj_close")

@@ -68,3 +68,30 @@ class MarketData:
     problems: list[DataProblem] = field(default_factory=list)
     # Per-ticker failures of the source itself (e.g. yfinance returned nothing).
     failed_tickers: dict[str, str] = field(default_factory=dict)
+
+
+# The columns of a day's calls and of their details, in the order the store writes them.
+RECOMMENDATION_COLUMNS = [
+    "analysis_date",
+    "ticker",
+    "recommendation",
+    "total_score",
+    "confidence",
+    "technical_score",
+    "fundamental_score",
+    "macro_score",
+    "sentiment_score",
+    "current_price",
+    "target_price",
+    "risk_level",
+    "summary",
+]
+DETAIL_COLUMNS = [
+    "analysis_date",
+    "ticker",
+    "analysis_type",
+    "raw_data",
+    "indicators",
+    "score",
+    "metadata",
+]

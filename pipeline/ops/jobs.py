@@ -15,10 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from pipeline import calendar
-from pipeline.analysis import analyse
-from pipeline.frames import MarketData
-from pipeline.locking import exclusive
+from pipeline.analysis import analyse, calendar
+from pipeline.analysis.frames import MarketData
+from pipeline.ops.locking import exclusive
 from pipeline.settings import Settings
 from pipeline.sources import SourceError, load_market_data
 from store import reads, writes

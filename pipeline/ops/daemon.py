@@ -31,9 +31,9 @@ from typing import Any
 
 import schedule
 
-from pipeline import exitcodes, jobs
-from pipeline.locking import LockHeld, exclusive
-from pipeline.monitoring import Heartbeat, write_heartbeat
+from pipeline.ops import exitcodes, jobs
+from pipeline.ops.locking import LockHeld, exclusive
+from pipeline.ops.monitoring import Heartbeat, write_heartbeat
 from pipeline.settings import Settings
 from store import writes
 from store.connection import DatabaseError, open_writer
@@ -135,7 +135,7 @@ def child_command(
     job_id: str, days: Sequence[dt.date], source: jobs.SourceOptions, verbose: bool = False
 ) -> list[str]:
     """The command that runs `days` as job `job_id` in a child process."""
-    cmd = [sys.executable, "-m", "pipeline.cli", *(["-v"] if verbose else []), "run-days"]
+    cmd = [sys.executable, "-m", "pipeline.ops.cli", *(["-v"] if verbose else []), "run-days"]
     cmd += ["--job", job_id, "--source", source.source]
     if source.data_dir is not None:
         cmd += ["--data-dir", str(source.data_dir)]

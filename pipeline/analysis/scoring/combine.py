@@ -7,7 +7,7 @@ import math
 import numpy as np
 import polars as pl
 
-from pipeline.scoring import (
+from pipeline.analysis.scoring import (
     COMPONENT_NAMES_ES,
     COMPONENTS,
     Factor,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.scoring import (
+from pipeline.analysis.scoring import (
     Factor,
     json_object,
     linear_score,

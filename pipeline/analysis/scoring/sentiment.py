@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.scoring import Factor, json_object, metadata_json, warnings_list
+from pipeline.analysis.scoring import Factor, json_object, metadata_json, warnings_list
 
 WINDOW_DAYS = 7  # calendar days, the analysis date included
 LEXICON_PATH = Path(__file__).with_name("lexicon.csv")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.scoring import (
+from pipeline.analysis.scoring import (
     Factor,
     json_object,
     linear_score,
@@ -19,7 +19,7 @@ from pipeline.scoring import (
     sub_score_factors,
     warnings_list,
 )
-from pipeline.scoring.macro import FAMILIES
+from pipeline.analysis.scoring.macro import FAMILIES
 
 MAX_FILING_AGE_DAYS = 550  # an annual report plus ~6 months of slack
 FX_MAX_AGE_DAYS = 10  # the official rate used to convert must be this fresh

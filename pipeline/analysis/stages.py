@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline.frames import MarketData
-from pipeline.indicators import add_indicators, adjust_prices
-from pipeline.scoring import fundamental, macro, sentiment, technical
-from pipeline.scoring.combine import combine
+from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS, MarketData
+from pipeline.analysis.indicators import add_indicators, adjust_prices
+from pipeline.analysis.scoring import fundamental, macro, sentiment, technical
+from pipeline.analysis.scoring.combine import combine
 from pipeline.settings import Settings
-from store.writes import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
 
 DETAIL_BUILDERS = {
     "technical": technical.detail,

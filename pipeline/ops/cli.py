@@ -19,9 +19,9 @@ from typing import Any
 import click
 import polars as pl
 
-from pipeline import daemon as scheduler
-from pipeline import exitcodes, jobs, monitoring
-from pipeline.locking import LockHeld, exclusive
+from pipeline.ops import daemon as scheduler
+from pipeline.ops import exitcodes, jobs, monitoring
+from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
 from store import reads

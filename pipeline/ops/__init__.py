@@ -1,0 +1,1 @@
+"""Operations around the analysis: jobs, the daemon, locking, monitoring and the CLI."""
