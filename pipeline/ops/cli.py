@@ -26,6 +26,7 @@ from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
 from store import reads
 from store.connection import DatabaseError, open_reader, open_writer
+from store.export import FORMATS, ExportError, export
 from store.migrate import current_version
 
 MAX_PROBLEMS_SHOWN = 10  # input problems printed after a run; all are in job_runs
@@ -67,6 +68,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(f"run failed: {exc}", exitcodes.FAILED)
         except DatabaseError as exc:
             fail(str(exc), exitcodes.FAILED)
+        except ExportError as exc:
+            fail(str(exc), exitcodes.USAGE)
         except OSError as exc:  # e.g. a lock file in a folder we may not write
             fail(f"{exc.filename or 'file'}: {exc.strerror or exc}", exitcodes.USAGE)
 
@@ -386,6 +389,30 @@ def status(ctx, as_json) -> None:
         click.echo(monitoring.render_text(health))
     if not health.healthy:
         sys.exit(exitcodes.ALERT)
+
+
+@main.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
+@click.option(
+    "--since",
+    callback=_date,
+    help="Only rows dated on or after YYYY-MM-DD (the small catalog tables are exported whole).",
+)
+@click.pass_context
+@handle_errors
+def export_command(ctx, dest, fmt, since) -> None:
+    """Export every table and view to DEST (hive-partitioned) with a data dictionary.
+
+    Reads the published file (never blocks a run). DEST is replaced atomically.
+    Example: argenta export ./export --format parquet --since 2024-01-01
+    """
+    settings = load_settings(ctx)
+    with open_reader(settings.database_path) as con:
+        result = export(con, dest, fmt, since)
+    for name, rows in result.rows.items():
+        click.echo(f"{name}: {rows} rows")
+    click.echo(f"exported to {result.path} ({result.bytes / 1e6:.1f} MB), see DICTIONARY.md")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,284 @@
+"""Export every table and view to Parquet or CSV for other tools, with a data dictionary.
+
+Layout of an export folder (hive partitioning, readable by polars, DuckDB, Spark, Trino):
+
+    daily_recommendations/year=2024/data_0.parquet      tables and views with a date
+    analysis_details/year=2024/month=3/data_0.parquet   detail-level relations: year and month
+    job_runs/year=2024/data_0.parquet                   runs by start_time
+    known_tickers.parquet                               small catalogs: one file
+    dictionary.json, DICTIONARY.md                      every relation and column, from the comments
+    schemas/analysis_details.raw_data.schema.json       a JSON Schema per JSON column
+
+The folder is written under a temporary name next to DEST and renamed into place, so a
+reader never sees half an export. TIMESTAMP columns (UTC wall-clock in the database) are
+written as UTC instants (TIMESTAMPTZ), so no reader can take them for local time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from store.json_schemas import json_schemas
+from store.migrate import current_version
+
+FORMATS = ("parquet", "csv")
+# Relations with one row per detail are split by month too (four rows per call).
+DETAIL_LEVEL = ("analysis_details", "analysis_components")
+DICTIONARY_JSON, DICTIONARY_MD, SCHEMA_DIR = "dictionary.json", "DICTIONARY.md", "schemas"
+
+
+# Types written differently from the database: (SQL cast, what the dictionary says). UTC
+# wall-clock timestamps become instants; JSON becomes text (Parquet readers such as polars
+# would read the JSON logical type as binary).
+_EXPORT_CASTS = {
+    "TIMESTAMP": ("::TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE (UTC)"),
+    "JSON": ("::VARCHAR", "VARCHAR (JSON text)"),
+}
+
+
+class ExportError(RuntimeError):
+    """The export cannot be written where asked (one line for the user)."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One table or view as exported: how its rows are dated and split into partitions."""
+
+    name: str
+    kind: str  # "table" or "view"
+    comment: str
+    columns: list[dict[str, Any]]
+    date_expr: str | None  # the SQL date each row is partitioned and filtered by
+    joins: str = ""  # FROM-clause addition the date needs (details get theirs from the call)
+
+    @property
+    def partitions(self) -> list[str]:
+        """The hive partition columns: none, year, or year and month."""
+        if self.date_expr is None:
+            return []
+        return ["year", "month"] if self.name in DETAIL_LEVEL else ["year"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written: the folder and the rows per relation."""
+
+    path: Path
+    rows: dict[str, int]
+    bytes: int
+
+
+def relations(con: duckdb.DuckDBPyConnection) -> list[Relation]:
+    """Every table and view of the database with its columns and comments, by name."""
+    rows = con.sql(
+        """SELECT table_name, 'table', comment FROM duckdb_tables()
+           WHERE database_name = current_database() AND schema_name = 'main'
+           UNION ALL
+           SELECT view_name, 'view', comment FROM duckdb_views()
+           WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
+           ORDER BY 1"""
+    ).fetchall()
+    cols = con.sql(
+        """SELECT table_name, column_name, data_type, is_nullable, comment FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'main'
+           ORDER BY table_name, column_index"""
+    ).fetchall()
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for table, name, dtype, nullable, comment in cols:
+        by_table.setdefault(table, []).append(
+            {"name": name, "type": dtype, "nullable": nullable, "description": comment or ""}
+        )
+    return [
+        _relation(name, kind, comment or "", by_table.get(name, [])) for name, kind, comment in rows
+    ]
+
+
+def _relation(name: str, kind: str, comment: str, columns: list[dict[str, Any]]) -> Relation:
+    names = {c["name"] for c in columns}
+    if name == "analysis_details":
+        join = "JOIN daily_recommendations _r ON _r.id = t.recommendation_id"
+        return Relation(name, kind, comment, columns, "_r.analysis_date", join)
+    if "analysis_date" in names and name not in ("known_tickers", "partitions"):
+        return Relation(name, kind, comment, columns, "t.analysis_date")
+    if name == "job_runs":
+        return Relation(name, kind, comment, columns, "t.start_time::DATE")
+    return Relation(name, kind, comment, columns, None)
+
+
+def _select(rel: Relation) -> str:
+    """The SELECT of one relation: timestamps as UTC instants, partition columns, the filter."""
+    items = []
+    for col in rel.columns:
+        quoted = '"' + col["name"].replace('"', '""') + '"'
+        cast = _EXPORT_CASTS.get(col["type"], ("", ""))[0]
+        items.append(f"t.{quoted}{cast} AS {quoted}")
+    if rel.partitions:
+        items.append(f"year({rel.date_expr}) AS year")
+    if "month" in rel.partitions:
+        items.append(f"month({rel.date_expr}) AS month")
+    where = (
+        f"WHERE $since::DATE IS NULL OR {rel.date_expr} >= $since::DATE" if rel.date_expr else ""
+    )
+    return f'SELECT {", ".join(items)} FROM "{rel.name}" t {rel.joins} {where}'
+
+
+def _copy(con: duckdb.DuckDBPyConnection, rel: Relation, out: Path, fmt: str, since) -> int:
+    """Write one relation with COPY (bound parameters); returns its row count."""
+    select = _select(rel)
+    params: dict[str, Any] = {"since": since} if rel.date_expr else {}
+    rows = con.execute(f"SELECT count(*) FROM ({select})", params).fetchall()[0][0]
+    options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
+    if rel.partitions:
+        target = out / rel.name
+        target.mkdir()
+        if rows:
+            options += f", PARTITION_BY ({', '.join(rel.partitions)})"
+            con.execute(f"COPY ({select}) TO $path ({options})", {**params, "path": str(target)})
+    else:
+        target = out / f"{rel.name}.{fmt}"
+        con.execute(f"COPY ({select}) TO $path ({options})", {**params, "path": str(target)})
+    return rows
+
+
+def export(
+    con: duckdb.DuckDBPyConnection, dest: Path, fmt: str = "parquet", since: dt.date | None = None
+) -> ExportResult:
+    """Export every table and view of `con` into the folder `dest`, replacing it atomically."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    dest = Path(dest).absolute()
+    _check_destination(dest)
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        rels = relations(con)
+        rows = {rel.name: _copy(con, rel, tmp, fmt, since) for rel in rels}
+        dictionary = _dictionary(con, rels, rows, fmt, since)
+        _write_dictionary(tmp, dictionary)
+        _swap_into_place(tmp, dest)
+    except OSError as exc:
+        raise ExportError(f"cannot write the export to {dest}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    size = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
+    return ExportResult(dest, rows, size)
+
+
+def _check_destination(dest: Path) -> None:
+    """Refuse to replace a folder that is not an earlier export (it may hold anything)."""
+    if dest.exists() and not dest.is_dir():
+        raise ExportError(f"{dest} is a file: give a folder for the export")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / DICTIONARY_JSON).exists():
+        raise ExportError(
+            f"{dest} is not empty and is not an earlier export (no {DICTIONARY_JSON}): "
+            "give a new or empty folder"
+        )
+
+
+def _swap_into_place(tmp: Path, dest: Path) -> None:
+    """Rename the finished export to `dest`; an earlier export there is moved aside first."""
+    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        fd = os.open(dest.parent, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+
+
+def _dictionary(
+    con: duckdb.DuckDBPyConnection,
+    rels: list[Relation],
+    rows: dict[str, int],
+    fmt: str,
+    since: dt.date | None,
+) -> dict[str, Any]:
+    """The data dictionary: every exported relation and column with its description."""
+    schemas = json_schemas()
+    out = []
+    for rel in rels:
+        columns = []
+        for col in rel.columns:
+            entry = dict(col)
+            if col["type"] in _EXPORT_CASTS:
+                entry["exported_type"] = _EXPORT_CASTS[col["type"]][1]
+            key = f"{rel.name}.{col['name']}"
+            if key in schemas:
+                entry["json_schema"] = f"{SCHEMA_DIR}/{key}.schema.json"
+            columns.append(entry)
+        partitions = [
+            {"name": p, "type": "INTEGER", "description": f"{p} of the row's date (in the path)"}
+            for p in rel.partitions
+        ]
+        path = f"{rel.name}/" if rel.partitions else f"{rel.name}.{fmt}"
+        out.append(
+            {
+                "name": rel.name,
+                "kind": rel.kind,
+                "description": rel.comment,
+                "path": path,
+                "partitioned_by": partitions,
+                "rows": rows[rel.name],
+                "columns": columns,
+            }
+        )
+    return {
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "schema_version": current_version(con),
+        "format": fmt,
+        "since": since.isoformat() if since else None,
+        "relations": out,
+    }
+
+
+def _write_dictionary(folder: Path, dictionary: dict[str, Any]) -> None:
+    """dictionary.json, DICTIONARY.md and the JSON Schemas of the JSON columns."""
+    (folder / DICTIONARY_JSON).write_text(json.dumps(dictionary, indent=2), encoding="utf-8")
+    (folder / DICTIONARY_MD).write_text(dictionary_markdown(dictionary), encoding="utf-8")
+    (folder / SCHEMA_DIR).mkdir()
+    for key, schema in json_schemas().items():
+        path = folder / SCHEMA_DIR / f"{key}.schema.json"
+        path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+
+def dictionary_markdown(dictionary: dict[str, Any]) -> str:
+    """The data dictionary as Markdown: one section and one column table per relation."""
+    lines = [
+        "# Argenta IA data dictionary",
+        "",
+        f"Exported {dictionary['exported_at']} (schema version {dictionary['schema_version']}, "
+        f"{dictionary['format']}"
+        + (f", rows dated on or after {dictionary['since']}" if dictionary["since"] else "")
+        + "). Timestamps are UTC instants.",
+    ]
+    for rel in dictionary["relations"]:
+        parts = ", ".join(p["name"] for p in rel["partitioned_by"]) or "none"
+        lines += [
+            "",
+            f"## {rel['name']} ({rel['kind']})",
+            "",
+            rel["description"],
+            "",
+            f"Path `{rel['path']}`, {rel['rows']} rows, partitioned by: {parts}.",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        for col in rel["columns"]:
+            text = col["description"].replace("|", "\\|")
+            if "json_schema" in col:
+                text += f" (JSON Schema: `{col['json_schema']}`)"
+            lines.append(f"| `{col['name']}` | {col.get('exported_type', col['type'])} | {text} |")
+    return "\n".join(lines) + "\n"
