@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from store import safefile
 from store.migrate import migrate
 
 LOCK_RETRY_SECONDS = 10.0
@@ -110,18 +111,95 @@ def _state_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.published")
 
 
+def _state(path: Path) -> dict[str, FileIdentity | None]:
+    """What this writer last saw: the published file's and the working copy's identities."""
+    try:
+        saved = json.loads(safefile.read_text(_state_path(path)) or "{}")
+    except ValueError:
+        saved = {}
+    if isinstance(saved, list):  # the format before the working copy was recorded
+        saved = {"published": saved}
+    state: dict[str, FileIdentity | None] = {}
+    for key in ("published", "work"):
+        try:
+            state[key] = FileIdentity(*saved.get(key) or ())
+        except (TypeError, AttributeError):
+            state[key] = None
+    return state
+
+
 def _published_as(path: Path) -> FileIdentity | None:
     """The identity the published file had when this writer last published it."""
-    try:
-        return FileIdentity(*json.loads(_state_path(path).read_text(encoding="utf-8")))
-    except (FileNotFoundError, ValueError, TypeError):
-        return None
+    return _state(path)["published"]
+
+
+def _write_state(path: Path, **identities: FileIdentity | None) -> None:
+    """Record identities (published=..., work=...) over the saved ones."""
+    state = {**_state(path), **identities}
+    text = json.dumps({k: list(v) if v else None for k, v in state.items()})
+    safefile.write_atomic(_state_path(path), text)
 
 
 def publish(path: Path) -> None:
     """Atomically replace the published file `path` with the writer's working copy."""
     _atomic_copy(work_path(path), path)
-    _state_path(path).write_text(json.dumps(list(file_identity(path))), encoding="utf-8")
+    _write_state(path, published=file_identity(path))
+
+
+def _set_aside(path: Path, copy: Path) -> Path:
+    """Keep `copy` (a damaged or foreign file) as the one set-aside copy beside `path`."""
+    aside = path.with_name(f".{path.name}.damaged")
+    os.replace(copy, aside)  # replaces an earlier one: never more than one is kept
+    return aside
+
+
+def table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Each base table's row count and an order-free hash of its rows (reads every block)."""
+    names = con.sql(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1"
+    ).fetchall()
+    digests = {}
+    for (name,) in names:
+        quoted = '"' + name.replace('"', '""') + '"'
+        count, digest = con.execute(
+            f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {quoted} t"
+        ).fetchall()[0]
+        digests[name] = (count, digest)
+    return digests
+
+
+def database_problem(path: Path, shown_as: Path | None = None) -> str | None:
+    """Why the file at `path` cannot be our database (damaged, not DuckDB, foreign), or None.
+
+    An empty DuckDB file or one with our `schema_migrations` passes; every block of every
+    table is read, so a truncated or overwritten file is caught before it is trusted.
+    Messages name `shown_as` (the file the user knows) instead of a temporary copy.
+    """
+    problem = _problem(path)
+    return problem.replace(str(path), str(shown_as)) if problem and shown_as else problem
+
+
+def _problem(path: Path) -> str | None:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        return f"it does not open as a DuckDB database ({_first_line(exc)})"
+    try:
+        tables = table_digests(con)
+    except duckdb.Error as exc:
+        return f"it is damaged ({_first_line(exc)})"
+    finally:
+        con.close()
+    if tables and "schema_migrations" not in tables:
+        foreign = ", ".join(sorted(tables)[:5])
+        return f"it holds other tables ({foreign}), not an Argenta IA database"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _prepare_work(path: Path) -> None:
@@ -129,30 +207,70 @@ def _prepare_work(path: Path) -> None:
 
     That is when there is no working copy yet (first run, or an upgrade from a copied
     file), or when the published file is not the one this writer last published (an
-    operator restored a backup). Otherwise the working copy is kept: it may hold a run
-    committed just before a crash that was not published yet.
+    operator restored a backup). The published file is adopted only once a copy of it
+    opens and is empty or ours; otherwise the working copy is kept (and republished at
+    the end of the run) and the rejected copy set aside. Otherwise the working copy is
+    kept: it may hold a run committed just before a crash that was not published yet.
     """
     work = work_path(path)
     current = file_identity(path)
-    if current is not None and (not work.exists() or current != _published_as(path)):
-        _atomic_copy(path, work)
-        _state_path(path).write_text(json.dumps(list(current)), encoding="utf-8")
+    if current is None or (work.exists() and current == _published_as(path)):
+        return
+    candidate = path.with_name(f".{path.name}.adopt-{os.getpid()}")
+    try:
+        _atomic_copy(path, candidate)
+        problem = database_problem(candidate, shown_as=path)
+        if problem is None:
+            os.replace(candidate, work)
+            _fsync_dir(path.parent)
+            _write_state(path, published=current, work=file_identity(work))
+            return
+        if not work.exists():
+            raise DatabaseError(
+                f"database {path} cannot be used: {problem}; restore a backup of it, "
+                "or move it away and the next run builds a new one"
+            )
+        aside = _set_aside(path, candidate)
+        log.warning(
+            "event=published_file_rejected path=%s reason=%r kept_as=%s "
+            "action='the working copy is kept and republished'",
+            path,
+            problem,
+            aside,
+        )
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
 
 
 def _open_work(path: Path, retry_seconds: float) -> duckdb.DuckDBPyConnection:
     """Connect to the working copy; a damaged one is set aside and rebuilt from the published."""
     work = work_path(path)
-    try:
-        return _connect(work, read_only=False, retry_seconds=retry_seconds)
-    except DatabaseLocked:
-        raise
-    except DatabaseError:
-        if not path.exists():
+    current = file_identity(work)
+    # A working copy changed since this writer closed it (a crash, a full disk, another
+    # program) is read through before it is trusted; an unchanged one opens at once.
+    problem = None
+    if current is not None and current != _state(path)["work"]:
+        problem = database_problem(work, shown_as=path)
+    if problem is None:
+        try:
+            return _connect(work, read_only=False, retry_seconds=retry_seconds)
+        except DatabaseLocked:
             raise
-    damaged = work.with_name(f"{work.name}.damaged-{int(time.time())}")
-    os.replace(work, damaged)
-    log.warning("event=work_copy_damaged moved_to=%s rebuilt_from=%s", damaged, path)
+        except DatabaseError as exc:
+            problem = _first_line(exc.__cause__ or exc).replace(str(work), str(path))
+    published = database_problem(path) if path.exists() else "it does not exist"
+    if published is not None:
+        raise DatabaseError(
+            f"the working copy of {path} is damaged ({problem}) and {path} cannot replace it "
+            f"({published}); restore a backup of {path}"
+        )
+    aside = _set_aside(path, work)
+    log.warning(
+        "event=work_copy_damaged reason=%r kept_as=%s rebuilt_from=%s", problem, aside, path
+    )
     _atomic_copy(path, work)
+    _write_state(path, published=file_identity(path), work=file_identity(work))
     return _connect(work, read_only=False, retry_seconds=retry_seconds)
 
 
@@ -175,8 +293,9 @@ def open_writer(
             f"cannot write the database folder {path.parent}: {exc.strerror}; "
             "point DATABASE_URL at a writable folder"
         ) from None
-    for leftover in path.parent.glob(f".{path.name}*.copy-*"):
-        leftover.unlink(missing_ok=True)  # from a copy killed midway
+    for pattern in (f".{path.name}*.copy-*", f".{path.name}.adopt-*"):
+        for leftover in path.parent.glob(pattern):
+            leftover.unlink(missing_ok=True)  # from a copy killed midway
     before = file_identity(work_path(path))
     con = _open_work(path, retry_seconds)
     try:
@@ -184,12 +303,16 @@ def open_writer(
     except (RuntimeError, duckdb.Error) as exc:
         con.close()
         raise DatabaseError(f"cannot bring {path} up to date: {exc}") from exc
+    completed = False
     try:
         yield con
+        completed = True
     finally:
         con.close()
-        unchanged = file_identity(work_path(path)) == before
-        if not (unchanged and file_identity(path) == _published_as(path)):
+        after = file_identity(work_path(path))
+        if completed and after != _state(path)["work"]:
+            _write_state(path, work=after)  # closed cleanly: trusted as is next time
+        if not (after == before and file_identity(path) == _published_as(path)):
             publish(path)
 
 

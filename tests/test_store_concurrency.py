@@ -130,14 +130,6 @@ def test_kill_minus_9_mid_write_leaves_the_previous_state(small_db, run):
     assert not list(small_db.parent.glob(".*copy-*"))
 
 
-def test_a_damaged_working_copy_is_set_aside_and_rebuilt(small_db):
-    work = work_path(small_db)
-    work.write_bytes(work.read_bytes()[:4096])  # e.g. a disk full or a copy cut short
-    with open_writer(small_db) as con:
-        assert reads.table_counts(con)["daily_recommendations"] == 5
-    assert list(small_db.parent.glob(f"{work.name}.damaged-*"))
-
-
 def test_a_restored_published_file_wins_over_the_old_working_copy(small_db, tmp_path):
     backup = tmp_path / "backup.duckdb"
     backup.write_bytes(small_db.read_bytes())
