@@ -33,6 +33,7 @@ def replace_partitions(
     dates: Sequence[dt.date],
     chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
     keep_tickers: Sequence[str] = (),
+    only_tickers: Sequence[str] | None = None,
 ) -> int:
     """Replace the partitions of `dates` with the (recommendations, details) chunks, atomically.
 
@@ -41,13 +42,15 @@ def replace_partitions(
     the earlier state. `details` holds the four analyses per (analysis_date, ticker) of
     its chunk's recommendations. Chunks let a large backfill stream through memory.
     The stored rows of `keep_tickers` (those the source failed on this time) are kept.
+    With `only_tickers` (a run restricted to some tickers), only those tickers' rows of the
+    dates are replaced and every other ticker's call is kept.
     Returns the number of recommendations written.
     """
     days = pl.Series("analysis_date", sorted(set(dates)), dtype=pl.Date)
     written = 0
     con.execute("BEGIN TRANSACTION")
     try:
-        _delete_dates(con, days, list(keep_tickers))
+        _delete_dates(con, days, list(keep_tickers), only_tickers)
         for recs, details in chunks:
             written += _insert_chunk(con, recs, details, days)
             del recs, details  # free the chunk before the next one is computed
@@ -59,16 +62,25 @@ def replace_partitions(
     return written
 
 
-def _delete_dates(con: duckdb.DuckDBPyConnection, days: pl.Series, keep: list[str]) -> None:
+def _delete_dates(
+    con: duckdb.DuckDBPyConnection,
+    days: pl.Series,
+    keep: list[str],
+    only: Sequence[str] | None = None,
+) -> None:
     """Delete the rows of `days` (a sorted date series) but those of `keep`, in the transaction.
 
-    The date range lets zone maps skip the rest of the table; the list picks the dates.
+    With `only`, just those tickers' rows are deleted. The date range lets zone maps skip
+    the rest of the table; the list picks the dates.
     """
     in_days = (
         "analysis_date BETWEEN ? AND ? AND analysis_date IN (SELECT unnest(?::DATE[]))"
         " AND ticker NOT IN (SELECT unnest(?::VARCHAR[]))"
     )
     params = [days.min(), days.max(), days.to_list(), keep]
+    if only is not None:
+        in_days += " AND ticker IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(only))
     con.execute(
         "DELETE FROM analysis_details WHERE recommendation_id IN ("
         f" SELECT id FROM daily_recommendations WHERE {in_days})",

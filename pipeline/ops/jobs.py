@@ -21,7 +21,7 @@ from pipeline.ops.locking import exclusive
 from pipeline.settings import Settings
 from pipeline.sources import SourceError, load_market_data
 from store import reads, writes
-from store.connection import file_size, open_reader, open_writer, work_path
+from store.connection import file_size, open_writer, work_path
 
 log = logging.getLogger("argenta.jobs")
 
@@ -115,9 +115,12 @@ def missing_days(
     expected = sorted(
         set().union(*(calendar.trading_days(x, start, today) for x in _exchanges(options)))
     )
-    if not expected or not settings.database_path.exists():
+    db = settings.database_path
+    if not expected or not (db.exists() or work_path(db).exists()):
         return expected
-    with open_reader(settings.database_path) as con:
+    # The writer's own working copy, under the run lock: a program holding the published
+    # file (even read-write) cannot stop the catch-up.
+    with exclusive(db, "run", "catch-up check"), open_writer(db) as con:
         done = set(reads.completed_dates(con, expected[0], expected[-1]))
     return [d for d in expected if d not in done]
 
@@ -260,7 +263,11 @@ def _execute(
 
     t1 = time.perf_counter()
     written = writes.replace_partitions(
-        con, targets, chunks(), keep_tickers=list(data.failed_tickers)
+        con,
+        targets,
+        chunks(),
+        keep_tickers=list(data.failed_tickers),
+        only_tickers=options.tickers or None,  # a run for some tickers keeps the others' calls
     )
     timings.update({k: round(v, 3) for k, v in stage.items()})
     timings["write"] = round(time.perf_counter() - t1 - stage["analyse"], 3)
