@@ -9,7 +9,7 @@ DEMO_END ?= 2024-03-08
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps test lint format demo demo-db bench clean
+.PHONY: help install system-deps test test-fast lint format demo demo-db bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,9 +30,13 @@ system-deps:  ## Install the apt packages the tests need (venv, chromium, system
 test: system-deps $(STAMP)  ## Run every test (unit, store, pipeline, daemon, pages, browser)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)  ## ruff check and ruff format --check
+test-fast: $(STAMP)  ## The edit loop: every test but the browser and slow ones (~1.5 minutes)
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
+
+lint: $(STAMP)  ## ruff check, ruff format --check and mypy (configured in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)  ## Apply ruff's formatting and autofixes
 	$(BIN)/ruff check --fix .

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import streamlit as st
@@ -51,7 +51,11 @@ def overview(calls: pl.DataFrame) -> None:
     columns = st.columns(len(fmt.RECOMMENDATIONS) + 1)
     for column, call in zip(columns, fmt.RECOMMENDATIONS, strict=False):
         column.metric(fmt.call_markdown(call.capitalize(), call), counts.get(call, 0), border=True)
-    columns[-1].metric("Puntaje promedio", fmt.number(calls["total_score"].mean(), 1), border=True)
+    columns[-1].metric(
+        "Puntaje promedio",
+        fmt.number(cast(float | None, calls["total_score"].mean()), 1),
+        border=True,
+    )
 
 
 def changes(db: data.Database, day: dt.date) -> None:
@@ -90,7 +94,7 @@ dates = db.read(reads.analysis_dates)
 title, picker = st.columns([3, 1], vertical_alignment="bottom")
 title.title("Recomendaciones")
 day = params.date_select(picker, "Fecha del análisis", dates)
-shown = db.read(reads.latest_date, day)
+shown = db.read(reads.latest_date, day) or dates[0]  # never None: day >= dates[0]
 calls = db.read(reads.latest_recommendations, day)
 freshness(db, cfg, shown, dates[-1])
 lagging(calls, shown)

@@ -18,6 +18,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,12 +27,13 @@ import talib
 
 from benchmarks.synthetic import synthetic_panel
 from pipeline.analysis.indicators import INDICATOR_COLUMNS, TALIB_INDICATORS, add_indicators
+from pipeline.analysis.stages import Engine
 
 DEFAULT_SIZES = ("500x2520", "5000x2520")
 REFERENCE = "talib per ticker, 13 indicators"
 
 
-def polars_stage(panel: pl.DataFrame, engine: str = "auto") -> pl.DataFrame:
+def polars_stage(panel: pl.DataFrame, engine: Engine = "auto") -> pl.DataFrame:
     """Our indicator stage, collected with the given polars engine."""
     return add_indicators(panel.lazy()).collect(engine=engine)
 
@@ -158,7 +160,16 @@ def median_seconds(function: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def run(sizes: Iterable[str], runs: int = 3, pandas: bool = True) -> list[dict[str, object]]:
+class Timing(TypedDict):
+    """One implementation's median time on one size, and its ratio to TA-Lib's."""
+
+    size: str
+    implementation: str
+    seconds: float
+    ratio: float
+
+
+def run(sizes: Iterable[str], runs: int = 3, pandas: bool = True) -> list[Timing]:
     """Time every implementation on each TICKERSxDAYS size; one row per (size, implementation)."""
     rows = []
     for size in sizes:
@@ -169,7 +180,7 @@ def run(sizes: Iterable[str], runs: int = 3, pandas: bool = True) -> list[dict[s
             for name, function in implementations(pandas).items()
         }
         rows += [
-            {"size": size, "implementation": name, "seconds": s, "ratio": s / timed[REFERENCE]}
+            Timing(size=size, implementation=name, seconds=s, ratio=s / timed[REFERENCE])
             for name, s in timed.items()
         ]
     return rows

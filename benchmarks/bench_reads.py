@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -124,7 +125,7 @@ def read_rows(path: Path, chosen: list[Pick], size: str) -> list[Row]:
 def on_request_rows(path: Path, n_days: int, runs: int, size: str) -> list[Row]:
     """The precomputed ticker read vs computing that ticker's latest call from local data."""
     data = synthetic_market(1, n_days, seed=3)
-    last = data.prices.get_column("date").max()
+    last = cast(dt.date, data.prices.get_column("date").max())
     window = pl.col("date") >= last - dt.timedelta(days=WARMUP_CALENDAR_DAYS)
     data = dataclasses.replace(data, prices=data.prices.filter(window))
     computed = median(seconds(lambda: analyse(data, Settings(), [last]), runs))

@@ -37,9 +37,7 @@ def assert_no_failure(at: AppTest) -> None:
 
 def messages(at: AppTest) -> str:
     """Every error, warning, info and success text of the page, joined."""
-    return "\n".join(
-        e.value for kind in ("error", "warning", "info", "success") for e in at.get(kind)
-    )
+    return "\n".join(e.value for kind in (at.error, at.warning, at.info, at.success) for e in kind)
 
 
 def figures(at: AppTest) -> list[dict[str, Any]]:

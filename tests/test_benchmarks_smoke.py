@@ -32,6 +32,7 @@ def value_of(rows: list[str], measure: str) -> float:
     return float(cells(line)[2].replace(",", ""))
 
 
+@pytest.mark.slow
 def test_backfill_prints_time_stages_memory_and_size(capsys: pytest.CaptureFixture[str]) -> None:
     bench_backfill.main(["--tickers", "6", "--days", "120", "--memory-tickers", "8"])
     output = capsys.readouterr().out
@@ -44,6 +45,7 @@ def test_backfill_prints_time_stages_memory_and_size(capsys: pytest.CaptureFixtu
     assert any("peak RSS (whole run)" in line and status_of(line) for line in memory)
 
 
+@pytest.mark.slow
 def test_daily_run_prints_both_kinds_of_local_data(capsys: pytest.CaptureFixture[str]) -> None:
     bench_daily.main(["--tickers", "5", "--days", "120", "--runs", "1"])
     output = capsys.readouterr().out
@@ -67,6 +69,7 @@ def test_reads_print_every_read_and_the_real_time_ratio(capsys: pytest.CaptureFi
     assert lines_of(output, "publish 12x80")
 
 
+@pytest.mark.slow
 def test_size_grows_with_the_years_of_history(capsys: pytest.CaptureFixture[str]) -> None:
     bench_size.main(["--tickers", "3", "--years", "1", "2"])
     rows = lines_of(capsys.readouterr().out, "db size 3 tickers")
@@ -93,6 +96,7 @@ def test_p95_is_the_nearest_rank() -> None:
     assert p95([5.0]) == 5.0
 
 
+@pytest.mark.slow
 def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
     plan = run_all.Plan(
         tickers=5,

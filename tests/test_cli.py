@@ -133,6 +133,7 @@ def test_a_file_missing_a_column_exits_2_with_one_line(tmp_path):
     assert proc.stderr.count("\n") == 1 and "prices.csv is missing column(s)" in proc.stderr
 
 
+@pytest.mark.slow
 def test_bad_rows_are_reported_and_good_tickers_still_analysed(tmp_path):
     bad = [
         "2024-03-08,YPF,10,11,9,abc,10,1000",

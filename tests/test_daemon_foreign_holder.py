@@ -45,6 +45,7 @@ def held(env, db_path: Path, tmp_path: Path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout and holder.stderr
     line = holder.stdout.readline()
     assert line.startswith("OPEN"), holder.stderr.read()
     yield holder

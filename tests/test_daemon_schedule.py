@@ -40,7 +40,7 @@ def registered(settings: Settings, at: str | None = None) -> list[schedule.Job]:
 def test_the_daily_job_runs_monday_to_friday_at_the_configured_time(db_path):
     settings = make_settings(db_path, DAILY_ANALYSIS_HOUR="7", DAILY_ANALYSIS_MINUTE="45")
     jobs = registered(settings)
-    assert sorted(j.start_day for j in jobs) == sorted(daemon.WEEKDAYS)
+    assert sorted(str(j.start_day) for j in jobs) == sorted(daemon.WEEKDAYS)
     assert {(j.at_time, str(j.at_time_zone)) for j in jobs} == {
         (dt.time(7, 45), "America/Argentina/Buenos_Aires")
     }
@@ -57,6 +57,7 @@ def test_every_day_and_an_explicit_time_when_asked(db_path):
 def test_the_next_run_is_at_the_wall_clock_time_of_a_zone_with_daylight_saving(db_path, zone):
     settings = make_settings(db_path, DAILY_ANALYSIS_TIMEZONE=zone, ARGENTA_WEEKDAYS_ONLY="false")
     [job] = registered(settings)
+    assert job.next_run is not None
     local = job.next_run.astimezone(ZoneInfo(zone))  # next_run is naive system-local time
     assert (local.hour, local.minute) == (6, 0)
     assert dt.timedelta(0) < job.next_run - dt.datetime.now() <= dt.timedelta(days=1)
@@ -160,7 +161,8 @@ def test_failed_attempts_are_retried_with_exponential_backoff(
     times = [t for _, t in scripted.attempts]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(wait <= gap < wait + 0.5 for gap, wait in zip(gaps, (0.2, 0.4, 0.8), strict=False))
-    assert read_heartbeat(db_path).state == "idle"
+    beat = read_heartbeat(db_path)
+    assert beat is not None and beat.state == "idle"
 
 
 def test_a_stop_request_cuts_the_backoff_short(db_path):

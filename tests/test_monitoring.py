@@ -86,6 +86,7 @@ def test_a_healthy_history_reports_its_metrics_and_no_alert(quiet, db_path):
     assert report.healthy and report.alerts == ()
     assert report.success_rate == 0.75
     assert report.consecutive_failures == 0
+    assert report.last_run is not None
     assert report.last_run["status"] == "completed"
     assert report.last_run["duration_s"] == pytest.approx(120)
     assert report.last_run["tickers_processed"] == 30
@@ -120,7 +121,9 @@ HOLD_READ_WRITE = (  # e.g. a DuckDB CLI opened on the published file without -r
 )
 
 
-@pytest.mark.parametrize("problem", ["missing", "corrupt", "locked"])
+@pytest.mark.parametrize(
+    "problem", ["missing", "corrupt", pytest.param("locked", marks=pytest.mark.slow)]
+)
 def test_database_connection_errors_alert(quiet, db_path, problem):
     holder = None
     if problem == "corrupt":
@@ -133,7 +136,7 @@ def test_database_connection_errors_alert(quiet, db_path, problem):
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert holder.stdout.readline().startswith("OPEN")
+        assert holder.stdout and holder.stdout.readline().startswith("OPEN")
     try:
         report = health(quiet, NOW)
     finally:
@@ -149,7 +152,9 @@ def test_database_connection_errors_alert(quiet, db_path, problem):
 
 def test_low_disk_space_alerts_below_the_threshold(quiet, db_path):
     record(db_path, DONE)
-    free_mb = health(quiet, NOW).free_disk_bytes / monitoring.MB
+    free_bytes = health(quiet, NOW).free_disk_bytes
+    assert free_bytes is not None
+    free_mb = free_bytes / monitoring.MB
     below = dataclasses.replace(quiet, low_disk_threshold_mb=int(free_mb) + 1024)
     above = dataclasses.replace(quiet, low_disk_threshold_mb=max(1, int(free_mb) - 1024))
     assert codes(below) == ["low_disk"]

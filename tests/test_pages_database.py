@@ -80,6 +80,7 @@ def test_wrong_database_setting_is_one_clear_message(
     assert "DATABASE_URL" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_locked_database_without_earlier_data_asks_to_close_the_other_program(
     small_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,6 +92,7 @@ def test_locked_database_without_earlier_data_asks_to_close_the_other_program(
     assert not at.dataframe
 
 
+@pytest.mark.slow
 def test_locked_database_keeps_showing_the_last_data_with_a_notice(
     small_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

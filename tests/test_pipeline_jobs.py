@@ -104,6 +104,7 @@ def test_catch_up_leaves_a_day_without_bars_for_later_instead_of_failing(tmp_pat
     assert empty.status == "completed" and empty.dates == [] and empty.tickers_processed == 0
 
 
+@pytest.mark.slow
 def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
     db = tmp_path / "a.duckdb"
     holder = subprocess.Popen(
@@ -126,7 +127,7 @@ def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
         text=True,
     )
     try:
-        assert holder.stdout.readline().strip() == "HELD"
+        assert holder.stdout and holder.stdout.readline().strip() == "HELD"
         with pytest.raises(LockHeld, match="another run is in progress"), exclusive(db, "run", "x"):
             pass
         proc = subprocess.run(

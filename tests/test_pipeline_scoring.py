@@ -88,7 +88,7 @@ def bars(*rows: dict) -> pl.DataFrame:
     return pl.DataFrame(full, schema=schema)
 
 
-def technical_scores(*rows: dict) -> list[float | None]:
+def technical_scores(*rows: dict) -> list[float]:
     return technical.score_technical(bars(*rows).lazy()).collect()["technical_score"].to_list()
 
 
@@ -399,7 +399,8 @@ def test_load_lexicon_reads_the_loughran_mcdonald_layout(tmp_path: Path) -> None
 
 def components(**scores: float | None) -> pl.LazyFrame:
     """One GGAL row per call, each component's inputs set so that it scores as given."""
-    tech = scores.get("technical", 50.0)
+    tech = scores.get("technical")
+    tech = 50.0 if tech is None else tech
     vote = (tech - 50.0) / 50.0
     row: dict = {"ticker": "GGAL", "date": DAY, "close": 100.0, "close_raw": 100.0}
     row |= {"volatility_20": 0.40, "atr_14": 2.0, "drawdown_252": -0.10}

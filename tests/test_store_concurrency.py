@@ -70,6 +70,7 @@ def spawn(script: str, *args: str) -> subprocess.Popen:
 
 
 def expect(proc: subprocess.Popen, prefix: str) -> str:
+    assert proc.stdout and proc.stderr
     line = proc.stdout.readline()
     assert line.startswith(prefix), (
         f"expected {prefix!r}, got {line!r}; stderr: {proc.stderr.read()}"
@@ -87,6 +88,7 @@ def test_a_reader_holding_the_file_never_blocks_the_write(small_db):
         assert time.monotonic() - started < 5
         with open_reader(small_db) as con:  # a new connection sees the run
             assert reads.latest_date(con) == D3
+        assert reader.stdin
         reader.stdin.write("\n")
         reader.stdin.flush()
         assert expect(reader, "STILL").split() == ["STILL", "5"]  # the old reader was not broken
@@ -108,6 +110,7 @@ def test_a_foreign_read_write_holder_of_the_published_file_does_not_block_the_wr
         assert reads.latest_date(con) == D3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", range(3))
 def test_kill_minus_9_mid_write_leaves_the_previous_state(small_db, run):
     with open_reader(small_db) as con:

@@ -55,7 +55,7 @@ def test_every_table_and_view_reads_back_with_polars_and_duckdb(sample_db, expor
             frame = pl.read_parquet(exported / f"{name}.parquet")
             sql = f"SELECT count(*) FROM read_parquet('{exported}/{name}.parquet')"
         assert frame.height == rows, name
-        assert duckdb.sql(sql).fetchall()[0][0] == rows, name
+        assert duckdb.execute(sql).fetchall()[0][0] == rows, name
 
 
 def test_partitions_are_by_year_and_by_month_for_the_details(sample_db, exported):
@@ -72,7 +72,7 @@ def test_partitions_are_by_year_and_by_month_for_the_details(sample_db, exported
     assert (exported / "analysis_details" / "year=2024" / "month=3").is_dir()
     with open_reader(sample_db) as con:
         total = con.sql("SELECT sum(total_score)::DOUBLE FROM daily_recommendations").fetchall()
-    again = duckdb.sql(
+    again = duckdb.execute(
         f"SELECT sum(total_score)::DOUBLE FROM read_parquet("
         f"'{exported}/daily_recommendations/*/*.parquet', hive_partitioning=true)"
     ).fetchall()
@@ -127,12 +127,12 @@ def test_since_keeps_later_rows_and_the_whole_catalogs(sample_db, tmp_path):
             "SELECT count(*) FROM daily_recommendations WHERE analysis_date >= ?", params=[since]
         ).fetchall()[0][0]
     assert result.rows["daily_recommendations"] == later
-    recs = duckdb.sql(
+    recs = duckdb.execute(
         f"SELECT min(analysis_date), count(*) FROM read_csv('{tmp_path}/out/daily_recommendations"
         "/*/*.csv', hive_partitioning=true)"
     ).fetchall()[0]
     assert recs[0] >= since and recs[1] == later
-    details = duckdb.sql(
+    details = duckdb.execute(
         f"SELECT count(*) FROM read_csv('{tmp_path}/out/analysis_details/*/*/*.csv',"
         " hive_partitioning=true)"
     ).fetchall()[0][0]

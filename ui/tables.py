@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import polars as pl
 import streamlit as st
 from pandas.io.formats.style import Styler
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from ui import format as fmt
 from ui import params
@@ -21,7 +22,13 @@ SORTS = {
 }
 _BADGE_BACKGROUND = {"#1a7f37": "#dafbe1", "#b7791f": "#fff3c4", "#cf222e": "#ffebe9"}
 _DIMMED = "color: #8c959f; font-style: italic"  # a row whose latest call predates the day shown
-_SCORE_BAR = {"min_value": 0, "max_value": 100, "format": "%.1f"}
+
+
+def _score_bar(label: str) -> ColumnConfig:
+    """A 0-100 score drawn as a bar with one decimal."""
+    return st.column_config.ProgressColumn(
+        label, width=100, min_value=0, max_value=100, format="%.1f"
+    )
 
 
 def with_upside(frame: pl.DataFrame) -> pl.DataFrame:
@@ -156,11 +163,8 @@ _RECOMMENDATION_COLUMNS = {
         "Ticker", display_text=rf"{params.TICKER}=([^&]+)", pinned=True
     ),
     "recommendation": st.column_config.TextColumn("Recomendación"),
-    "total_score": st.column_config.ProgressColumn("Puntaje", width=100, **_SCORE_BAR),
-    **{
-        column: st.column_config.ProgressColumn(label, width=100, **_SCORE_BAR)
-        for column, label in fmt.COMPONENT_COLUMNS.items()
-    },
+    "total_score": _score_bar("Puntaje"),
+    **{column: _score_bar(label) for column, label in fmt.COMPONENT_COLUMNS.items()},
     "confidence": st.column_config.NumberColumn("Confianza", format="%.0f%%"),
     "currency": st.column_config.TextColumn("Moneda"),
     "current_price": st.column_config.NumberColumn("Precio", format="%.2f"),

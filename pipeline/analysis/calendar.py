@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 import warnings
 from functools import cache
+from typing import cast
 
 import exchange_calendars as xcals
 import polars as pl
@@ -90,9 +91,8 @@ def flag_sessions(panel: pl.DataFrame, name: str = "is_session") -> pl.DataFrame
     """Add a boolean column: is each (ticker, date) row a session of the ticker's exchange."""
     if panel.is_empty():
         return panel.with_columns(pl.lit(False).alias(name))
-    sessions = sessions_frame(panel["date"].min(), panel["date"].max()).with_columns(
-        pl.lit(True).alias(name)
-    )
+    first, last = cast(dt.date, panel["date"].min()), cast(dt.date, panel["date"].max())
+    sessions = sessions_frame(first, last).with_columns(pl.lit(True).alias(name))
     return (
         panel.with_columns(exchange_expr().alias("_exchange"))
         .join(

@@ -6,33 +6,39 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-PRICES_SCHEMA = {
-    "date": pl.Date,
-    "ticker": pl.String,
-    "open": pl.Float64,
-    "high": pl.Float64,
-    "low": pl.Float64,
-    "close": pl.Float64,
-    "adj_close": pl.Float64,
-    "volume": pl.Float64,
-}
+PRICES_SCHEMA = pl.Schema(
+    {
+        "date": pl.Date,
+        "ticker": pl.String,
+        "open": pl.Float64,
+        "high": pl.Float64,
+        "low": pl.Float64,
+        "close": pl.Float64,
+        "adj_close": pl.Float64,
+        "volume": pl.Float64,
+    }
+)
 # Long form; `filed` is the date the figure became public (filing date, or the
 # snapshot date for yfinance's Ticker.info), so analyses never look ahead.
-FUNDAMENTALS_SCHEMA = {
-    "ticker": pl.String,
-    "period_end": pl.Date,
-    "filed": pl.Date,
-    "metric": pl.String,
-    "value": pl.Float64,
-    "unit": pl.String,
-}
-MACRO_SCHEMA = {"date": pl.Date, "series": pl.String, "value": pl.Float64}
-NEWS_SCHEMA = {"date": pl.Date, "ticker": pl.String, "headline": pl.String, "source": pl.String}
+FUNDAMENTALS_SCHEMA = pl.Schema(
+    {
+        "ticker": pl.String,
+        "period_end": pl.Date,
+        "filed": pl.Date,
+        "metric": pl.String,
+        "value": pl.Float64,
+        "unit": pl.String,
+    }
+)
+MACRO_SCHEMA = pl.Schema({"date": pl.Date, "series": pl.String, "value": pl.Float64})
+NEWS_SCHEMA = pl.Schema(
+    {"date": pl.Date, "ticker": pl.String, "headline": pl.String, "source": pl.String}
+)
 # Bars a ticker needs before it gets a call: the technical score needs SMA 50.
 MIN_HISTORY_BARS = 50
 
 
-def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def empty(schema: pl.Schema) -> pl.DataFrame:
     """An empty frame with the given schema."""
     return pl.DataFrame(schema=schema)
 

@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
 
@@ -25,6 +26,8 @@ DETAIL_BUILDERS = {
     "fundamental": fundamental.detail,
     "sentiment": sentiment.detail,
 }  # the macro detail is built per date
+# The polars engines a stage may collect with.
+Engine = Literal["auto", "in-memory", "streaming"]
 
 
 @dataclass
@@ -43,7 +46,7 @@ class _Stages:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
 
-    def run(self, name: str, plan: pl.LazyFrame, engine: str = "auto") -> pl.DataFrame:
+    def run(self, name: str, plan: pl.LazyFrame, engine: Engine = "auto") -> pl.DataFrame:
         start = time.perf_counter()
         frame = plan.collect(engine=engine)
         self.timings[name] = round(time.perf_counter() - start, 3)

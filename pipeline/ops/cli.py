@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import polars as pl
@@ -44,7 +44,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     )
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int) -> NoReturn:
     """Print one error line to stderr and exit with `code`."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -88,8 +88,10 @@ def load_settings(ctx: click.Context) -> Settings:
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
+    return None if value is None else _parse_date(value)
+
+
+def _parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -297,7 +299,7 @@ def _print(frame: pl.DataFrame, fmt: str) -> None:
 
 
 def _dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dt.date]:
-    return [_date(ctx, param, v) for v in values]
+    return [_parse_date(v) for v in values]
 
 
 def _time_of_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -7,7 +7,7 @@ import logging
 import signal
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +179,7 @@ def run_dates(
     return RunResult(job_id, job_name, "completed", dates, tickers, errors, run_log)
 
 
-def _failure(exc: BaseException) -> tuple[str, JobFailed]:
+def _failure(exc: BaseException) -> tuple[str, JobFailed | SourceError]:
     """The failure reason recorded in job_runs and the exception the caller sees."""
     if isinstance(exc, JobTimeout):
         return "timeout", exc
@@ -242,7 +242,7 @@ def _execute(
         return 0, len(data.failed_tickers)
     errors: list[dict[str, Any]] = []
     tickers_ok: set[str] = set()
-    stage: Counter[str] = Counter()
+    stage: dict[str, float] = defaultdict(float)
 
     def chunks() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         names = data.prices.get_column("ticker").unique().sort().to_list()

@@ -31,20 +31,22 @@ HEARTBEAT_STALE_SECONDS = 120.0
 READ_RETRY_SECONDS = 1.0
 MB = 1024 * 1024
 
-RUNS_SCHEMA = {
-    "id": pl.Int64,
-    "job_name": pl.String,
-    "start_time": pl.Datetime("us"),
-    "end_time": pl.Datetime("us"),
-    "status": pl.String,
-    "tickers_processed": pl.Int32,
-    "errors_count": pl.Int32,
-    "duration_s": pl.Float64,
-    "failure_reason": pl.String,
-    "errors_by_type": pl.String,  # JSON object: analysis type (or "source") -> count
-    "db_size_bytes": pl.Int64,
-    "log_data": pl.String,
-}
+RUNS_SCHEMA = pl.Schema(
+    {
+        "id": pl.Int64(),
+        "job_name": pl.String(),
+        "start_time": pl.Datetime("us"),
+        "end_time": pl.Datetime("us"),
+        "status": pl.String(),
+        "tickers_processed": pl.Int32(),
+        "errors_count": pl.Int32(),
+        "duration_s": pl.Float64(),
+        "failure_reason": pl.String(),
+        "errors_by_type": pl.String(),  # JSON object: analysis type (or "source") -> count
+        "db_size_bytes": pl.Int64(),
+        "log_data": pl.String(),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,10 @@ class Heartbeat:
     def from_dict(cls, data: dict[str, Any]) -> Heartbeat:
         """Parse what `to_dict` wrote."""
         times = {"started", "last_tick", "since", "next_run"}
-        return cls(
-            **{k: dt.datetime.fromisoformat(v) if k in times and v else v for k, v in data.items()}
-        )
+        parsed: dict[str, Any] = {
+            k: dt.datetime.fromisoformat(v) if k in times and v else v for k, v in data.items()
+        }
+        return cls(**parsed)
 
 
 def heartbeat_path(database: Path) -> Path:
@@ -220,7 +223,7 @@ def _failure_streak(finished: pl.DataFrame) -> tuple[int, str | None, str | None
 def _success_rate(finished: pl.DataFrame) -> float | None:
     if finished.is_empty():
         return None
-    return finished.get_column("status").eq("completed").mean()
+    return float(finished.get_column("status").eq("completed").sum()) / finished.height
 
 
 def _errors_by_type(runs: pl.DataFrame) -> dict[str, int]:

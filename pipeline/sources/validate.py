@@ -46,7 +46,7 @@ class TableSpec:
     """One input table: its canonical columns and types, which must exist and which need values."""
 
     name: str
-    schema: Mapping[str, pl.DataType]
+    schema: pl.Schema
     required: tuple[str, ...]
     not_null: tuple[str, ...]
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -59,11 +59,13 @@ INFO_METRICS = {
 }
 
 # What `download_to_long` returns: yf.download's price columns under their Yahoo names.
-_DOWNLOAD_SCHEMA = {
-    "date": pl.Datetime("us"),
-    "ticker": pl.String,
-    **dict.fromkeys(("Open", "High", "Low", "Close", "Adj Close", "Volume"), pl.Float64),
-}
+_DOWNLOAD_SCHEMA = pl.Schema(
+    {
+        "date": pl.Datetime("us"),
+        "ticker": pl.String(),
+        **dict.fromkeys(("Open", "High", "Low", "Close", "Adj Close", "Volume"), pl.Float64()),
+    }
+)
 
 T = TypeVar("T")
 
@@ -79,7 +81,7 @@ class YahooClient(Protocol):
         """The Ticker.info dictionary."""
         ...
 
-    def news(self, ticker: str) -> list[Mapping[str, Any]]:
+    def news(self, ticker: str) -> Sequence[Mapping[str, Any]]:
         """The Ticker.news items."""
         ...
 

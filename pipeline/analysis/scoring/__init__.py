@@ -50,7 +50,7 @@ def sub_score_factors(columns: Sequence[str], phrases: dict[str, tuple[str, str]
 
 def json_object(**fields: pl.Expr) -> pl.Expr:
     """A compact JSON object string built from named expressions (NaN becomes null)."""
-    return pl.struct(**fields).struct.json_encode()
+    return pl.struct([expr.alias(name) for name, expr in fields.items()]).struct.json_encode()
 
 
 def warnings_list(*checks: tuple[pl.Expr, str]) -> pl.Expr:

@@ -148,9 +148,9 @@ def _all_factors() -> list[tuple[str, Factor]]:
     return [(k, f) for k in COMPONENTS for f in FACTORS[k]()]
 
 
-_DRIVER_SCHEMA = {
-    f"{side}_{rank}": pl.Int64 for rank in range(DRIVERS_PER_SIDE) for side in ("for", "against")
-}
+_DRIVER_SCHEMA = pl.Schema(
+    {f"{side}_{rank}": pl.Int64 for rank in range(DRIVERS_PER_SIDE) for side in ("for", "against")}
+)
 
 
 def _driver_indices(impacts: pl.Series) -> pl.Series:
