@@ -19,6 +19,8 @@ from tests.test_daemon_process import MISSING, SOURCE, TODAY, ZONE, argenta, par
 env = daemon_tests.env  # the daemon tests' fixtures: a controlled environment, started daemons
 start = daemon_tests.start
 
+pytestmark = pytest.mark.slow  # each test holds the file from another process for 4-12 s
+
 HOLD_READ_WRITE = textwrap.dedent(
     """
     import sys, duckdb

@@ -86,6 +86,7 @@ def test_timestamps_are_utc_instants_and_json_is_text(exported):
     assert details.collect_schema()["indicators"] == pl.String
 
 
+@pytest.mark.slow
 def test_every_exported_json_document_matches_its_schema(exported):
     schemas = json_schemas()
     details = pl.scan_parquet(exported / "analysis_details", hive_partitioning=True).collect()
@@ -168,6 +169,7 @@ def test_a_folder_that_is_not_an_export_is_refused(small_db, tmp_path):
     assert (dest / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_cli_export(small_db, tmp_path):
     env = {**os.environ, "DATABASE_URL": f"duckdb:///{small_db}"}
     cmd = [sys.executable, "-m", "pipeline.ops.cli", "export"]
