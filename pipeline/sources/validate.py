@@ -11,10 +11,11 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from pipeline.analysis.calendar import exchange_expr, flag_sessions
+from pipeline.analysis.calendar import BUENOS_AIRES, NEW_YORK, exchange_expr, flag_sessions
 from pipeline.analysis.frames import (
     FUNDAMENTALS_SCHEMA,
     MACRO_SCHEMA,
@@ -24,6 +25,8 @@ from pipeline.analysis.frames import (
     DataProblem,
     MarketData,
 )
+from pipeline.analysis.scoring.combine import MAX_PRICE, MAX_TARGET_MOVE
+from pipeline.settings import TICKER_RE
 
 MIN_BARS = MIN_HISTORY_BARS  # fewer bars than this are reported: no call can be made
 MAX_ROW_PROBLEMS = 10  # detailed problems per ticker and file; further bad rows are counted
@@ -35,6 +38,16 @@ _SESSION = "_session"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$"
 _PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
 _IS_INDEX = pl.col("ticker").str.starts_with("^")  # index rows ("^MERV") are not tickers
+# A ticker as Yahoo spells it (the settings' pattern): 1-10 ASCII letters, digits, ".", "-",
+# "^", "=", starting with a letter, digit or "^"; control and zero-width characters fail it.
+TICKER_RULE = (
+    "1-10 characters: letters, digits, '.', '-', '^', '=', starting with a letter, digit or '^'"
+)
+FIRST_DATE = dt.date(1900, 1, 1)  # no bar before this is believable
+# The store keeps prices as DECIMAL(10, 2) (below MAX_PRICE) and the target can be up to
+# MAX_TARGET_MOVE above the close: a larger price cannot be stored with its call.
+STORABLE_PRICE = MAX_PRICE / (1 + MAX_TARGET_MOVE)
+EXCHANGE_ZONES = {BUENOS_AIRES: "America/Argentina/Buenos_Aires", NEW_YORK: "America/New_York"}
 
 
 class SourceError(ValueError):
@@ -110,7 +123,14 @@ def conform(
         for c, dtype in spec.schema.items()
         if dtype != pl.String
     ] + [(parsed[c].is_null(), pl.lit(f"{c} is empty; row dropped")) for c in spec.not_null]
+    if "ticker" in spec.schema:
+        checks.append((_bad_ticker(parsed["ticker"]), _bad_ticker_message(parsed["ticker"])))
     flagged = raw.with_columns(_first_problem(checks), *(e.alias(c) for c, e in parsed.items()))
+    if "ticker" in spec.schema:  # a hostile ticker is shown printable and short
+        bad = pl.col(_PROBLEM).is_not_null() & _bad_ticker(pl.col("ticker"))
+        flagged = flagged.with_columns(
+            pl.when(bad).then(_printable(pl.col("ticker"))).otherwise("ticker").alias("ticker")
+        )
     good, problems = _accept(flagged, file, limit)
     return good.select(ROW, *spec.schema), problems
 
@@ -118,28 +138,79 @@ def conform(
 def check_prices(
     prices: pl.DataFrame, file: str, limit: int = MAX_ROW_PROBLEMS
 ) -> tuple[pl.DataFrame, list[DataProblem]]:
-    """Drop bars that cannot be real: non-positive prices, negative volume, high below low,
-    off-session or repeated."""
-    checks = [
-        (pl.col(c) <= 0, pl.format(f"{c} is not positive ({{}}); row dropped", pl.col(c)))
-        for c in _PRICE_COLUMNS
-    ] + [
-        (pl.col("volume") < 0, pl.format("volume is negative ({}); row dropped", "volume")),
-        (
-            pl.col("high") < pl.col("low"),
-            pl.format("high {} is below low {}; row dropped", "high", "low"),
-        ),
-        (
-            ~pl.col(_SESSION),
-            pl.format("{} is not a trading day on {}; row dropped", "date", exchange_expr()),
-        ),
-    ]
+    """Drop bars that cannot be real: dated before 1900 or after today on their exchange,
+    non-positive or unstorable prices, negative volume, high below low, off-session or repeated."""
+    dated = prices.with_columns(_first_problem(_date_checks()))
+    prices, early = _accept(dated, file, limit)
+    checks = (
+        [
+            (pl.col(c) <= 0, pl.format(f"{c} is not positive ({{}}); row dropped", pl.col(c)))
+            for c in _PRICE_COLUMNS
+        ]
+        + [
+            (
+                pl.col(c) >= STORABLE_PRICE,
+                pl.format(
+                    f"{c} {{}} is too large to store (prices and targets are kept below "
+                    f"{MAX_PRICE:,.0f}); row dropped",
+                    pl.col(c),
+                ),
+            )
+            for c in _PRICE_COLUMNS
+        ]
+        + [
+            (pl.col("volume") < 0, pl.format("volume is negative ({}); row dropped", "volume")),
+            (
+                pl.col("high") < pl.col("low"),
+                pl.format("high {} is below low {}; row dropped", "high", "low"),
+            ),
+            (
+                ~pl.col(_SESSION),
+                pl.format("{} is not a trading day on {}; row dropped", "date", exchange_expr()),
+            ),
+        ]
+    )
     flagged = flag_sessions(prices, _SESSION).with_columns(_first_problem(checks)).drop(_SESSION)
     bars, problems = _accept(flagged, file, limit)
     repeated = ~pl.struct("ticker", "date").is_first_distinct()
     message = pl.format("repeats the bar of {}; row dropped", "date")
     bars, more = _accept(bars.with_columns(_first_problem([(repeated, message)])), file, limit)
-    return bars.with_columns(pl.coalesce("adj_close", "close").alias("adj_close")), problems + more
+    bars = bars.with_columns(pl.coalesce("adj_close", "close").alias("adj_close"))
+    return bars, early + problems + more
+
+
+def _date_checks() -> list[tuple[pl.Expr, pl.Expr]]:
+    """A bar before 1900, or after today in its exchange's time zone, cannot be real."""
+    now = dt.datetime.now(dt.UTC)
+    today = {x: now.astimezone(ZoneInfo(zone)).date() for x, zone in EXCHANGE_ZONES.items()}
+    exchange = exchange_expr()
+    local_today = pl.when(exchange == BUENOS_AIRES)
+    local_today = local_today.then(pl.lit(today[BUENOS_AIRES])).otherwise(pl.lit(today[NEW_YORK]))
+    return [
+        (
+            pl.col("date") < FIRST_DATE,
+            pl.format(f"{{}} is before {FIRST_DATE}; row dropped", "date"),
+        ),
+        (
+            pl.col("date") > local_today,
+            pl.format("{} is after today ({} on {}); row dropped", "date", local_today, exchange),
+        ),
+    ]
+
+
+def _bad_ticker(ticker: pl.Expr) -> pl.Expr:
+    return ticker.is_not_null() & ~ticker.str.contains(TICKER_RE.pattern)
+
+
+def _bad_ticker_message(ticker: pl.Expr) -> pl.Expr:
+    return pl.format(
+        f"ticker '{{}}' is not a symbol ({TICKER_RULE}); row dropped", _printable(ticker)
+    )
+
+
+def _printable(text: pl.Expr) -> pl.Expr:
+    """At most 24 characters, anything but printable ASCII shown as '?'."""
+    return text.str.replace_all(r"[^\x20-\x7E]", "?").str.slice(0, 24)
 
 
 def price_data(
