@@ -182,9 +182,9 @@ GGAL_LINE = 5  # line 1 is the header: the fourth GGAL bar, 2023-06-06
             "close is not a number: 'abc'; row dropped",
         ),
         (
-            lambda lines: set_cell(lines[GGAL_LINE - 1], "Date", "06/06/2023"),
+            lambda lines: set_cell(lines[GGAL_LINE - 1], "Date", "2023/06/06"),
             GGAL_LINE,
-            "date is not an ISO date (YYYY-MM-DD): '06/06/2023'; row dropped",
+            "date is not a date (YYYY-MM-DD or DD/MM/YYYY): '2023/06/06'; row dropped",
         ),
         (
             lambda lines: set_cell(lines[GGAL_LINE - 1], "Low", "-1"),
@@ -256,12 +256,12 @@ def test_files_extra_row_is_dropped_and_named(
 def test_files_missing_column_is_fatal_and_names_file_column_and_accepted_names(
     tmp_path: Path,
 ) -> None:
-    bars = sample_bars().drop("volume")
-    header = [h for h in YAHOO_HEADER if h != "Volume"]
+    bars = sample_bars().drop("close")
+    header = [h for h in YAHOO_HEADER if h != "Close"]
     with pytest.raises(SourceError) as raised:
         load_market_data("files", data_dir=write(tmp_path, "prices.csv", csv_lines(bars, header)))
     message = str(raised.value)
-    assert message.startswith("prices.csv is missing column(s) volume; accepted headers")
+    assert message.startswith("prices.csv is missing column(s) close; accepted headers")
     assert "ticker|symbol" in message and "adj_close (optional)" in message
     assert "\n" not in message
 

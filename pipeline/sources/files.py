@@ -70,14 +70,32 @@ def find_table(data_dir: Path, name: str) -> Path | None:
 
 
 def read_table(path: Path) -> pl.DataFrame:
-    """Read a CSV (every cell as text, so bad cells can be reported) or Parquet file."""
+    """Read a CSV (every cell as text, so bad cells can be reported) or Parquet file.
+
+    A CSV may be an Excel export in Spanish: `;` separated (chosen when the header line
+    has more `;` than `,`), with a UTF-8 byte-order mark, or in Windows-1252 when it is not
+    UTF-8. Decimal commas and dd/mm/yyyy dates are read by `validate.conform`.
+    """
     try:
         if path.suffix == ".parquet":
             return pl.read_parquet(path)
-        return pl.read_csv(path, infer_schema=False, null_values=NULL_TOKENS)
+        text = _decoded(path.read_bytes())
+        header = text.split("\n", 1)[0]
+        separator = ";" if header.count(";") > header.count(",") else ","
+        return pl.read_csv(
+            text.encode(), separator=separator, infer_schema=False, null_values=NULL_TOKENS
+        )
     except (pl.exceptions.PolarsError, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(f"{path.name} could not be read ({reason}): check the file") from None
+
+
+def _decoded(raw: bytes) -> str:
+    """The text of a CSV file: UTF-8 (a byte-order mark is dropped), else Windows-1252."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def first_row(path: Path) -> int:

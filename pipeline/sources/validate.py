@@ -36,6 +36,8 @@ _PROBLEM = "_problem"
 _SESSION = "_session"
 # ISO dates, optionally with a time and a zone: "2024-03-08", "2024-03-08 00:00:00-03:00".
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$"
+# Day-first dates as Excel writes them in Argentina: "08/03/2024", "8/3/2024 00:00".
+_DAY_FIRST_DATE = r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
 _PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
 _IS_INDEX = pl.col("ticker").str.starts_with("^")  # index rows ("^MERV") are not tickers
 # A ticker as Yahoo spells it (the settings' pattern): 1-10 ASCII letters, digits, ".", "-",
@@ -75,7 +77,7 @@ class TableSpec:
 PRICES = TableSpec(
     "prices",
     PRICES_SCHEMA,
-    required=("date", "ticker", "open", "high", "low", "close", "volume"),
+    required=("date", "ticker", "close"),  # close-only files are accepted
     not_null=("date", "ticker", "close"),
     aliases={"date": ("datetime",), "ticker": ("symbol",)},
 )
@@ -117,7 +119,8 @@ def conform(
     raw = _canonical_columns(frame, spec, file).with_columns(
         (pl.int_range(pl.len()) + first_row).alias(ROW)
     )
-    parsed = {c: _parsed(c, raw.schema[c], dtype) for c, dtype in spec.schema.items()}
+    comma = _decimal_comma(raw, spec)
+    parsed = {c: _parsed(c, raw.schema[c], dtype, comma) for c, dtype in spec.schema.items()}
     checks = [
         (_present(c, raw.schema[c]) & parsed[c].is_null(), _bad_value_message(c, dtype))
         for c, dtype in spec.schema.items()
@@ -312,7 +315,16 @@ def _header_key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "_", header.strip().lower())
 
 
-def _parsed(column: str, raw: pl.DataType, target: pl.DataType) -> pl.Expr:
+def _decimal_comma(raw: pl.DataFrame, spec: TableSpec) -> bool:
+    """Whether the file writes numbers the Argentine way ("1.234,56"): a number cell has a comma."""
+    columns = [c for c, t in spec.schema.items() if t == pl.Float64 and raw.schema[c] == pl.String]
+    if not columns:
+        return False
+    has_comma = pl.any_horizontal(pl.col(c).str.contains(",", literal=True) for c in columns)
+    return bool(raw.select(has_comma.any()).item())
+
+
+def _parsed(column: str, raw: pl.DataType, target: pl.DataType, comma: bool = False) -> pl.Expr:
     col = pl.col(column)
     if target == pl.Date:
         if raw == pl.Date:
@@ -321,9 +333,19 @@ def _parsed(column: str, raw: pl.DataType, target: pl.DataType) -> pl.Expr:
             return col.dt.date()
         text = col.cast(pl.String).str.strip_chars()
         iso = text.str.contains(_ISO_DATE)
-        return pl.when(iso).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        day_first = text.str.contains(_DAY_FIRST_DATE)
+        return (
+            pl.when(iso)
+            .then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+            .when(day_first)
+            .then(text.str.split(" ").list.first().str.to_date("%d/%m/%Y", strict=False))
+        )
     if target == pl.Float64:
-        number = (col.str.strip_chars() if raw == pl.String else col).cast(pl.Float64, strict=False)
+        number = col.str.strip_chars() if raw == pl.String else col
+        if comma and raw == pl.String:  # "1.234,56": dots group thousands, the comma is decimal
+            number = number.str.replace_all(".", "", literal=True)
+            number = number.str.replace(",", ".", literal=True)
+        number = number.cast(pl.Float64, strict=False)
         return pl.when(number.is_finite()).then(number)
     text = col.cast(pl.String).str.strip_chars()
     text = text.str.to_uppercase() if column == "ticker" else text
@@ -336,7 +358,7 @@ def _present(column: str, raw: pl.DataType) -> pl.Expr:
 
 
 def _bad_value_message(column: str, target: pl.DataType) -> pl.Expr:
-    what = "an ISO date (YYYY-MM-DD)" if target == pl.Date else "a number"
+    what = "a date (YYYY-MM-DD or DD/MM/YYYY)" if target == pl.Date else "a number"
     value = pl.col(column).cast(pl.String)
     return pl.format(f"{column} is not {what}: '{{}}'; row dropped", value)
 
