@@ -286,3 +286,58 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         " UNION ALL SELECT 'job_runs', count(*) FROM job_runs"
     ).fetchall()
     return {name: n for name, n in rows}
+
+
+def outcome_gaps(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date,
+    end: dt.date,
+    tickers: Sequence[str],
+    rows_per_call: int,
+) -> list[dt.date]:
+    """Analysis dates in [start, end] where a call of `tickers` lacks some of its outcomes."""
+    sql = """
+        WITH calls AS (
+            SELECT analysis_date, count(*) AS n FROM daily_recommendations
+            WHERE analysis_date BETWEEN $start AND $end
+              AND ticker IN (SELECT unnest($tickers::VARCHAR[]))
+            GROUP BY analysis_date),
+        done AS (
+            SELECT analysis_date, count(*) AS n FROM call_outcomes
+            WHERE analysis_date BETWEEN $start AND $end
+              AND ticker IN (SELECT unnest($tickers::VARCHAR[]))
+            GROUP BY analysis_date)
+        SELECT c.analysis_date FROM calls c LEFT JOIN done d USING (analysis_date)
+        WHERE coalesce(d.n, 0) < c.n * $per_call ORDER BY 1
+    """
+    params = {"start": start, "end": end, "tickers": list(tickers), "per_call": rows_per_call}
+    return [r[0] for r in con.execute(sql, params).fetchall()]
+
+
+def outcome_calls(
+    con: duckdb.DuckDBPyConnection, dates: Sequence[dt.date], tickers: Sequence[str]
+) -> pl.DataFrame:
+    """The calls of `dates` and `tickers` with what their outcomes need.
+
+    `volatility_20`, `atr_14` and the adjusted `close` come from the technical detail:
+    the inputs of the annualised volatility the call's target used.
+    """
+    sql = """
+        SELECT r.analysis_date, r.ticker, r.current_price::DOUBLE AS current_price,
+               r.target_price::DOUBLE AS target_price,
+               TRY_CAST(d.indicators->>'volatility_20' AS DOUBLE) AS volatility_20,
+               TRY_CAST(d.indicators->>'atr_14' AS DOUBLE) AS atr_14,
+               TRY_CAST(d.raw_data->>'close' AS DOUBLE) AS close
+        FROM daily_recommendations r
+        LEFT JOIN analysis_details d
+          ON d.recommendation_id = r.id AND d.analysis_type = 'technical'
+        WHERE r.analysis_date IN (SELECT unnest($dates::DATE[]))
+          AND r.analysis_date BETWEEN $first AND $last
+          AND r.ticker IN (SELECT unnest($tickers::VARCHAR[]))
+        ORDER BY r.analysis_date, r.ticker
+    """
+    days = sorted(set(dates))
+    if not days:
+        return _frame(con, sql.replace("WHERE", "WHERE false AND", 1), {})
+    params = {"dates": days, "first": days[0], "last": days[-1], "tickers": list(tickers)}
+    return con.sql(sql, params=params).pl()

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
+from pipeline.analysis.outcomes import OUTCOME_COLUMNS
 
 # The stored columns of a detail, in the order they are appended.
 _DETAIL_INSERT = [
@@ -21,6 +22,9 @@ _DETAIL_INSERT = [
     "score",
     "metadata",
 ]
+
+
+_OUTCOME_KEY = ["analysis_date", "ticker", "horizon_sessions", "entry"]
 
 
 def utc_now() -> dt.datetime:
@@ -34,6 +38,7 @@ def replace_partitions(
     chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
     keep_tickers: Sequence[str] = (),
     only_tickers: Sequence[str] | None = None,
+    job_run_id: int | None = None,
 ) -> int:
     """Replace the partitions of `dates` with the (recommendations, details) chunks, atomically.
 
@@ -44,6 +49,8 @@ def replace_partitions(
     The stored rows of `keep_tickers` (those the source failed on this time) are kept.
     With `only_tickers` (a run restricted to some tickers), only those tickers' rows of the
     dates are replaced and every other ticker's call is kept.
+    `job_run_id` (the job_runs row writing them) is stored with every call. A day that
+    lost a call loses its outcomes (a later fill recomputes them); the others are kept.
     Returns the number of recommendations written.
     """
     days = pl.Series("analysis_date", sorted(set(dates)), dtype=pl.Date)
@@ -52,8 +59,9 @@ def replace_partitions(
     try:
         _delete_dates(con, days, list(keep_tickers), only_tickers)
         for recs, details in chunks:
-            written += _insert_chunk(con, recs, details, days)
+            written += _insert_chunk(con, recs, details, days, job_run_id)
             del recs, details  # free the chunk before the next one is computed
+        _drop_unsettled_outcomes(con, days)
         _refresh_catalog(con)
         con.execute("COMMIT")
     except BaseException:
@@ -89,6 +97,21 @@ def _delete_dates(
     con.execute(f"DELETE FROM daily_recommendations WHERE {in_days}", params)
 
 
+def _drop_unsettled_outcomes(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
+    """Delete every outcome of a day that lost one of its calls (in the transaction).
+
+    A call that is gone takes its outcomes along, and the universe mean of the day's other
+    outcomes no longer holds: the next fill whose prices reach their exits recomputes them.
+    """
+    con.execute(
+        "DELETE FROM call_outcomes WHERE analysis_date BETWEEN ? AND ? AND analysis_date IN ("
+        " SELECT o.analysis_date FROM call_outcomes o ANTI JOIN daily_recommendations r"
+        " USING (analysis_date, ticker)"
+        " WHERE o.analysis_date IN (SELECT unnest(?::DATE[])))",
+        [days.min(), days.max(), days.to_list()],
+    )
+
+
 def _refresh_catalog(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the ticker and partition lists from the recommendations (in the transaction)."""
     con.execute("DELETE FROM known_tickers")
@@ -110,7 +133,11 @@ def _check_columns(frame: pl.DataFrame, columns: list[str]) -> None:
 
 
 def _insert_chunk(
-    con: duckdb.DuckDBPyConnection, recs: pl.DataFrame, details: pl.DataFrame, days: pl.Series
+    con: duckdb.DuckDBPyConnection,
+    recs: pl.DataFrame,
+    details: pl.DataFrame,
+    days: pl.Series,
+    job_run_id: int | None,
 ) -> int:
     """Insert one chunk of recommendations and their details inside the open transaction.
 
@@ -134,8 +161,10 @@ def _insert_chunk(
     _recs = recs.to_arrow(compat_level=pl.CompatLevel.newest())  # zero-copy strings
     columns = ", ".join(RECOMMENDATION_COLUMNS)
     ids = con.sql(
-        f"INSERT INTO daily_recommendations ({columns}) SELECT {columns} FROM _recs"
-        " RETURNING id AS recommendation_id, analysis_date, ticker"
+        f"INSERT INTO daily_recommendations ({columns}, job_run_id)"
+        f" SELECT {columns}, ?::BIGINT FROM _recs"
+        " RETURNING id AS recommendation_id, analysis_date, ticker",
+        params=[job_run_id],
     ).pl()
     rows = details.join(ids, on=keys).select(_DETAIL_INSERT).sort(_DETAIL_INSERT[:2])
     _details = rows.to_arrow(compat_level=pl.CompatLevel.newest())
@@ -156,6 +185,7 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
             " SELECT id FROM daily_recommendations WHERE analysis_date < ?)",
             [cutoff],
         )
+        con.execute("DELETE FROM call_outcomes WHERE analysis_date < ?", [cutoff])
         con.execute("DELETE FROM daily_recommendations WHERE analysis_date < ?", [cutoff])
         _refresh_catalog(con)
         con.execute("COMMIT")
@@ -163,6 +193,50 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
         con.execute("ROLLBACK")
         raise
     return count
+
+
+def replace_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    calls: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    job_run_id: int | None = None,
+) -> int:
+    """Write `outcomes` over the stored rows of the same call, horizon and entry, atomically.
+
+    Every outcome must belong to one of `calls` and every call must be stored (checked).
+    Stored outcomes the new ones do not cover are kept. Returns the number of rows written.
+    """
+    _check_columns(outcomes, OUTCOME_COLUMNS)
+    keys = calls.select("analysis_date", "ticker").unique()
+    strays = outcomes.join(keys, on=["analysis_date", "ticker"], how="anti").height
+    if strays:
+        raise ValueError(f"{strays} outcomes belong to none of the calls replaced")
+    _rows = outcomes.select(OUTCOME_COLUMNS).to_arrow(compat_level=pl.CompatLevel.newest())
+    _keys = outcomes.select(_OUTCOME_KEY).to_arrow()
+    columns = ", ".join(OUTCOME_COLUMNS)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        orphans = con.sql(
+            "SELECT count(*) FROM (SELECT DISTINCT analysis_date, ticker FROM _keys)"
+            " ANTI JOIN daily_recommendations USING (analysis_date, ticker)"
+        ).fetchall()[0][0]
+        if orphans:
+            raise ValueError(f"{orphans} outcome keys have no stored call")
+        con.execute(
+            "DELETE FROM call_outcomes o USING _keys k WHERE o.analysis_date = k.analysis_date"
+            " AND o.ticker = k.ticker AND o.horizon_sessions = k.horizon_sessions"
+            " AND o.entry = k.entry"
+        )
+        con.execute(
+            f"INSERT INTO call_outcomes ({columns}, job_run_id)"
+            f" SELECT {columns}, ?::BIGINT FROM _rows ORDER BY analysis_date, ticker",
+            [job_run_id],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return outcomes.height
 
 
 def start_job(

@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from pipeline.analysis.outcomes import OUTCOME_COLUMNS
 from store import writes
 from store.connection import open_reader, open_writer
 from store.migrate import available_migrations, current_version, migrate
@@ -29,6 +30,7 @@ PUBLIC_COLUMNS = {
         "risk_level",
         "summary",
         "created_at",
+        "job_run_id",
     ],
     "analysis_details": [
         "id",
@@ -51,7 +53,10 @@ PUBLIC_COLUMNS = {
         "log_data",
         "created_at",
     ],
+    # The columns the outcome writer fills, then the run and the time.
+    "call_outcomes": [*OUTCOME_COLUMNS, "job_run_id", "created_at"],
 }
+PUBLIC_TABLES = tuple(PUBLIC_COLUMNS)
 
 
 def schema_of(con: duckdb.DuckDBPyConnection) -> dict:

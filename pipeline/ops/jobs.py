@@ -18,6 +18,7 @@ import polars as pl
 from pipeline.analysis import analyse, calendar
 from pipeline.analysis.frames import MarketData
 from pipeline.ops.locking import exclusive
+from pipeline.ops.outcomes import fill_outcomes
 from pipeline.settings import Settings
 from pipeline.sources import SourceError, load_market_data
 from store import reads, writes
@@ -156,7 +157,15 @@ def run_dates(
         try:
             guard.release()
             tickers, errors = _execute(
-                con, settings, options, days, run_log, progress, guard, skip_days_without_data
+                con,
+                settings,
+                options,
+                days,
+                run_log,
+                progress,
+                guard,
+                skip_days_without_data,
+                job_id,
             )
             writes.finish_job(con, job_id, tickers, errors, run_log)
         except BaseException as exc:
@@ -200,6 +209,7 @@ def _execute(
     progress: Callable[[str, int, int], None] | None,
     guard: _RunGuard,
     skip_days_without_data: bool,
+    job_id: int | None = None,
 ) -> tuple[int, int]:
     """Load, analyse in ticker chunks, write in one transaction; fill `run_log`; return counts."""
     t0 = time.perf_counter()
@@ -268,9 +278,13 @@ def _execute(
         chunks(),
         keep_tickers=list(data.failed_tickers),
         only_tickers=options.tickers or None,  # a run for some tickers keeps the others' calls
+        job_run_id=job_id,
     )
     timings.update({k: round(v, 3) for k, v in stage.items()})
     timings["write"] = round(time.perf_counter() - t1 - stage["analyse"], 3)
+    t2 = time.perf_counter()  # outcomes that matured, from the prices loaded for the calls
+    run_log["outcomes_written"] = fill_outcomes(con, data, targets, job_id)
+    timings["outcomes"] = round(time.perf_counter() - t2, 3)
     if settings.history_retention_days > 0:
         cutoff = targets[-1] - dt.timedelta(days=settings.history_retention_days)
         run_log["retention_deleted"] = writes.delete_before(con, cutoff)

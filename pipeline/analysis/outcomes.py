@@ -1,0 +1,247 @@
+"""What happened after each call: forward returns at fixed horizons, against benchmarks (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import polars as pl
+
+from pipeline.analysis import calendar
+from pipeline.analysis.scoring.combine import TARGET_HORIZON_DAYS, TRADING_DAYS_PER_YEAR
+
+# Holding periods, in sessions of the ticker's exchange.
+HORIZONS = (5, 20, 60)
+# close: bought at the close of the analysed day; next_close: at the next session's close
+# (calls are published the next morning, so this is what a reader could actually get).
+ENTRIES = {"close": 0, "next_close": 1}
+ADR, BYMA = "ADR", "BYMA"
+# A benchmark value older than this (calendar days) on a session is not used: the same
+# freshness rule as the macro score's daily series.
+BENCHMARK_MAX_AGE_DAYS = 10
+
+OUTCOME_COLUMNS = [
+    "analysis_date",
+    "ticker",
+    "horizon_sessions",
+    "entry",
+    "listing",
+    "entry_date",
+    "entry_price",
+    "exit_date",
+    "exit_price",
+    "forward_return",
+    "benchmark_return",
+    "excess_return",
+    "universe_return",
+    "universe_excess_return",
+    "realised_volatility",
+    "target_low_return",
+    "target_high_return",
+]
+# What a call must carry: its key, its prices and the annualised volatility its target used.
+CALL_COLUMNS = ["analysis_date", "ticker", "current_price", "target_price", "stated_volatility"]
+
+
+def listing_expr(ticker: str = "ticker") -> pl.Expr:
+    """ADR for NYSE-listed tickers, BYMA for `.BA` ones: the group of benchmark and universe."""
+    local = calendar.exchange_expr(ticker) == calendar.BUENOS_AIRES
+    return pl.when(local).then(pl.lit(BYMA)).otherwise(pl.lit(ADR))
+
+
+def stated_volatility(volatility_20: pl.Expr, atr_14: pl.Expr, close: pl.Expr) -> pl.Expr:
+    """Volatility behind a call's target: volatility_20, else ATR(14)/close x √252 (annual)."""
+    return volatility_20.fill_null(atr_14 / close * math.sqrt(TRADING_DAYS_PER_YEAR))
+
+
+def _session_index(first: dt.date, last: dt.date) -> pl.DataFrame:
+    """(exchange, date, idx): every session of both exchanges numbered in order."""
+    return (
+        calendar.sessions_frame(first, last)
+        .sort("exchange", "date")
+        .with_columns(pl.int_range(pl.len()).over("exchange").alias("idx"))
+    )
+
+
+def _bars(prices: pl.DataFrame) -> pl.DataFrame:
+    """Per ticker and bar: adjusted close, raw close, and running sums of log returns."""
+    adjusted = pl.col("adj_close").fill_null(pl.col("close"))
+    log_ret = (pl.col("adj") / pl.col("adj").shift(1).over("ticker")).log().fill_null(0.0)
+    return (
+        prices.select("ticker", "date", "close", adjusted.alias("adj"))
+        .sort("ticker", "date")
+        .with_columns(
+            pl.int_range(pl.len()).over("ticker").alias("bar"),
+            log_ret.cum_sum().over("ticker").alias("_s1"),
+            (log_ret**2).cum_sum().over("ticker").alias("_s2"),
+        )
+    )
+
+
+# The Merval and, for the dollar Merval, the CCL of each family (macro.py's families:
+# the unsuffixed series first, the `_rava` one when the first is missing or stale).
+BENCHMARK_SERIES = {"merval": "merval", "ccl": "usdars_ccl", "ccl_rava": "usdars_ccl_rava"}
+
+
+def _benchmark_series(macro: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each benchmark series as a (date, value) frame sorted by date."""
+    return {
+        key: macro.filter(pl.col("series") == name)
+        .select(pl.col("date").alias(f"_{key}_date"), pl.col("value").alias(f"_{key}"))
+        .drop_nulls()
+        .unique(f"_{key}_date", keep="last")
+        .sort(f"_{key}_date")
+        for key, name in BENCHMARK_SERIES.items()
+    }
+
+
+def _price_at(bars: pl.DataFrame, frame: pl.DataFrame, on: str, prefix: str) -> pl.DataFrame:
+    """Join the last bar on or before column `on` of each row (as-of, per ticker)."""
+    right = bars.select(
+        "ticker",
+        pl.col("date").alias(f"{prefix}_bar_date"),
+        pl.col("adj").alias(f"{prefix}_adj"),
+        pl.col("close").alias(f"{prefix}_close"),
+        pl.col("bar").alias(f"{prefix}_bar"),
+        pl.col("_s1").alias(f"{prefix}_s1"),
+        pl.col("_s2").alias(f"{prefix}_s2"),
+    )
+    return frame.sort(on).join_asof(
+        right.sort(f"{prefix}_bar_date"),
+        left_on=on,
+        right_on=f"{prefix}_bar_date",
+        by="ticker",
+        strategy="backward",
+        check_sortedness=False,
+    )
+
+
+def _bench_at(
+    series: dict[str, pl.DataFrame], frame: pl.DataFrame, on: str, suffix: str
+) -> pl.DataFrame:
+    """Add each benchmark series as of column `on`, at most BENCHMARK_MAX_AGE_DAYS old."""
+    joined = frame.sort(on)
+    for key, values in series.items():
+        joined = joined.join_asof(
+            values,
+            left_on=on,
+            right_on=f"_{key}_date",
+            strategy="backward",
+            tolerance=dt.timedelta(days=BENCHMARK_MAX_AGE_DAYS),
+            check_sortedness=False,
+        ).rename({f"_{key}": f"_{key}{suffix}"})
+    return joined.drop(f"_{key}_date" for key in series)
+
+
+def _benchmark_return() -> pl.Expr:
+    """Merval in pesos (BYMA), or in USD through one CCL family at both ends (ADR)."""
+    merval = pl.col("_merval1") / pl.col("_merval0")
+    usd = [merval / (pl.col(f"_{key}1") / pl.col(f"_{key}0")) for key in ("ccl", "ccl_rava")]
+    return pl.when(pl.col("listing") == BYMA).then(merval).otherwise(pl.coalesce(usd)) - 1.0
+
+
+def _schedule(
+    calls: pl.DataFrame, sessions: pl.DataFrame, horizons: tuple[int, ...]
+) -> pl.DataFrame:
+    """One row per call, horizon and entry with its entry and exit sessions."""
+    keyed = calls.with_columns(
+        calendar.exchange_expr().alias("exchange"), listing_expr().alias("listing")
+    ).join(sessions, left_on=["exchange", "analysis_date"], right_on=["exchange", "date"])
+    plans = pl.DataFrame(
+        [(h, entry, offset) for h in horizons for entry, offset in ENTRIES.items()],
+        schema={"horizon_sessions": pl.Int32, "entry": pl.String, "_offset": pl.Int64},
+        orient="row",
+    )
+    by_idx = sessions.rename({"date": "_session"})
+    return (
+        keyed.join(plans, how="cross")
+        .with_columns(
+            (pl.col("idx") + pl.col("_offset")).alias("_entry_idx"),
+            (pl.col("idx") + pl.col("_offset") + pl.col("horizon_sessions")).alias("_exit_idx"),
+        )
+        .join(by_idx, left_on=["exchange", "_entry_idx"], right_on=["exchange", "idx"])
+        .rename({"_session": "entry_date"})
+        .join(by_idx, left_on=["exchange", "_exit_idx"], right_on=["exchange", "idx"])
+        .rename({"_session": "exit_date"})
+    )
+
+
+def empty_outcomes() -> pl.DataFrame:
+    """An outcome frame with no rows and the stored schema."""
+    schema = dict.fromkeys(OUTCOME_COLUMNS, pl.Float64) | {
+        "analysis_date": pl.Date,
+        "ticker": pl.String,
+        "horizon_sessions": pl.Int32,
+        "entry": pl.String,
+        "listing": pl.String,
+        "entry_date": pl.Date,
+        "exit_date": pl.Date,
+    }
+    return pl.DataFrame(schema=schema)
+
+
+def compute_outcomes(
+    calls: pl.DataFrame,
+    prices: pl.DataFrame,
+    macro: pl.DataFrame,
+    horizons: tuple[int, ...] = HORIZONS,
+) -> pl.DataFrame:
+    """The matured outcomes of `calls` (CALL_COLUMNS) from tidy prices and macro series.
+
+    A (call, horizon, entry) row matures when the ticker has a bar on or after its exit
+    session; every value comes from bars and benchmark values on or before that session.
+    The universe return is the mean over the matured rows of the same listing group,
+    analysis_date, horizon and entry among `calls`, so pass every call of those dates.
+    """
+    if calls.is_empty() or prices.is_empty():
+        return empty_outcomes()
+    bars = _bars(prices)
+    last_bar = bars.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
+    sessions = _session_index(calls["analysis_date"].min(), bars["date"].max())
+    rows = (
+        _schedule(calls.select(CALL_COLUMNS), sessions, horizons)
+        .join(last_bar, on="ticker")
+        .filter(pl.col("exit_date") <= pl.col("_last_bar"))
+    )
+    rows = _price_at(bars, rows, "entry_date", "in")
+    rows = _price_at(bars, rows, "exit_date", "out").filter(pl.col("in_adj").is_not_null())
+    series = _benchmark_series(macro)
+    rows = _bench_at(series, _bench_at(series, rows, "entry_date", "0"), "exit_date", "1")
+    return (
+        _returns(rows)
+        .select(OUTCOME_COLUMNS)
+        .sort("analysis_date", "ticker", "horizon_sessions", "entry")
+    )
+
+
+def _returns(rows: pl.DataFrame) -> pl.DataFrame:
+    """Forward, benchmark, excess and universe returns, volatility and the stated range."""
+    forward = pl.col("out_adj") / pl.col("in_adj") - 1.0
+    n = pl.col("out_bar") - pl.col("in_bar")
+    total = pl.col("out_s1") - pl.col("in_s1")
+    variance = (pl.col("out_s2") - pl.col("in_s2") - total**2 / n) / (n - 1)
+    years = pl.col("horizon_sessions") / TRADING_DAYS_PER_YEAR
+    move = pl.col("target_price") / pl.col("current_price") - 1.0
+    centre = move * pl.col("horizon_sessions") / TARGET_HORIZON_DAYS
+    half = pl.col("stated_volatility") * years.sqrt()
+    block = ["analysis_date", "listing", "horizon_sessions", "entry"]
+    return (
+        rows.with_columns(
+            forward.alias("forward_return"),
+            (pl.col("in_adj") * pl.col("out_close") / pl.col("out_adj")).alias("entry_price"),
+            pl.col("out_close").alias("exit_price"),
+            _benchmark_return().alias("benchmark_return"),
+            pl.when(n >= 2)
+            .then((variance.clip(0.0) * TRADING_DAYS_PER_YEAR).sqrt())
+            .alias("realised_volatility"),
+            (centre - half).alias("target_low_return"),
+            (centre + half).alias("target_high_return"),
+        )
+        .with_columns(
+            (pl.col("forward_return") - pl.col("benchmark_return")).alias("excess_return"),
+            pl.col("forward_return").mean().over(block).alias("universe_return"),
+        )
+        .with_columns(
+            (pl.col("forward_return") - pl.col("universe_return")).alias("universe_excess_return")
+        )
+    )

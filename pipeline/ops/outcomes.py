@@ -1,0 +1,46 @@
+"""Fill the call outcomes that matured, from the prices a run already loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+
+from pipeline.analysis import outcomes
+from pipeline.analysis.frames import MarketData
+from store import reads, writes
+
+ROWS_PER_CALL = len(outcomes.HORIZONS) * len(outcomes.ENTRIES)
+
+
+def fill_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    data: MarketData,
+    replaced: Sequence[dt.date] = (),
+    job_run_id: int | None = None,
+) -> int:
+    """Recompute the outcomes of the calls the loaded prices can settle; returns rows written.
+
+    The dates considered are those inside the loaded price window whose calls still lack
+    some outcome, plus the dates just replaced. Only calls of tickers present in the prices
+    are touched, and every value comes from bars up to each row's exit session (a daily run
+    for day T settles the calls of T-5, T-20 and T-60 sessions).
+    """
+    if data.prices.is_empty():
+        return 0
+    tickers = data.prices.get_column("ticker").unique().sort().to_list()
+    first, last = data.prices.get_column("date").min(), data.prices.get_column("date").max()
+    gaps = reads.outcome_gaps(con, first, last, tickers, ROWS_PER_CALL)
+    dates = sorted(set(gaps) | {d for d in replaced if first <= d <= last})
+    if not dates:
+        return 0
+    stored = reads.outcome_calls(con, dates, tickers)
+    calls = stored.with_columns(
+        outcomes.stated_volatility(
+            pl.col("volatility_20"), pl.col("atr_14"), pl.col("close")
+        ).alias("stated_volatility")
+    )
+    frame = outcomes.compute_outcomes(calls, data.prices, data.macro)
+    return writes.replace_outcomes(con, calls, frame, job_run_id)

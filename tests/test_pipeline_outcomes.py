@@ -1,0 +1,280 @@
+"""Call outcomes: forward returns as a reader would compute them, filled as horizons mature."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import exchange_calendars as xcals
+import polars as pl
+import pytest
+
+from pipeline.analysis.outcomes import OUTCOME_COLUMNS
+from pipeline.ops import jobs
+from pipeline.settings import Settings
+from store import writes
+from store.connection import open_reader, open_writer
+from store.migrate import migrate
+from tests.conftest import SAMPLE_END, SAMPLE_START
+from tests.factories import partition
+
+SAMPLE_DATA = Path(__file__).parents[1] / "pipeline" / "sources" / "sample_data"
+ADRS = ("GGAL", "YPF", "PAM", "BMA", "TEO")
+KEYS = ["analysis_date", "ticker", "horizon_sessions", "entry"]
+STATED = ["listing", "target_low_return", "target_high_return"]
+VALUE_COLUMNS = [c for c in OUTCOME_COLUMNS if c not in KEYS + STATED]
+
+
+def stored_outcomes(path: Path) -> pl.DataFrame:
+    with open_reader(path) as con:
+        return con.sql("SELECT * FROM call_outcomes ORDER BY ALL").pl()
+
+
+def settings_for(path: Path) -> Settings:
+    return Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
+
+
+def as_of(
+    frame: pl.DataFrame, dates: pl.DataFrame, by: str | None, max_age: int | None = None
+) -> pl.DataFrame:
+    """The last value on or before each date, at most `max_age` days old."""
+    return dates.sort("when").join_asof(
+        frame.sort("date"),
+        left_on="when",
+        right_on="date",
+        by=by,
+        check_sortedness=False,
+        tolerance=None if max_age is None else dt.timedelta(days=max_age),
+    )
+
+
+def test_forward_returns_equal_a_direct_computation_from_the_bundled_prices(sample_db):
+    """Each stored return is the adjusted close at the exit session over the entry one."""
+    got = stored_outcomes(sample_db)
+    assert got.height > 5_000 and set(got["horizon_sessions"]) == {5, 20, 60}
+    raw = pl.read_parquet(SAMPLE_DATA / "prices.parquet").with_columns(
+        pl.col("adj_close").fill_null(pl.col("close")).alias("adj")
+    )
+    # Exit sessions of ADRs straight from exchange-calendars' NYSE calendar.
+    nyse = [d.date() for d in xcals.get_calendar("XNYS", start="2023-01-01").sessions]
+    position = {d: i for i, d in enumerate(nyse)}
+    adrs = got.filter(pl.col("listing") == "ADR")
+    offsets = {"close": 0, "next_close": 1}
+    for row in adrs.sample(300, seed=1).iter_rows(named=True):
+        i = position[row["analysis_date"]] + offsets[row["entry"]]
+        assert row["entry_date"] == nyse[i]
+        assert row["exit_date"] == nyse[i + row["horizon_sessions"]]
+    # Returns: the last bar on or before each date, from the parquet file itself.
+    ends = pl.concat(
+        got.select("ticker", pl.col(c).alias("when"), pl.lit(c).alias("end"), *KEYS[:1] + KEYS[2:])
+        for c in ("entry_date", "exit_date")
+    )
+    priced = as_of(raw.select("date", "ticker", "adj", "close"), ends, by="ticker")
+    wide = priced.pivot(on="end", index=KEYS, values=["adj", "close"])
+    check = got.join(wide, on=KEYS)
+    assert check.height == got.height
+    expected = check["adj_exit_date"] / check["adj_entry_date"] - 1
+    assert (check["forward_return"] - expected).abs().max() < 1e-12
+    assert (check["exit_price"] - check["close_exit_date"]).abs().max() < 1e-9
+    universe = check.group_by(["analysis_date", "listing", "horizon_sessions", "entry"]).agg(
+        pl.col("forward_return").mean().alias("mean"), pl.col("universe_return").first()
+    )
+    assert (universe["mean"] - universe["universe_return"]).abs().max() < 1e-12
+
+
+def test_benchmarks_are_the_merval_in_pesos_and_in_dollars(sample_db):
+    got = stored_outcomes(sample_db).filter(pl.col("entry") == "close")
+    # The sample's Merval is the ^MERV index among the prices; the CCL is a macro series.
+    merval_bars = pl.read_parquet(SAMPLE_DATA / "prices.parquet").filter(
+        pl.col("ticker") == "^MERV"
+    )
+    macro = pl.concat(
+        [
+            pl.read_parquet(SAMPLE_DATA / "macro.parquet"),
+            merval_bars.select(
+                "date", pl.lit("merval").alias("series"), pl.col("close").alias("value")
+            ),
+        ]
+    )
+
+    def series(name: str, when: str) -> pl.Series:
+        values = macro.filter(pl.col("series") == name).select("date", "value")
+        dates = got.select(pl.col(when).alias("when"), *KEYS)
+        return as_of(values, dates, by=None, max_age=10).sort(KEYS)["value"]
+
+    got = got.sort(KEYS)
+    merval = series("merval", "exit_date") / series("merval", "entry_date")
+    ccl = series("usdars_ccl", "exit_date") / series("usdars_ccl", "entry_date")
+    ccl_rava = series("usdars_ccl_rava", "exit_date") / series("usdars_ccl_rava", "entry_date")
+    frame = got.with_columns(m=merval, c=ccl, r=ccl_rava)
+    byma = frame.filter(pl.col("listing") == "BYMA")
+    assert byma.height > 0
+    assert (byma["benchmark_return"] - (byma["m"] - 1)).abs().max() < 1e-12
+    # ADRs: the CCL ends 2023-08-16 in the sample; ten days later the Rava family takes over.
+    adr = frame.filter(pl.col("listing") == "ADR")
+    expected = adr["m"] / adr["c"].fill_null(adr["r"]) - 1
+    assert (adr["benchmark_return"] - expected).abs().max() < 1e-12
+    excess = got["forward_return"] - got["benchmark_return"]
+    assert (got["excess_return"] - excess).abs().max() < 1e-15
+
+
+def _files_source(folder: Path, shock_after: dt.date | None) -> Path:
+    """The sample's ADRs as a files-source folder; prices and macro after a day scrambled."""
+    folder.mkdir()
+    prices = pl.read_parquet(SAMPLE_DATA / "prices.parquet").filter(
+        pl.col("ticker").is_in(ADRS) & (pl.col("date") >= dt.date(2021, 6, 1))
+    )
+    macro = pl.read_parquet(SAMPLE_DATA / "macro.parquet")
+    if shock_after:
+        later = pl.col("date") > shock_after
+        factor = pl.when(later).then(pl.col("ticker").rank("dense") * 1.7)
+        prices = prices.with_columns(
+            pl.col(c) * factor.otherwise(1.0) for c in ("open", "high", "low", "close", "adj_close")
+        )
+        macro = macro.with_columns(pl.when(later).then(pl.col("value") * 3).otherwise("value"))
+    prices.write_parquet(folder / "prices.parquet")
+    macro.write_parquet(folder / "macro.parquet")
+    return folder
+
+
+def test_an_outcome_never_reads_prices_after_its_exit_date(tmp_path):
+    """Scrambling every price and macro value after a day changes no outcome that exited by then."""
+    cutoff = dt.date(2023, 8, 15)
+    results = []
+    for name, shock in (("clean", None), ("shocked", cutoff)):
+        folder = _files_source(tmp_path / name, shock)
+        path = tmp_path / f"{name}.duckdb"
+        options = jobs.SourceOptions("files", data_dir=folder)
+        jobs.backfill(settings_for(path), options, dt.date(2023, 4, 3), dt.date(2023, 10, 31))
+        results.append(stored_outcomes(path).sort(KEYS))
+    clean, shocked = results
+    settled = pl.col("exit_date") <= cutoff
+    before = clean.filter(settled).select(KEYS + VALUE_COLUMNS)
+    assert before.height > 1000
+    assert before.equals(shocked.filter(settled).select(KEYS + VALUE_COLUMNS))
+    # The scrambling does reach the later rows, so the comparison above can fail.
+    after = clean.filter(~settled).join(shocked, on=KEYS, suffix="_s")
+    assert (after["forward_return"] - after["forward_return_s"]).abs().max() > 0.1
+
+
+def test_a_daily_run_settles_what_matured_since_and_equals_one_backfill(tmp_path, sample_db):
+    """Backfill to a day, then one daily run later: the new rows are the run's and match."""
+    path = tmp_path / "a.duckdb"
+    settings, options = settings_for(path), jobs.SourceOptions("sample")
+    first = jobs.backfill(settings, options, SAMPLE_START, dt.date(2024, 2, 29))
+    before = stored_outcomes(path)
+    daily = jobs.run_daily(settings, options, SAMPLE_END)
+    after = stored_outcomes(path)
+    new = after.join(before, on=KEYS, how="anti")
+    assert new.height > 0 and new["exit_date"].min() > dt.date(2024, 2, 29)
+    assert new["exit_date"].max() <= SAMPLE_END
+    assert set(new["job_run_id"]) == {daily.job_id}
+    assert set(before["job_run_id"]) == {first.job_id}
+    assert daily.log["outcomes_written"] >= new.height
+    # Every outcome equals the one a single backfill over the whole range stores (which
+    # also has calls for 2024-03-01..07, days this database has no call for). The realised
+    # volatility is a difference of running sums that start where the loaded prices do.
+    whole = stored_outcomes(sample_db).join(
+        after.select(KEYS[:2]).unique(), on=KEYS[:2], how="semi"
+    )
+    exact = [c for c in VALUE_COLUMNS if c != "realised_volatility"]
+    assert after.select(KEYS + exact).sort(KEYS).equals(whole.select(KEYS + exact).sort(KEYS))
+    both = after.join(whole, on=KEYS)
+    assert (both["realised_volatility"] - both["realised_volatility_right"]).abs().max() < 1e-12
+    with open_reader(path) as con:
+        origins = con.sql(
+            "SELECT analysis_date = ? AS today, origin, count(*) FROM call_outcomes_with_calls"
+            " GROUP BY ALL ORDER BY ALL",
+            params=[SAMPLE_END],
+        ).fetchall()
+        calls = con.sql(
+            "SELECT r.analysis_date = ?, j.job_name, count(*) FROM daily_recommendations r"
+            " JOIN job_runs j ON j.id = r.job_run_id GROUP BY ALL ORDER BY ALL",
+            params=[SAMPLE_END],
+        ).fetchall()
+    assert [o[:2] for o in origins] == [(False, "simulado")]  # today's call has not matured
+    assert [c[:2] for c in calls] == [(False, "backfill"), (True, "daily_analysis")]
+
+
+def test_rerunning_a_day_keeps_or_recomputes_its_outcomes_and_leaves_no_orphans(tmp_path):
+    folder = _files_source(tmp_path / "data", None)
+    path = tmp_path / "a.duckdb"
+    settings, options = settings_for(path), jobs.SourceOptions("files", data_dir=folder)
+    jobs.backfill(settings, options, dt.date(2023, 11, 1), SAMPLE_END)
+    day = dt.date(2023, 12, 1)
+    before = stored_outcomes(path).filter(pl.col("analysis_date") == day)
+    assert before.height == len(ADRS) * 6
+    # The day's run loads prices up to that day only: its stored outcomes are kept.
+    jobs.run_daily(settings, options, day)
+    assert stored_outcomes(path).filter(pl.col("analysis_date") == day).equals(before)
+    # The source loses one ticker's bar that day: the re-run drops that call and the day's
+    # outcomes (the universe mean changed); the next run reaching their exits recomputes them.
+    prices = pl.read_parquet(folder / "prices.parquet")
+    gone = (pl.col("ticker") == ADRS[-1]) & (pl.col("date") == day)
+    prices.filter(~gone).write_parquet(folder / "prices.parquet")
+    jobs.run_daily(settings, options, day)
+    assert stored_outcomes(path).filter(pl.col("analysis_date") == day).is_empty()
+    later = jobs.run_daily(settings, options, SAMPLE_END)
+    after = stored_outcomes(path).filter(pl.col("analysis_date") == day)
+    assert after.height == (len(ADRS) - 1) * 6 and ADRS[-1] not in set(after["ticker"])
+    assert set(after["job_run_id"]) == {later.job_id}
+    universe = after.group_by(KEYS[2:]).agg(
+        (pl.col("forward_return").mean() - pl.col("universe_return").first()).alias("gap")
+    )
+    assert universe["gap"].abs().max() < 1e-12
+    with open_reader(path) as con:
+        orphans = con.sql(
+            "SELECT count(*) FROM call_outcomes o ANTI JOIN daily_recommendations r"
+            " USING (analysis_date, ticker)"
+        ).fetchall()[0][0]
+    assert orphans == 0
+
+
+def test_retention_and_replaced_partitions_take_their_outcomes_along(db_path):
+    day = dt.date(2024, 3, 1)
+    row = {c: 0.01 for c in VALUE_COLUMNS} | {
+        "analysis_date": day,
+        "ticker": "GGAL",
+        "horizon_sessions": 5,
+        "entry": "close",
+        "listing": "ADR",
+        "entry_date": day,
+        "exit_date": day + dt.timedelta(days=7),
+        "target_low_return": -0.1,
+        "target_high_return": 0.1,
+    }
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [day], [partition(day, ["GGAL", "YPF"])], job_run_id=7)
+        calls = pl.DataFrame({"analysis_date": [day], "ticker": ["GGAL"]})
+        assert writes.replace_outcomes(con, calls, pl.DataFrame([row]), job_run_id=8) == 1
+        stray = pl.DataFrame([row | {"ticker": "YPF"}])
+        with pytest.raises(ValueError, match="belong to none of the calls"):
+            writes.replace_outcomes(con, calls, stray)
+        count = "SELECT count(*) FROM call_outcomes"
+        assert con.sql(count).fetchall()[0][0] == 1
+        writes.replace_partitions(con, [day], [partition(day, ["GGAL"])])
+        assert con.sql(count).fetchall()[0][0] == 1  # the call is still there
+        writes.replace_partitions(con, [day], [partition(day, ["YPF"])])
+        assert con.sql(count).fetchall()[0][0] == 0
+        writes.replace_partitions(con, [day], [partition(day, ["GGAL"])])
+        writes.replace_outcomes(con, calls, pl.DataFrame([row]))
+        writes.delete_before(con, day + dt.timedelta(days=1))
+        assert con.sql(count).fetchall()[0][0] == 0
+
+
+def test_calls_written_before_the_origin_was_recorded_count_as_simulated(tmp_path):
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    migrate(con, target=3)
+    recs, _ = partition(dt.date(2024, 3, 1), ["GGAL"])
+    columns = ", ".join(recs.columns)
+    con.execute(f"INSERT INTO daily_recommendations ({columns}) SELECT {columns} FROM recs")
+    migrate(con)
+    con.execute(
+        "INSERT INTO call_outcomes (analysis_date, ticker, horizon_sessions, entry, listing,"
+        " entry_date, entry_price, exit_date, exit_price, forward_return, universe_return,"
+        " universe_excess_return) VALUES ('2024-03-01', 'GGAL', 5, 'close', 'ADR',"
+        " '2024-03-01', 10, '2024-03-08', 11, 0.1, 0.1, 0)"
+    )
+    assert con.sql("SELECT job_run_id FROM daily_recommendations").fetchall() == [(None,)]
+    assert con.sql("SELECT origin FROM call_outcomes_with_calls").fetchall() == [("simulado",)]
