@@ -338,6 +338,6 @@ def outcome_calls(
     """
     days = sorted(set(dates))
     if not days:
-        return _frame(con, sql.replace("WHERE", "WHERE false AND", 1), {})
+        return con.sql(sql.replace("WHERE", "WHERE false AND", 1)).pl()
     params = {"dates": days, "first": days[0], "last": days[-1], "tickers": list(tickers)}
     return con.sql(sql, params=params).pl()

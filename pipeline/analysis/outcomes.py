@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import cast
 
 import polars as pl
 
@@ -197,7 +198,8 @@ def compute_outcomes(
         return empty_outcomes()
     bars = _bars(prices)
     last_bar = bars.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
-    sessions = _session_index(calls["analysis_date"].min(), bars["date"].max())
+    first, last = calls["analysis_date"].min(), bars["date"].max()
+    sessions = _session_index(cast(dt.date, first), cast(dt.date, last))
     rows = (
         _schedule(calls.select(CALL_COLUMNS), sessions, horizons)
         .join(last_bar, on="ticker")

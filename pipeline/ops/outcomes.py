@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -31,12 +32,13 @@ def fill_outcomes(
     if data.prices.is_empty():
         return 0
     tickers = data.prices.get_column("ticker").unique().sort().to_list()
-    first, last = data.prices.get_column("date").min(), data.prices.get_column("date").max()
+    dates = data.prices.get_column("date")
+    first, last = cast(dt.date, dates.min()), cast(dt.date, dates.max())
     gaps = reads.outcome_gaps(con, first, last, tickers, ROWS_PER_CALL)
-    dates = sorted(set(gaps) | {d for d in replaced if first <= d <= last})
-    if not dates:
+    pending = sorted(set(gaps) | {d for d in replaced if first <= d <= last})
+    if not pending:
         return 0
-    stored = reads.outcome_calls(con, dates, tickers)
+    stored = reads.outcome_calls(con, pending, tickers)
     calls = stored.with_columns(
         outcomes.stated_volatility(
             pl.col("volatility_20"), pl.col("atr_14"), pl.col("close")
