@@ -6,6 +6,7 @@ import json
 
 import streamlit as st
 
+from pipeline.textsafe import escape_markdown
 from store import reads
 from ui import data, params, tables
 from ui import format as fmt
@@ -21,20 +22,21 @@ pick, when = st.columns([3, 1])
 ticker = params.ticker_select(pick, "Ticker", db.read(reads.tickers))
 day = params.date_select(when, "Fecha", dates)
 rec, details = db.read(reads.ticker_analysis, ticker, day)
+shown = escape_markdown(ticker)  # a stored ticker is data, never markup
 if rec.is_empty():
-    st.info(f"{ticker} no tiene análisis hasta el {fmt.date(day)}: elegí una fecha posterior.")
+    st.info(f"{shown} no tiene análisis hasta el {fmt.date(day)}: elegí una fecha posterior.")
     st.stop()
 call = rec.row(0, named=True)
 if call["analysis_date"] != day:
     st.info(
-        f"No hay análisis de {ticker} el {fmt.date(day)}; se muestra el anterior, "
+        f"No hay análisis de {shown} el {fmt.date(day)}; se muestra el anterior, "
         f"del {fmt.date(call['analysis_date'])}.",
         icon=":material/history:",
     )
 
 with st.container(border=True):
     st.markdown(
-        f"## {ticker} · {fmt.date(call['analysis_date'])} {fmt.badge(call['recommendation'])}"
+        f"## {shown} · {fmt.date(call['analysis_date'])} {fmt.badge(call['recommendation'])}"
     )
     st.markdown(call["summary"] or "")
     total, confidence, price, target, risk = st.columns(5)

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from pipeline.textsafe import redact
+
 SOURCES = ("sample", "files", "yfinance")
 DEFAULT_WEIGHTS = {"technical": 0.40, "fundamental": 0.20, "macro": 0.25, "sentiment": 0.15}
 # Tickers as Yahoo spells them: BYMA symbols carry ".BA"; ADRs have none.
@@ -22,7 +24,7 @@ class ConfigError(ValueError):
 
     def __init__(self, variable: str, value: object, accepted: str) -> None:
         self.variable = variable
-        super().__init__(f"{variable}={value!r} is invalid: {accepted}")
+        super().__init__(f"{variable}={redact(repr(value))} is invalid: {accepted}")
 
 
 @dataclass(frozen=True)

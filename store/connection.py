@@ -27,6 +27,8 @@ from store import safefile
 from store.migrate import migrate
 
 LOCK_RETRY_SECONDS = 10.0
+DATABASE_MODE = 0o644  # readers (the dashboard, notebooks) may run as other users
+COPY_CHUNK = 8 << 20
 log = logging.getLogger("argenta.store")
 
 
@@ -97,9 +99,12 @@ def _atomic_copy(src: Path, dst: Path) -> None:
     """Copy `src` over `dst` so that `dst` is always either the old or the whole new file."""
     tmp = dst.with_name(f".{dst.name.lstrip('.')}.copy-{os.getpid()}")
     try:
-        shutil.copyfile(src, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        tmp.unlink(missing_ok=True)  # a leftover, or a symlink planted there: never followed
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, DATABASE_MODE)
+        with open(src, "rb") as source, os.fdopen(fd, "wb") as target:
+            shutil.copyfileobj(source, target, COPY_CHUNK)
+            target.flush()
+            os.fsync(target.fileno())
         os.replace(tmp, dst)
         _fsync_dir(dst.parent)
     finally:

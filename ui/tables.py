@@ -11,6 +11,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from pipeline.textsafe import neutralise_formulas
 from ui import format as fmt
 from ui import params
 
@@ -45,8 +46,8 @@ def sort(frame: pl.DataFrame, label: str, descending: bool, day: dt.date) -> pl.
 
 
 def csv(frame: pl.DataFrame) -> bytes:
-    """The recommendations as CSV, with the database's column names."""
-    return frame.drop("id", "created_at", strict=False).write_csv().encode()
+    """The recommendations as CSV, with the database's column names (no formula cells)."""
+    return neutralise_formulas(frame.drop("id", "created_at", strict=False)).write_csv().encode()
 
 
 def recommendations(frame: pl.DataFrame, day: dt.date) -> None:

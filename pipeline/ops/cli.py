@@ -24,6 +24,7 @@ from pipeline.ops import exitcodes, jobs, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
+from pipeline.textsafe import neutralise_formulas
 from store import reads
 from store.connection import DatabaseError, open_reader, open_writer
 from store.export import FORMATS, ExportError, export
@@ -289,8 +290,8 @@ def _ticker_frame(con, ticker: str, day: dt.date | None, brief: bool) -> pl.Data
 
 
 def _print(frame: pl.DataFrame, fmt: str) -> None:
-    if fmt == "csv":
-        click.echo(frame.write_csv(), nl=False)
+    if fmt == "csv":  # cells a spreadsheet would run as formulas are quoted
+        click.echo(neutralise_formulas(frame).write_csv(), nl=False)
     elif fmt == "json":
         click.echo(frame.write_json())
     else:

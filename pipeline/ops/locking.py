@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from store import safefile
+
+LOCK_MODE = 0o600  # only the owner: the file names the holder's command line
 
 
 class LockHeld(RuntimeError):
@@ -21,10 +26,21 @@ def lock_path(database: Path, kind: str) -> Path:
 
 def holder(path: Path) -> str:
     """Who wrote the lock file last (pid and command), for messages."""
+    return (safefile.read_text(path) or "").strip() or "unknown process"
+
+
+def _open_lock(path: Path) -> int:
+    """Open (create, owner-only) the lock file, never through a symlink planted in its place."""
     try:
-        return path.read_text(encoding="utf-8").strip() or "unknown process"
-    except FileNotFoundError:
-        return "unknown process"
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, LOCK_MODE)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise OSError(
+            errno.ELOOP,
+            "is a symbolic link, which lock files never follow: remove it (it is recreated)",
+            str(path),
+        ) from None
 
 
 @contextlib.contextmanager
@@ -36,7 +52,7 @@ def exclusive(database: Path, kind: str, what: str) -> Iterator[Path]:
     """
     path = lock_path(database, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import duckdb
 import polars as pl
 
 from pipeline.settings import Settings
-from store import reads
+from store import reads, safefile
 from store.connection import DatabaseError, file_size, open_reader
 
 RECENT_RUNS = 50
@@ -95,17 +94,14 @@ def heartbeat_path(database: Path) -> Path:
 
 def write_heartbeat(database: Path, beat: Heartbeat) -> None:
     """Replace the heartbeat file atomically, so a reader never sees half of it."""
-    path = heartbeat_path(database)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(beat.to_dict()), encoding="utf-8")
-    os.replace(tmp, path)
+    safefile.write_atomic(heartbeat_path(database), json.dumps(beat.to_dict()))
 
 
 def read_heartbeat(database: Path) -> Heartbeat | None:
     """The daemon's last heartbeat, or None when there is none (or it cannot be read)."""
     try:
-        return Heartbeat.from_dict(json.loads(heartbeat_path(database).read_text("utf-8")))
-    except (FileNotFoundError, ValueError, TypeError):
+        return Heartbeat.from_dict(json.loads(safefile.read_text(heartbeat_path(database)) or ""))
+    except (ValueError, TypeError):
         return None
 
 
