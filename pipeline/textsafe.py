@@ -10,7 +10,9 @@ import polars as pl
 _CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/:@\s]*):(?P<secret>[^\s/]*)@")
 # OWASP "CSV injection": a cell starting with one of these is a formula in a spreadsheet.
 _FORMULA_START = r"^[=+\-@\t\r]"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Markup characters of inline Markdown and Streamlit's `:color[...]`/`:emoji:` directives
+# ("." and "-" only mark up at the start of a line, and tickers use them).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:&])")
 
 
 def redact(text: str) -> str:

@@ -127,7 +127,7 @@ def argenta(tmp_path, *args):
 def test_a_file_missing_a_column_exits_2_with_one_line(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
-    (folder / "prices.csv").write_text("Date,Ticker,Close\n2024-03-08,GGAL,10\n", encoding="utf-8")
+    (folder / "prices.csv").write_text("Date,Ticker,Open\n2024-03-08,GGAL,10\n", encoding="utf-8")
     proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(folder))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "prices.csv is missing column(s)" in proc.stderr
