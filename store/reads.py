@@ -13,6 +13,10 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from pipeline.analysis.outcomes import ENTRIES, HORIZONS
+from pipeline.analysis.track_record import TrackRecord
+from pipeline.analysis.track_record import track_record as compute_track_record
+
 # What the price chart reads from the technical details.
 _CANDLE_FIELDS = ("open", "high", "low", "close", "usdars_ccl")  # in raw_data
 _CHART_INDICATORS = ("sma_20", "sma_50", "sma_200", "bb_upper", "bb_middle", "bb_lower")
@@ -341,3 +345,40 @@ def outcome_calls(
         return con.sql(sql.replace("WHERE", "WHERE false AND", 1)).pl()
     params = {"dates": days, "first": days[0], "last": days[-1], "tickers": list(tickers)}
     return con.sql(sql, params=params).pl()
+
+
+_TRACK_CALLS = """
+    SELECT r.analysis_date, r.ticker, r.recommendation, r.total_score::DOUBLE AS total_score,
+           r.technical_score::DOUBLE AS technical_score,
+           r.fundamental_score::DOUBLE AS fundamental_score,
+           r.macro_score::DOUBLE AS macro_score, r.sentiment_score::DOUBLE AS sentiment_score,
+           r.risk_level,
+           CASE WHEN j.job_name = 'daily_analysis' THEN 'publicado' ELSE 'simulado' END AS origin
+    FROM daily_recommendations r LEFT JOIN job_runs j ON j.id = r.job_run_id
+    WHERE r.analysis_date >= coalesce(?::DATE, DATE '0001-01-01')
+"""
+_TRACK_OUTCOMES = """
+    SELECT * EXCLUDE (job_run_id, created_at) FROM call_outcomes
+    WHERE horizon_sessions = ? AND entry = ?
+      AND analysis_date >= coalesce(?::DATE, DATE '0001-01-01')
+"""
+
+
+def track_record(
+    con: duckdb.DuckDBPyConnection,
+    horizon: int = 20,
+    since: dt.date | None = None,
+    entry: str = "close",
+) -> TrackRecord:
+    """The calls' track record at `horizon` sessions and `entry`, from the calls on/after `since`.
+
+    Origin: calls written by the daily job are "publicado", every other call (a backfill,
+    or written before the origin was recorded) "simulado".
+    """
+    if horizon not in HORIZONS:
+        raise ValueError(f"horizon {horizon} is not one of {', '.join(map(str, HORIZONS))}")
+    if entry not in ENTRIES:
+        raise ValueError(f"entry {entry!r} is not one of {', '.join(ENTRIES)}")
+    calls = _frame(con, _TRACK_CALLS, [since])
+    outcomes = _frame(con, _TRACK_OUTCOMES, [horizon, entry, since])
+    return compute_track_record(calls, outcomes, horizon, entry)

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 import polars as pl
 
+from pipeline.analysis import track_record
 from pipeline.ops import daemon as scheduler
 from pipeline.ops import exitcodes, jobs, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
@@ -238,12 +239,27 @@ def _report(result: jobs.RunResult) -> None:
 
 
 @main.command()
-@click.argument("what", type=click.Choice(["latest", "history", "ticker", "jobs"]))
+@click.argument("what", type=click.Choice(["latest", "history", "ticker", "jobs", "track-record"]))
 @click.argument("ticker", required=False)
 @click.option("--date", "day", callback=_date, help="latest/ticker: as of this date.")
 @click.option("--start", callback=_date, help="history: first date.")
 @click.option("--end", callback=_date, help="history: last date.")
 @click.option("--tickers", multiple=True, callback=_tickers, help="history: only these tickers.")
+@click.option(
+    "--horizon",
+    type=click.Choice(["5", "20", "60"]),
+    default="20",
+    show_default=True,
+    help="track-record: sessions after the call.",
+)
+@click.option("--since", callback=_date, help="track-record: calls on or after this date.")
+@click.option(
+    "--entry",
+    type=click.Choice(["close", "next_close"]),
+    default="close",
+    show_default=True,
+    help="track-record: bought at the call's close or the next one.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -253,10 +269,11 @@ def _report(result: jobs.RunResult) -> None:
 )
 @click.pass_context
 @handle_errors
-def query(ctx, what, ticker, day, start, end, tickers, fmt) -> None:
-    """Print a read of the database: latest, history, ticker TICKER, or jobs.
+def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fmt) -> None:
+    """Print a read of the database: latest, history, ticker TICKER, jobs, or track-record.
 
-    Examples: argenta query latest --format csv;  argenta query ticker GGAL
+    Examples: argenta query latest --format csv;  argenta query ticker GGAL;
+    argenta query track-record --horizon 20 --since 2020-01-01 --format csv
     """
     settings = load_settings(ctx)
     if what == "ticker" and not ticker:
@@ -268,8 +285,11 @@ def query(ctx, what, ticker, day, start, end, tickers, fmt) -> None:
             frame = reads.recommendation_history(con, start, end, tickers or None)
         elif what == "ticker":
             frame = _ticker_frame(con, ticker.upper(), day, brief=fmt == "table")
-        else:
+        elif what == "jobs":
             frame = reads.job_runs(con)
+        else:
+            record = reads.track_record(con, int(horizon), since, entry)
+            return _print_tables(track_record.tables(record), fmt)
     _print(frame, fmt)
 
 
@@ -297,6 +317,17 @@ def _print(frame: pl.DataFrame, fmt: str) -> None:
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
             click.echo(frame)
+
+
+def _print_tables(tables: dict[str, pl.DataFrame], fmt: str) -> None:
+    """Several tables: one JSON object of row lists, or each table under a `# name` line."""
+    if fmt == "json":
+        click.echo(json.dumps({k: v.to_dicts() for k, v in tables.items()}, default=str))
+        return
+    for name, frame in tables.items():
+        click.echo(f"# {name}")
+        _print(frame, fmt)
+        click.echo()
 
 
 def _dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dt.date]:
