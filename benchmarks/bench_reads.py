@@ -33,7 +33,7 @@ from benchmarks import read_db
 from benchmarks.common import Row, at_least, below, median, p95, seconds, table
 from benchmarks.synthetic_market import sessions, synthetic_market
 from pipeline.analysis import analyse
-from pipeline.ops.jobs import WARMUP_CALENDAR_DAYS
+from pipeline.analysis.frames import WARMUP_BARS
 from pipeline.settings import Settings
 from store import reads
 from store.connection import SharedReader, open_reader, publish
@@ -126,8 +126,8 @@ def on_request_rows(path: Path, n_days: int, runs: int, size: str) -> list[Row]:
     """The precomputed ticker read vs computing that ticker's latest call from local data."""
     data = synthetic_market(1, n_days, seed=3)
     last = cast(dt.date, data.prices.get_column("date").max())
-    window = pl.col("date") >= last - dt.timedelta(days=WARMUP_CALENDAR_DAYS)
-    data = dataclasses.replace(data, prices=data.prices.filter(window))
+    window = pl.int_range(pl.len()).reverse() <= WARMUP_BARS  # the warm-up and the last bar
+    data = dataclasses.replace(data, prices=data.prices.sort("date").filter(window))
     computed = median(seconds(lambda: analyse(data, Settings(), [last]), runs))
     ticker = read_db.ticker_names(1)[0]
     shared = SharedReader(path)

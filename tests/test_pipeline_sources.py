@@ -13,6 +13,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from pipeline.analysis import calendar
 from pipeline.analysis.frames import (
     FUNDAMENTALS_SCHEMA,
     MACRO_SCHEMA,
@@ -47,13 +48,23 @@ def test_sample_loads_from_the_project_with_every_ticker_and_series() -> None:
 
 
 def test_sample_merval_closes_become_macro_not_a_ticker() -> None:
-    data = load_market_data("sample", start=D(2024, 3, 1), end=D(2024, 3, 8))
+    data = load_market_data("sample", start=D(2024, 3, 1), end=D(2024, 3, 7))
     merval = data.macro.filter(pl.col("series") == "merval")
-    source = SAMPLE_PRICES.filter(
-        pl.col("ticker") == "^MERV", pl.col("date").is_between(D(2024, 3, 1), D(2024, 3, 8))
-    )
+    # Macro keeps its whole history up to the end: a window over it never depends on `start`.
+    source = SAMPLE_PRICES.filter(pl.col("ticker") == "^MERV", pl.col("date") <= D(2024, 3, 7))
     assert merval.select("date", "value").rows() == source.select("date", "close").rows()
     assert "^MERV" not in set(data.prices["ticker"])
+    assert data.prices["date"].min() == D(2024, 3, 1)
+
+
+def test_the_warm_up_is_counted_in_bars_however_far_back_a_gap_pushes_them(tmp_path) -> None:
+    days = calendar.trading_days(calendar.NEW_YORK, D(2020, 1, 2), D(2020, 3, 31))
+    days = days[:10] + days[30:]  # 20 sessions missing, then the rest
+    price = {c: 10.0 for c in ("open", "high", "low", "close")}
+    bars = pl.DataFrame({"date": days, "ticker": "GAP", **price, "volume": 1000.0})
+    bars.write_parquet(tmp_path / "prices.parquet")
+    data = load_market_data("files", data_dir=tmp_path, start=days[15], warmup_bars=12)
+    assert data.prices["date"].to_list() == days[3:]  # 12 bars before start, then the rest
 
 
 def test_sample_fundamentals_are_ypf_filings_in_ars_dated_by_filing() -> None:

@@ -36,6 +36,12 @@ NEWS_SCHEMA = pl.Schema(
 )
 # Bars a ticker needs before it gets a call: the technical score needs SMA 50.
 MIN_HISTORY_BARS = 50
+# Bars of history before an analysed date that every source loads for each ticker (when the
+# ticker has them). The longest window is 252 bars (drawdown, 1-year return); TA-Lib's
+# recursive averages (EMA 26, Wilder 14, MACD signal) forget their seed to below 1e-12
+# relative after ~380 bars. So from 420 bars on, a value does not depend on how much more
+# history was loaded: the daily run and a backfill compute the same numbers.
+WARMUP_BARS = 420
 
 
 def empty(schema: pl.Schema) -> pl.DataFrame:

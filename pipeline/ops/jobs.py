@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.analysis import analyse, calendar
-from pipeline.analysis.frames import MarketData
+from pipeline.analysis.frames import WARMUP_BARS, MarketData
 from pipeline.ops.locking import exclusive
 from pipeline.ops.outcomes import fill_outcomes
 from pipeline.settings import Settings
@@ -26,10 +26,6 @@ from store.connection import file_size, open_writer, work_path
 
 log = logging.getLogger("argenta.jobs")
 
-# 640 calendar days hold ≥ 420 trading bars: with that warm-up every indicator and score
-# of the analysed dates equals its full-history value (the longest look-back is the
-# 252-bar drawdown; EMA/RSI seeds converge within ~330 bars).
-WARMUP_CALENDAR_DAYS = 640
 # (ticker, date) rows analysed per chunk: bounds a backfill's memory (a chunk's details JSON
 # takes ~3 KB a row) while a daily run analyses every ticker at once (one chunk of 250 tickers
 # cost twice as much per ticker). The write stays one transaction.
@@ -221,8 +217,9 @@ def _execute(
         options.source,
         tickers=options.tickers,
         data_dir=options.data_dir,
-        start=first - dt.timedelta(days=WARMUP_CALENDAR_DAYS) if days else None,
+        start=first if days else None,
         end=last,
+        warmup_bars=WARMUP_BARS,  # what every analysed date needs: see frames.WARMUP_BARS
         max_retries=settings.max_retries,
         cache_dir=settings.yfinance_cache,
     )

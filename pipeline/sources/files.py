@@ -37,8 +37,13 @@ def load(
     end: dt.date | None = None,
     *,
     source: str = "files",
+    warmup_bars: int = 0,
 ) -> MarketData:
-    """Load and validate the tables of a folder; prices are required, the others optional."""
+    """Load and validate the tables of a folder; prices are required, the others optional.
+
+    Prices: see `price_data`. Fundamentals, macro and news: every row up to `end`, so that
+    an analysed date sees the same history whatever the first date loaded.
+    """
     prices_path = _prices_path(data_dir)
     data = price_data(
         source,
@@ -48,6 +53,7 @@ def load(
         tickers=tickers,
         start=start,
         end=end,
+        warmup_bars=warmup_bars,
     )
     (fundamentals, macro, news), problems = _optional_tables(data_dir, (FUNDAMENTALS, MACRO, NEWS))
     data.problems.extend(problems)
@@ -55,10 +61,10 @@ def load(
         fundamentals = fundamentals.filter(pl.col("ticker").is_in(tickers))
         news = news.filter(pl.col("ticker").is_in(tickers) | pl.col("ticker").is_null())
     data.fundamentals = within(fundamentals, "filed", None, end)
-    data.macro = pl.concat([within(macro, "date", start, end), data.macro]).unique(
+    data.macro = pl.concat([within(macro, "date", None, end), data.macro]).unique(
         ["date", "series"], keep="first", maintain_order=True
     )
-    data.news = within(news, "date", start, end)
+    data.news = within(news, "date", None, end)
     return data
 
 

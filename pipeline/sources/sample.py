@@ -19,7 +19,10 @@ SAMPLE_DIR = Path(__file__).with_name("sample_data")
 
 
 def load(
-    tickers: Sequence[str] = (), start: dt.date | None = None, end: dt.date | None = None
+    tickers: Sequence[str] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    warmup_bars: int = 0,
 ) -> MarketData:
     """Load the bundled sample through the same checks as the files source."""
-    return files.load(SAMPLE_DIR, tickers, start, end, source="sample")
+    return files.load(SAMPLE_DIR, tickers, start, end, source="sample", warmup_bars=warmup_bars)

@@ -225,17 +225,23 @@ def price_data(
     tickers: Sequence[str] = (),
     start: dt.date | None = None,
     end: dt.date | None = None,
+    warmup_bars: int = 0,
 ) -> MarketData:
-    """Validated prices of the wanted tickers (all when empty), with index closes in macro."""
+    """Validated prices of the wanted tickers (all when empty), with index closes in macro.
+
+    Ticker bars are kept from `start` to `end` plus each ticker's last `warmup_bars` bars
+    before `start`, however far back they lie (a gap in the data does not shorten the
+    warm-up); index closes (macro) are kept from the first bar up to `end`.
+    """
     frame, parse_problems = conform(raw, PRICES, file, first_row)
     if tickers:
         frame = frame.filter(pl.col("ticker").is_in(tickers) | _IS_INDEX)
         parse_problems = [p for p in parse_problems if p.ticker is None or p.ticker in tickers]
     wanted = list(tickers) or frame.filter(~_IS_INDEX)["ticker"].unique().sort().to_list()
     bars, row_problems = check_prices(frame, file)
-    prices, macro = split_indexes(within(bars.drop(ROW), "date", start, end))
     # A short history is judged on every bar up to `end`, not only the loaded window.
-    history, _ = split_indexes(within(bars.drop(ROW), "date", None, end))
+    history, macro = split_indexes(within(bars.drop(ROW), "date", None, end))
+    prices = with_warmup(history, start, warmup_bars)
     return MarketData(
         source=source,
         prices=prices.sort("ticker", "date"),
@@ -243,6 +249,16 @@ def price_data(
         problems=parse_problems + row_problems + short_history(history),
         failed_tickers=_missing(wanted, frame, prices, file),
     )
+
+
+def with_warmup(prices: pl.DataFrame, start: dt.date | None, warmup_bars: int) -> pl.DataFrame:
+    """The bars from `start` on, plus each ticker's last `warmup_bars` bars before `start`."""
+    if start is None:
+        return prices
+    before = pl.col("date") < start
+    # Per ticker, how many bars before `start` lie on or after this one (1 = the last one).
+    back = before.cast(pl.Int32).cum_sum(reverse=True).over("ticker")
+    return prices.sort("ticker", "date").filter(~before | (back <= warmup_bars))
 
 
 def split_indexes(prices: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
