@@ -81,7 +81,7 @@ def test_sentiment_is_null_with_a_reason_on_the_sample(result) -> None:
     assert result.recommendations["sentiment_score"].null_count() == result.recommendations.height
     sentiment = result.details.filter(pl.col("analysis_type") == "sentiment")
     reasons = {json.loads(m)["reason"] for m in sentiment["metadata"]}
-    assert reasons == {"the source supplied no headlines for this ticker"}
+    assert reasons == {"the source supplied no headlines for this ticker up to this date"}
 
 
 def test_null_components_say_why_and_present_ones_do_not(result) -> None:

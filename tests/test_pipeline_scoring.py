@@ -216,7 +216,10 @@ def test_a_ticker_without_fundamentals_is_null_with_a_reason() -> None:
         price_rows(DAY, ticker="GGAL"), facts(*ypf_filing(dt.date(2020, 4, 24), 50.0))
     )
     assert scored["fundamental_score"].item() is None
-    assert scored["fundamental_reason"].item() == "the source has no fundamentals for this ticker"
+    # The same words whether the ticker never had a filing or has none yet: a call may use only
+    # data up to its date, which cannot tell the two apart.
+    reason = "the source has no fundamentals filed on or before this date"
+    assert scored["fundamental_reason"].item() == reason
 
 
 def test_a_loss_makes_valuation_the_worst() -> None:
@@ -376,7 +379,10 @@ def test_sentiment_uses_only_the_window_before_the_date() -> None:
 def test_no_news_at_all_gives_null_sentiment_with_a_reason() -> None:
     scored = sentiment_of(news(), ("YPF", DAY))
     assert scored["sentiment_score"].item() is None
-    assert scored["sentiment_reason"].item() == "the source supplied no headlines for this ticker"
+    assert (
+        scored["sentiment_reason"].item()
+        == "the source supplied no headlines for this ticker up to this date"
+    )
 
 
 def test_headlines_without_a_lexicon_word_give_null_not_a_neutral_50() -> None:

@@ -162,7 +162,10 @@ def local_times(frame: pl.DataFrame, tz: str, *columns: str) -> pl.DataFrame:
 # the dashboard shows them in Spanish. Unknown texts are shown as they are.
 REASONS_ES = (
     (r"the source has no fundamentals for this ticker", "la fuente no tiene datos fundamentales"),
-    (r"no fundamentals filed on or before this date", "no hay balances presentados a esa fecha"),
+    (
+        r"(the source has )?no fundamentals filed on or before this date",
+        "no hay balances presentados a esa fecha",
+    ),
     (
         r"latest filing \((\S+)\) is (\d+) days old, over the (\d+)-day limit",
         r"el último balance (\1) tiene \2 días, más que el límite de \3",
@@ -177,7 +180,10 @@ REASONS_ES = (
         r"not enough price history: (\d+) bars, the technical score needs (\d+)",
         r"historia de precios insuficiente: \1 ruedas; el puntaje técnico necesita \2",
     ),
-    (r"the source supplied no headlines for this ticker", "la fuente no trajo titulares"),
+    (
+        r"the source supplied no headlines for this ticker( up to this date)?",
+        "la fuente no trajo titulares",
+    ),
     (r"no headlines in the last (\d+) days", r"no hay titulares en los últimos \1 días"),
     (
         r"no headline in the window has a word of the lexicon",

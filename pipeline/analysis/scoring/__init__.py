@@ -38,8 +38,13 @@ class Factor:
 
 
 def linear_score(x: pl.Expr, worst: float, best: float) -> pl.Expr:
-    """0 at `worst`, 100 at `best`, linear between and clipped; NULL stays NULL."""
-    return ((x - worst) / (best - worst) * 100.0).clip(0.0, 100.0)
+    """0 at `worst`, 100 at `best`, linear between and clipped; NULL stays NULL.
+
+    Constants divide as `* (1 / k)` throughout the scoring: polars divides a column of
+    several rows by a constant that way but a one-row column exactly, and the daily run
+    scores one date (one macro row), so `/ k` would round differently from a backfill.
+    """
+    return ((x - worst) * (1.0 / (best - worst)) * 100.0).clip(0.0, 100.0)
 
 
 def sub_score_factors(columns: Sequence[str], phrases: dict[str, tuple[str, str]]) -> list[Factor]:

@@ -78,17 +78,14 @@ def confidence(weights: dict[str, float]) -> pl.Expr:
     between 0 and 100 not at all.
     """
     all_weight = sum(weights.values())
-    coverage = (
-        pl.sum_horizontal(
-            pl.when(_score(k).is_not_null()).then(weights[k] * pl.col(f"{k}_completeness"))
-            for k in COMPONENTS
-        )
-        / all_weight
-    )
+    coverage = pl.sum_horizontal(
+        pl.when(_score(k).is_not_null()).then(weights[k] * pl.col(f"{k}_completeness"))
+        for k in COMPONENTS
+    ) * (1.0 / all_weight)
     scores = [_score(k) for k in COMPONENTS]
     mean = pl.mean_horizontal(scores)
     spread = pl.mean_horizontal((s - mean) ** 2 for s in scores).sqrt()
-    agreement = (1.0 - spread / 50.0).clip(0.0, 1.0)
+    agreement = (1.0 - spread * (1.0 / 50.0)).clip(0.0, 1.0)
     return (100.0 * coverage * agreement).clip(0.0, 100.0).round(2).alias("confidence")
 
 
@@ -123,7 +120,8 @@ def prices() -> list[pl.Expr]:
     is capped at MAX_TARGET_MOVE either way.
     """
     sigma = _annual_volatility() * math.sqrt(TARGET_HORIZON_DAYS / TRADING_DAYS_PER_YEAR)
-    move = ((pl.col("total_score") - 50.0) / 50.0 * sigma).clip(-MAX_TARGET_MOVE, MAX_TARGET_MOVE)
+    move = (pl.col("total_score") - 50.0) * (1.0 / 50.0) * sigma
+    move = move.clip(-MAX_TARGET_MOVE, MAX_TARGET_MOVE)
     return [
         _price(pl.col("close_raw")).alias("current_price"),
         _price(pl.col("close_raw") * (1.0 + move)).alias("target_price"),

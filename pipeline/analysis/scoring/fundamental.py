@@ -219,7 +219,6 @@ def score_fundamental(
     The result has one row per panel row, in the panel's order.
     """
     snapshots = fundamental_snapshots(fundamentals, official)
-    known = fundamentals.select(pl.col("ticker").unique(), has_fundamentals=pl.lit(True))
     age = (pl.col("date") - pl.col("filed")).dt.total_days()
     joined = (
         panel.with_row_index("_row")
@@ -227,7 +226,6 @@ def score_fundamental(
         .join_asof(snapshots, left_on="date", right_on="filed", by="ticker", check_sortedness=False)
         .sort("_row")
         .drop("_row")
-        .join(known, on="ticker", how="left", maintain_order="left")
         .with_columns(stale=age > MAX_FILING_AGE_DAYS)
         .with_columns(price_stmt=pl.when(~pl.col("stale")).then(_price_in_statement_currency()))
         .with_columns(
@@ -248,10 +246,9 @@ def _total(age: pl.Expr) -> list[pl.Expr]:
     subs = list(SUB_SCORES)
     n = pl.sum_horizontal(pl.col(s).is_not_null() for s in subs)
     reason = (
-        pl.when(pl.col("has_fundamentals").is_null())
-        .then(pl.lit("the source has no fundamentals for this ticker"))
-        .when(pl.col("filed").is_null())
-        .then(pl.lit("no fundamentals filed on or before this date"))
+        # "None filed yet" and "none at all" read the same: the data up to the date cannot tell.
+        pl.when(pl.col("filed").is_null())
+        .then(pl.lit("the source has no fundamentals filed on or before this date"))
         .when(pl.col("stale"))
         .then(
             pl.format(
@@ -266,7 +263,7 @@ def _total(age: pl.Expr) -> list[pl.Expr]:
     )
     return [
         pl.mean_horizontal(subs).round(2).alias("fundamental_score"),
-        (n / len(subs)).alias("fundamental_completeness"),
+        (n * (1.0 / len(subs))).alias("fundamental_completeness"),
         reason.alias("fundamental_reason"),
     ]
 

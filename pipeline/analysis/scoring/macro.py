@@ -43,7 +43,7 @@ SUB_SCORES = {
     "macro_embi_level": (pl.col("embi"), 25.0, 4.0),
     "macro_embi_change": (pl.col("embi") / pl.col("embi_prev") - 1.0, 0.15, -0.15),
     "macro_inflation": (pl.col("cpi"), 10.0, 1.0),
-    "macro_real_rate": (pl.col("policy_rate") / 12.0 - pl.col("cpi"), -4.0, 1.0),
+    "macro_real_rate": (pl.col("policy_rate") * (1.0 / 12.0) - pl.col("cpi"), -4.0, 1.0),
     "macro_merval_ars": (pl.col("merval_trend"), -0.20, 0.20),
     "macro_merval_usd": (pl.col("merval_usd_trend"), -0.20, 0.20),
 }
@@ -200,7 +200,7 @@ def score_macro(macro: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(linear_score(x, lo, hi).alias(s) for s, (x, lo, hi) in SUB_SCORES.items())
         .with_columns(
             macro_score=pl.mean_horizontal(subs).round(2),
-            macro_completeness=n_available / len(subs),
+            macro_completeness=n_available * (1.0 / len(subs)),
             macro_reason=pl.when(n_available == 0).then(
                 pl.lit("no fresh macro series on this date (see warnings for stale ones)")
             ),
@@ -232,7 +232,7 @@ def detail(source: str) -> dict[str, pl.Expr]:
             gap=c("gap").round(4),
             gap_change=(c("gap") - c("gap_prev")).round(4),
             embi_change=(c("embi") / c("embi_prev") - 1.0).round(4),
-            real_rate_monthly_pp=(c("policy_rate") / 12.0 - c("cpi")).round(2),
+            real_rate_monthly_pp=(c("policy_rate") * (1.0 / 12.0) - c("cpi")).round(2),
             merval_vs_sma200=c("merval_trend").round(4),
             merval_usd_vs_sma200=c("merval_usd_trend").round(4),
             sub_scores=pl.struct(c(s).round(2).alias(s.removeprefix("macro_")) for s in SUB_SCORES),

@@ -107,7 +107,8 @@ def score_sentiment(
     The result has one row per panel row, in the panel's order.
     """
     totals = _window_totals(_headline_hits(news, default_lexicon() if lexicon is None else lexicon))
-    covered = news.select(pl.col("ticker").unique(), has_news=pl.lit(True))
+    # Whether the ticker had any headline by the date (not in the whole loaded history).
+    covered = news.group_by("ticker").agg(first_headline=pl.col("date").min())
     hits = pl.col("positive_hits") + pl.col("negative_hits")
     tone = (pl.col("positive_hits") - pl.col("negative_hits")) / hits
     return (
@@ -116,8 +117,8 @@ def score_sentiment(
         .with_columns(
             sentiment_score=pl.when(hits > 0).then((50.0 + 50.0 * tone).round(2)),
             sentiment_completeness=pl.when(hits > 0).then(1.0).otherwise(0.0),
-            sentiment_reason=pl.when(pl.col("has_news").is_null())
-            .then(pl.lit("the source supplied no headlines for this ticker"))
+            sentiment_reason=pl.when(~(pl.col("first_headline") <= pl.col("date")).fill_null(False))
+            .then(pl.lit("the source supplied no headlines for this ticker up to this date"))
             .when(pl.col("headlines").is_null())
             .then(pl.lit(f"no headlines in the last {WINDOW_DAYS} days"))
             .when(hits == 0)

@@ -170,7 +170,7 @@ def score_technical(panel: pl.LazyFrame) -> pl.LazyFrame:
             technical_completeness=pl.sum_horizontal(
                 c(f"vote_{v.name}").is_not_null() for v in VOTES
             )
-            / len(VOTES),
+            * (1.0 / len(VOTES)),
             technical_reason=pl.when(~enough).then(
                 pl.format(
                     "not enough price history: {} bars, the technical score needs {}",
