@@ -140,6 +140,28 @@ def _absent_tickers(con: duckdb.DuckDBPyConnection, day: dt.date | None) -> tupl
     return rows[0]
 
 
+def partitions_with_details(
+    con: duckdb.DuckDBPyConnection, dates: Sequence[dt.date]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every call on `dates` and every detail row of those calls (keyed by date and ticker)."""
+    calls = _frame(
+        con,
+        f"""SELECT {_REC_SELECT} FROM daily_recommendations r
+            WHERE r.analysis_date IN (SELECT unnest(?::DATE[]))
+            ORDER BY r.analysis_date, r.ticker""",
+        [list(dates)],
+    )
+    details = _frame(
+        con,
+        f"""SELECT r.analysis_date, r.ticker, {_DETAIL_SELECT}
+            FROM analysis_details d JOIN daily_recommendations r ON r.id = d.recommendation_id
+            WHERE r.analysis_date IN (SELECT unnest(?::DATE[]))
+            ORDER BY r.analysis_date, r.ticker, d.analysis_type""",
+        [list(dates)],
+    )
+    return calls, details
+
+
 def recommendation_history(
     con: duckdb.DuckDBPyConnection,
     start: dt.date | None = None,
