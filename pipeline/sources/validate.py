@@ -187,8 +187,11 @@ def _date_checks() -> list[tuple[pl.Expr, pl.Expr]]:
     now = dt.datetime.now(dt.UTC)
     today = {x: now.astimezone(ZoneInfo(zone)).date() for x, zone in EXCHANGE_ZONES.items()}
     exchange = exchange_expr()
-    local_today = pl.when(exchange == BUENOS_AIRES)
-    local_today = local_today.then(pl.lit(today[BUENOS_AIRES])).otherwise(pl.lit(today[NEW_YORK]))
+    local_today = (
+        pl.when(exchange == BUENOS_AIRES)
+        .then(pl.lit(today[BUENOS_AIRES]))
+        .otherwise(pl.lit(today[NEW_YORK]))
+    )
     return [
         (
             pl.col("date") < FIRST_DATE,
