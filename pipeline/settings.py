@@ -1,12 +1,22 @@
-"""The environment, validated once at the entry point and passed down as one object."""
+"""The environment, validated once at the entry point and passed down as one object.
+
+Each setting is declared once, as a field of `Settings`: its variable, parser (which holds the
+bounds and the accepted values), default and help. The parser below, the README's
+configuration table and `deploy/argenta.env.example` are all made from these declarations
+(`python -m pipeline.ops.settings_docs` writes the last two; tests check they are current).
+"""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -17,6 +27,12 @@ SOURCES = ("sample", "files", "yfinance")
 DEFAULT_WEIGHTS = {"technical": 0.40, "fundamental": 0.20, "macro": 0.25, "sentiment": 0.15}
 # Tickers as Yahoo spells them: BYMA symbols carry ".BA"; ADRs have none.
 TICKER_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,9}$")
+# Plain decimal numbers only: no nan, inf, "1_000" or non-ASCII digits.
+DATABASE_URL_FORMS = "duckdb:///PATH (e.g. duckdb:///./argenta_ia.duckdb) or a plain file path"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -27,29 +43,318 @@ class ConfigError(ValueError):
         super().__init__(f"{variable}={redact(repr(value))} is invalid: {accepted}")
 
 
+# --- parsers: text -> value, with what they accept and how a value is written back ---------
+
+
+class Parser(Generic[T]):
+    """Turns a variable's text into a value; `accepted` says what it takes (messages, docs)."""
+
+    accepted = ""  # e.g. "a whole number between 0 and 23"
+
+    def parse(self, text: str, variable: str) -> T:
+        """The value of `text` (stripped, not empty), or ConfigError naming `variable`."""
+        raise NotImplementedError
+
+    def format(self, value: T) -> str:
+        """The text that parses back to `value` ("" for an unset value)."""
+        return str(value)
+
+    def reject(self, variable: str, text: str) -> ConfigError:
+        """The error for a value this parser does not accept."""
+        return ConfigError(variable, text, f"use {self.accepted}")
+
+
+class Flag(Parser[bool]):
+    """true/false (also 1/0, yes/no, on/off)."""
+
+    accepted = "true or false"
+
+    def parse(self, text: str, variable: str) -> bool:
+        """True or False."""
+        low = text.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise self.reject(variable, text)
+
+    def format(self, value: bool) -> str:
+        """`true` or `false`."""
+        return "true" if value else "false"
+
+
+class Integer(Parser[int]):
+    """A whole number in [lo, hi], in plain decimal digits."""
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+        self.accepted = f"a whole number between {lo} and {hi}"
+
+    def parse(self, text: str, variable: str) -> int:
+        """The number, if it is written plainly and within bounds."""
+        if not _INTEGER.fullmatch(text) or not self.lo <= int(text) <= self.hi:
+            raise self.reject(variable, text)
+        return int(text)
+
+
+class Number(Parser[float]):
+    """A finite decimal number in [lo, hi] (nan and infinity are refused)."""
+
+    def __init__(self, lo: float, hi: float) -> None:
+        self.lo, self.hi = lo, hi
+        self.accepted = f"a number between {lo:g} and {hi:g}"
+
+    def parse(self, text: str, variable: str) -> float:
+        """The number, if it is written plainly, finite and within bounds."""
+        number = float(text) if _DECIMAL.fullmatch(text) else math.nan
+        if not (math.isfinite(number) and self.lo <= number <= self.hi):
+            raise self.reject(variable, text)
+        return number
+
+    def format(self, value: float) -> str:
+        """The shortest text of the number (`60`, `0.25`)."""
+        return f"{value:g}"
+
+
+class Choice(Parser[str]):
+    """One of a fixed set of words (case-insensitive)."""
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+        self.accepted = "one of " + ", ".join(choices)
+
+    def parse(self, text: str, variable: str) -> str:
+        """The word, lower-cased."""
+        if text.lower() not in self.choices:
+            raise self.reject(variable, text)
+        return text.lower()
+
+
+class TimeZone(Parser[str]):
+    """An IANA time zone name."""
+
+    accepted = "an IANA zone such as America/Argentina/Buenos_Aires"
+
+    def parse(self, text: str, variable: str) -> str:
+        """The zone name, if the zone database knows it."""
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.reject(variable, text) from None
+        return text
+
+
+class DatabaseUrl(Parser[Path]):
+    """`duckdb:///PATH` or a plain path (see parse_database_url)."""
+
+    accepted = DATABASE_URL_FORMS
+
+    def parse(self, text: str, variable: str) -> Path:
+        """The database file's path."""
+        return parse_database_url(text, variable)
+
+    def format(self, value: Path) -> str:
+        """`duckdb:///./relative` or `duckdb:////absolute`."""
+        return "duckdb:///" + ("" if value.is_absolute() else "./") + str(value)
+
+
+class Folder(Parser["Path | None"]):
+    """A folder path (`~` expanded); unset is None."""
+
+    accepted = "a folder path"
+
+    def parse(self, text: str, variable: str) -> Path | None:
+        """The path, `~` expanded."""
+        return Path(text).expanduser()
+
+    def format(self, value: Path | None) -> str:
+        """The path, or "" when unset."""
+        return "" if value is None else str(value)
+
+
+class Tickers(Parser[tuple[str, ...]]):
+    """A comma or space separated ticker list (see parse_tickers)."""
+
+    accepted = "tickers as Yahoo spells them, comma separated (GGAL,YPF,TGSU2.BA)"
+
+    def parse(self, text: str, variable: str) -> tuple[str, ...]:
+        """The tickers, upper-cased, each once."""
+        return parse_tickers(text, variable)
+
+    def format(self, value: tuple[str, ...]) -> str:
+        """The tickers joined by commas."""
+        return ",".join(value)
+
+
+class Weights(Parser[dict[str, float]]):
+    """`component=weight` pairs; each weight a finite number in [0, 100], their sum above 0."""
+
+    accepted = (
+        "component=weight pairs, e.g. technical=0.5,macro=0.5 (components: "
+        + ", ".join(DEFAULT_WEIGHTS)
+        + "; each weight a number between 0 and 100, their sum above 0; one left out weighs 0)"
+    )
+    each = Number(0.0, 100.0)
+
+    def parse(self, text: str, variable: str) -> dict[str, float]:
+        """Every component's weight (0 for those not named)."""
+        weights = dict.fromkeys(DEFAULT_WEIGHTS, 0.0)
+        named: set[str] = set()
+        for part in text.split(","):
+            key, sep, value = (x.strip() for x in part.partition("="))
+            if not sep or key.lower() not in weights or key.lower() in named:
+                raise self.reject(variable, text)
+            named.add(key.lower())
+            try:
+                weights[key.lower()] = self.each.parse(value, variable)
+            except ConfigError:
+                raise self.reject(variable, text) from None
+        if sum(weights.values()) <= 0:
+            raise self.reject(variable, text)
+        return weights
+
+    def format(self, value: dict[str, float]) -> str:
+        """`technical=0.4,...` in component order."""
+        return ",".join(f"{k}={v:g}" for k, v in value.items())
+
+
+# --- the declarations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    """One setting: the Settings field, its variable, parser, default and help text."""
+
+    variable: str
+    parser: Parser[T]
+    default: T
+    help: str
+    shown: str = ""  # how the README shows the default, when not as the variable's text
+    example: str = ""  # a value for the example environment file when the default is unset
+    name: str = ""  # the Settings field; filled in from the class
+
+    @property
+    def default_text(self) -> str:
+        """The default as the variable's text ("" when the default is "unset")."""
+        return self.parser.format(self.default)
+
+
+def setting(
+    variable: str, parser: Parser[T], default: T, help: str, *, shown: str = "", example: str = ""
+) -> T:
+    """Declare a Settings field read from `variable` (a dataclass field carrying the Setting)."""
+    declared = Setting(variable, parser, default, help, shown, example)
+    metadata = {"setting": declared}
+    if isinstance(default, dict):  # each Settings gets its own copy
+        return field(default_factory=lambda: copy.copy(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every setting of the product, with the original plan's defaults."""
+    """Every setting of the product; each field's declaration is its only definition."""
 
-    database_path: Path = Path("argenta_ia.duckdb")
-    scheduler_enabled: bool = True
-    daily_analysis_hour: int = 6
-    daily_analysis_minute: int = 0
-    daily_analysis_timezone: str = "America/Argentina/Buenos_Aires"
-    job_timeout_minutes: float = 60.0
-    max_retries: int = 3
-    retry_backoff_seconds: float = 60.0
-    tickers: tuple[str, ...] = ()
-    weekdays_only: bool = True
-    history_retention_days: int = 0
-    catchup_days: int = 10
-    low_disk_threshold_mb: int = 1024
-    source: str = "yfinance"
-    data_dir: Path | None = None
-    yf_cache_dir: Path | None = None  # None: `.yf-cache` next to the database
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    buy_threshold: float = 60.0
-    sell_threshold: float = 40.0
+    database_path: Path = setting(
+        "DATABASE_URL",
+        DatabaseUrl(),
+        Path("argenta_ia.duckdb"),
+        "the published database file (`duckdb:////abs/path` for an absolute path). Other "
+        "databases (`sqlite://`, `postgresql://`) are rejected",
+    )
+    scheduler_enabled: bool = setting(
+        "SCHEDULER_ENABLED", Flag(), True, "`false`: `argenta daemon` says so and exits 0"
+    )
+    daily_analysis_hour: int = setting(
+        "DAILY_ANALYSIS_HOUR", Integer(0, 23), 6, "hour of the daily run"
+    )
+    daily_analysis_minute: int = setting(
+        "DAILY_ANALYSIS_MINUTE", Integer(0, 59), 0, "minute of the daily run"
+    )
+    daily_analysis_timezone: str = setting(
+        "DAILY_ANALYSIS_TIMEZONE",
+        TimeZone(),
+        "America/Argentina/Buenos_Aires",
+        "zone of that hour (daylight saving handled)",
+    )
+    job_timeout_minutes: float = setting(
+        "JOB_TIMEOUT_MINUTES",
+        Number(0.01, 10080.0),  # up to a week
+        60.0,
+        "a run past this is stopped and recorded as failed (`timeout`)",
+    )
+    max_retries: int = setting(
+        "MAX_RETRIES",
+        Integer(0, 20),
+        3,
+        "retries of a failed run (exponential backoff) and of each yfinance call",
+    )
+    retry_backoff_seconds: float = setting(
+        "ARGENTA_RETRY_BACKOFF_SECONDS",
+        Number(0.0, 86400.0),  # up to a day
+        60.0,
+        "first retry delay; doubles each retry",
+    )
+    source: str = setting(
+        "ARGENTA_SOURCE", Choice(SOURCES), "yfinance", "default source of market data"
+    )
+    data_dir: Path | None = setting(
+        "ARGENTA_DATA_DIR",
+        Folder(),
+        None,
+        "folder for `--source files`",
+        shown="unset (needed by `--source files`)",
+        example="/srv/argenta/data",
+    )
+    yf_cache_dir: Path | None = setting(
+        "ARGENTA_YF_CACHE_DIR",
+        Folder(),
+        None,
+        "yfinance's cache (the home directory is hidden under systemd)",
+        shown="`.yf-cache` next to the database",
+        example="/var/cache/argenta",
+    )
+    tickers: tuple[str, ...] = setting(
+        "ARGENTA_TICKERS",
+        Tickers(),
+        (),
+        "the ticker universe",
+        shown="all the source has",
+        example="GGAL,YPF,PAM,GGAL.BA,YPFD.BA",
+    )
+    weekdays_only: bool = setting(
+        "ARGENTA_WEEKDAYS_ONLY", Flag(), True, "schedule the daily run Monday to Friday only"
+    )
+    catchup_days: int = setting(
+        "ARGENTA_CATCHUP_DAYS",
+        Integer(0, 3660),
+        10,
+        "look-back (calendar days) in which missing trading days are filled",
+    )
+    history_retention_days: int = setting(
+        "ARGENTA_RETENTION_DAYS",
+        Integer(0, 36600),  # a century
+        0,
+        "delete partitions older than this many days after each run",
+        shown="`0` (keep all)",
+    )
+    low_disk_threshold_mb: int = setting(
+        "ARGENTA_LOW_DISK_MB",
+        Integer(0, 1_000_000_000),  # a petabyte
+        1024,
+        "free-disk threshold of the low-disk alert",
+    )
+    weights: dict[str, float] = setting(
+        "ARGENTA_WEIGHTS", Weights(), DEFAULT_WEIGHTS, "component weights of the total"
+    )
+    buy_threshold: float = setting(
+        "ARGENTA_BUY_THRESHOLD", Number(0.0, 100.0), 60.0, "total score ≥ this → COMPRAR"
+    )
+    sell_threshold: float = setting(
+        "ARGENTA_SELL_THRESHOLD",
+        Number(0.0, 100.0),
+        40.0,
+        "total score ≤ this → VENDER (below ARGENTA_BUY_THRESHOLD); in between → MANTENER",
+    )
 
     @property
     def yfinance_cache(self) -> Path:
@@ -73,9 +378,15 @@ class Settings:
         return _parse(values)
 
 
+# Every declaration, in the order of the Settings fields (the README's and the example's order).
+SETTINGS: tuple[Setting[Any], ...] = tuple(
+    dataclasses.replace(f.metadata["setting"], name=f.name) for f in dataclasses.fields(Settings)
+)
+
+
 def parse_database_url(value: str, variable: str = "DATABASE_URL") -> Path:
     """Turn `duckdb:///PATH` or a plain path into a Path; reject other databases."""
-    accepted = "use duckdb:///PATH (e.g. duckdb:///./argenta_ia.duckdb) or a plain file path"
+    accepted = f"use {DATABASE_URL_FORMS}"
     text = value.strip()
     if not text:
         raise ConfigError(variable, value, accepted)
@@ -105,100 +416,18 @@ def parse_tickers(value: str, variable: str = "ARGENTA_TICKERS") -> tuple[str, .
     return tuple(out)
 
 
-def _bool(values: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = values.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    low = raw.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(name, raw, "use true or false")
-
-
-def _number(values: Mapping[str, str], name: str, default, kind, lo=None, hi=None):
-    raw = values.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    bounds = (
-        f"between {lo} and {hi}"
-        if lo is not None and hi is not None
-        else f">= {lo}"
-        if lo is not None
-        else ""
-    )
-    word = "a whole number" if kind is int else "a number"
-    try:
-        num = kind(raw.strip())
-    except ValueError:
-        raise ConfigError(name, raw, f"use {word} {bounds}".strip()) from None
-    if (lo is not None and num < lo) or (hi is not None and num > hi):
-        raise ConfigError(name, raw, f"use {word} {bounds}".strip())
-    return num
-
-
-def _parse_weights(raw: str | None) -> dict[str, float]:
-    name = "ARGENTA_WEIGHTS"
-    accepted = "use technical=0.4,fundamental=0.2,macro=0.25,sentiment=0.15 (non-negative, sum > 0)"
-    if raw is None or not raw.strip():
-        return dict(DEFAULT_WEIGHTS)
-    weights = dict.fromkeys(DEFAULT_WEIGHTS, 0.0)
-    for part in raw.split(","):
-        key, sep, val = part.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in weights:
-            raise ConfigError(name, raw, accepted)
-        try:
-            weights[key] = float(val)
-        except ValueError:
-            raise ConfigError(name, raw, accepted) from None
-        if weights[key] < 0:
-            raise ConfigError(name, raw, accepted)
-    if sum(weights.values()) <= 0:
-        raise ConfigError(name, raw, accepted)
-    return weights
-
-
 def _parse(values: Mapping[str, str]) -> Settings:
-    db = parse_database_url(values.get("DATABASE_URL") or "duckdb:///./argenta_ia.duckdb")
-    tz = (values.get("DAILY_ANALYSIS_TIMEZONE") or Settings.daily_analysis_timezone).strip()
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    """Settings from variable texts: each declared parser on its variable, blanks as defaults."""
+    parsed: dict[str, Any] = {}
+    for declared in SETTINGS:
+        text = (values.get(declared.variable) or "").strip()
+        if text:
+            parsed[declared.name] = declared.parser.parse(text, declared.variable)
+    settings = Settings(**parsed)
+    if settings.sell_threshold >= settings.buy_threshold:
         raise ConfigError(
-            "DAILY_ANALYSIS_TIMEZONE", tz, "use an IANA zone such as America/Argentina/Buenos_Aires"
-        ) from None
-    source = (values.get("ARGENTA_SOURCE") or "yfinance").strip().lower()
-    if source not in SOURCES:
-        raise ConfigError("ARGENTA_SOURCE", source, "use one of " + ", ".join(SOURCES))
-    data_dir = values.get("ARGENTA_DATA_DIR")
-    buy = _number(values, "ARGENTA_BUY_THRESHOLD", 60.0, float, 0, 100)
-    sell = _number(values, "ARGENTA_SELL_THRESHOLD", 40.0, float, 0, 100)
-    if sell >= buy:
-        raise ConfigError(
-            "ARGENTA_SELL_THRESHOLD", sell, f"must be below ARGENTA_BUY_THRESHOLD ({buy})"
+            "ARGENTA_SELL_THRESHOLD",
+            f"{settings.sell_threshold:g}",
+            f"must be below ARGENTA_BUY_THRESHOLD ({settings.buy_threshold:g})",
         )
-    return Settings(
-        database_path=db,
-        scheduler_enabled=_bool(values, "SCHEDULER_ENABLED", True),
-        daily_analysis_hour=_number(values, "DAILY_ANALYSIS_HOUR", 6, int, 0, 23),
-        daily_analysis_minute=_number(values, "DAILY_ANALYSIS_MINUTE", 0, int, 0, 59),
-        daily_analysis_timezone=tz,
-        job_timeout_minutes=_number(values, "JOB_TIMEOUT_MINUTES", 60.0, float, 0.01),
-        max_retries=_number(values, "MAX_RETRIES", 3, int, 0, 20),
-        retry_backoff_seconds=_number(values, "ARGENTA_RETRY_BACKOFF_SECONDS", 60.0, float, 0),
-        tickers=parse_tickers(values.get("ARGENTA_TICKERS") or ""),
-        weekdays_only=_bool(values, "ARGENTA_WEEKDAYS_ONLY", True),
-        history_retention_days=_number(values, "ARGENTA_RETENTION_DAYS", 0, int, 0),
-        catchup_days=_number(values, "ARGENTA_CATCHUP_DAYS", 10, int, 0, 3660),
-        low_disk_threshold_mb=_number(values, "ARGENTA_LOW_DISK_MB", 1024, int, 0),
-        source=source,
-        data_dir=Path(data_dir).expanduser() if data_dir else None,
-        yf_cache_dir=Path(cache).expanduser()
-        if (cache := values.get("ARGENTA_YF_CACHE_DIR"))
-        else None,
-        weights=_parse_weights(values.get("ARGENTA_WEIGHTS")),
-        buy_threshold=buy,
-        sell_threshold=sell,
-    )
+    return settings

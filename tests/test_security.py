@@ -130,7 +130,7 @@ def test_cli_names_a_symlinked_lock_file_in_one_line(tmp_path: Path):
 
 def test_state_files_are_not_followed_and_not_world_readable(tmp_path: Path):
     database = tmp_path / "argenta_ia.duckdb"
-    victims = []
+    victims: list[Path] = []
     for name in (".argenta_ia.duckdb.published", ".argenta_ia.duckdb.copy-" + str(os.getpid())):
         victim = tmp_path / f"victim{len(victims)}.txt"
         victim.write_text("precious\n")
