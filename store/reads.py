@@ -386,13 +386,13 @@ _TRACK_OUTCOMES = """
 """
 
 
-def track_record(
+def track_record_inputs(
     con: duckdb.DuckDBPyConnection,
     horizon: int = 20,
     since: dt.date | None = None,
     entry: str = "close",
-) -> TrackRecord:
-    """The calls' track record at `horizon` sessions and `entry`, from the calls on/after `since`.
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The calls on/after `since` (with their origin) and their outcomes at `horizon` and `entry`.
 
     Origin: calls written by the daily job are "publicado", every other call (a backfill,
     or written before the origin was recorded) "simulado".
@@ -402,5 +402,15 @@ def track_record(
     if entry not in ENTRIES:
         raise ValueError(f"entry {entry!r} is not one of {', '.join(ENTRIES)}")
     calls = _frame(con, _TRACK_CALLS, [since])
-    outcomes = _frame(con, _TRACK_OUTCOMES, [horizon, entry, since])
+    return calls, _frame(con, _TRACK_OUTCOMES, [horizon, entry, since])
+
+
+def track_record(
+    con: duckdb.DuckDBPyConnection,
+    horizon: int = 20,
+    since: dt.date | None = None,
+    entry: str = "close",
+) -> TrackRecord:
+    """The track record at `horizon` sessions and `entry` of the calls on/after `since`."""
+    calls, outcomes = track_record_inputs(con, horizon, since, entry)
     return compute_track_record(calls, outcomes, horizon, entry)

@@ -50,3 +50,10 @@ def partition(
         schema_overrides={"score": pl.Float64},
     )
     return recs, details
+
+
+def largest_gap(a: pl.Series, b: pl.Series | float) -> float:
+    """The largest absolute difference, over the rows where both sides have a value."""
+    value = (a - b).abs().max()
+    assert isinstance(value, float), "no row to compare"
+    return value

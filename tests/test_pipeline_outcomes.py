@@ -17,7 +17,7 @@ from store import writes
 from store.connection import open_reader, open_writer
 from store.migrate import migrate
 from tests.conftest import SAMPLE_END, SAMPLE_START
-from tests.factories import partition
+from tests.factories import largest_gap, partition
 
 SAMPLE_DATA = Path(__file__).parents[1] / "pipeline" / "sources" / "sample_data"
 ADRS = ("GGAL", "YPF", "PAM", "BMA", "TEO")
@@ -29,13 +29,6 @@ VALUE_COLUMNS = [c for c in OUTCOME_COLUMNS if c not in KEYS + STATED]
 def stored_outcomes(path: Path) -> pl.DataFrame:
     with open_reader(path) as con:
         return con.sql("SELECT * FROM call_outcomes ORDER BY ALL").pl()
-
-
-def largest_gap(a: pl.Series, b: pl.Series | float) -> float:
-    """The largest absolute difference, over the rows where both sides have a value."""
-    value = (a - b).abs().max()
-    assert isinstance(value, float), "no row to compare"
-    return value
 
 
 def settings_for(path: Path) -> Settings:

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
 import polars as pl
 
 from pipeline.analysis.outcomes import ADR, BYMA, HORIZONS
@@ -234,6 +235,20 @@ def ic_by_year(ic: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _qcut_probabilities(q: int) -> list[float]:
+    """pandas.qcut's probabilities for q bins: linspace(0, 1, q+1), rounded up where inexact.
+
+    pandas nudges a probability up by one ulp where q x p is not the integer it should be
+    (0.6000000000000001 for 3/5), which keeps apart edges that would otherwise tie.
+    """
+    probabilities = np.linspace(0, 1, q + 1)
+    inexact = q * probabilities != np.arange(q + 1)
+    return np.where(inexact, np.nextafter(probabilities, 1), probabilities).tolist()
+
+
+_QCUT_PROBABILITIES = _qcut_probabilities(QUINTILES)
+
+
 def _quintile() -> list[pl.Expr]:
     """Per date, the quintile of the total (pandas.qcut's rule) and whether it is defined.
 
@@ -243,8 +258,7 @@ def _quintile() -> list[pl.Expr]:
     """
     total = pl.col("total_score")
     edges = [
-        total.quantile(k / QUINTILES, interpolation="linear").over("analysis_date")
-        for k in range(QUINTILES + 1)
+        total.quantile(p, interpolation="linear").over("analysis_date") for p in _QCUT_PROBABILITIES
     ]
     unique = pl.all_horizontal(edges[k] < edges[k + 1] for k in range(QUINTILES))
     enough = pl.len().over("analysis_date") >= MIN_NAMES_PER_DATE
