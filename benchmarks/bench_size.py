@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 from benchmarks.bench_backfill import backfill_process, write_market
-from benchmarks.common import Row, in_fresh_process, table
+from benchmarks.common import Row, below, in_fresh_process, table
+from benchmarks.synthetic_market import sessions
+from store import writes
+from store.connection import open_writer
 
 SESSIONS_PER_YEAR = 252
 
@@ -45,6 +49,33 @@ def run(folder: Path, n_tickers: int, years: list[int]) -> list[Row]:
     return rows
 
 
+def retain_process(database: Path, cutoff) -> float:
+    """Delete the partitions before `cutoff` through the writer (it compacts); wall seconds."""
+    start = time.perf_counter()
+    with open_writer(database) as con:
+        writes.delete_before(con, cutoff)
+    return time.perf_counter() - start
+
+
+def retention_rows(folder: Path, n_tickers: int) -> list[Row]:
+    """Two years of calls, retention keeps the second: the file vs a fresh build of that year."""
+    total = SESSIONS_PER_YEAR * 3  # a year of warm-up, then two years of calls
+    data_dir = in_fresh_process(write_market, folder / "retention", n_tickers, total)
+    retained, fresh = folder / "retained.duckdb", folder / "fresh.duckdb"
+    in_fresh_process(backfill_process, retained, data_dir, total, 0, SESSIONS_PER_YEAR)
+    before = retained.stat().st_size
+    cutoff = sessions(total)[2 * SESSIONS_PER_YEAR]
+    wall = in_fresh_process(retain_process, retained, cutoff)
+    in_fresh_process(backfill_process, fresh, data_dir, total, 0, 2 * SESSIONS_PER_YEAR)
+    ratio = retained.stat().st_size / fresh.stat().st_size
+    label = f"retention {n_tickers} tickers, keep 1 of 2 years"
+    return [
+        Row(label, "file before the delete", before / 1e6, "MB"),
+        below(label, "file after delete + rewrite / fresh build of the same rows", ratio, "x", 1.2),
+        Row(label, "delete + rewrite + publish", wall, "s"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line, run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", type=int, nargs="+", default=[1, 2, 5, 10])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
-        print(table(run(Path(folder), args.tickers, args.years)))
+        rows = run(Path(folder), args.tickers, args.years)
+        print(table(rows + retention_rows(Path(folder), args.tickers)))
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ def run(plan: Plan, folder: Path) -> list[Row]:
         folder,
     )
     rows += bench_size.run(folder, plan.size_tickers, list(plan.size_years))
+    rows += bench_size.retention_rows(folder, plan.size_tickers)
     return rows + projected_publish(rows, plan)
 
 

@@ -334,7 +334,8 @@ class Settings:
         "ARGENTA_RETENTION_DAYS",
         Integer(0, 36600),  # a century
         0,
-        "delete partitions older than this many days after each run",
+        "delete partitions older than this many days after each run; the file is then"
+        " rewritten compactly (see Retention)",
         shown="`0` (keep all)",
     )
     low_disk_threshold_mb: int = setting(

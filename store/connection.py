@@ -29,6 +29,9 @@ from store.migrate import migrate
 LOCK_RETRY_SECONDS = 10.0
 DATABASE_MODE = 0o644  # readers (the dashboard, notebooks) may run as other users
 COPY_CHUNK = 8 << 20
+# After retention deletes, the working copy is rewritten when it is this much larger than
+# its rows took at the last rewrite (the bound the README promises is 20 %).
+COMPACT_SLACK = 0.15
 log = logging.getLogger("argenta.store")
 
 
@@ -110,6 +113,48 @@ def _atomic_copy(src: Path, dst: Path) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+# Writer connections whose working copy is rewritten compactly when they close (see
+# request_compaction): ids of open connections, only ever touched by their own writer.
+_compaction_requested: set[int] = set()
+
+
+def request_compaction(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite the working copy compactly when this writer connection closes (after deletes).
+
+    DuckDB does not give back the space of deleted rows, so after retention deletes old
+    partitions the file keeps its size. The rewrite runs after the connection is closed,
+    when no transaction can be lost, and before the publish, so the published file shrinks.
+    """
+    _compaction_requested.add(id(con))
+
+
+def compact_file(db: Path) -> tuple[int, int]:
+    """Rewrite the closed database `db` into a fresh file with the same contents, atomically.
+
+    `COPY FROM DATABASE` carries tables, views, macros, sequences (with their current
+    values), constraints and comments. Returns (bytes before, bytes after).
+    """
+    tmp = db.with_name(f"{db.name}.compact-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    before = db.stat().st_size
+    try:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("ATTACH ? AS source_db (READ_ONLY)", [str(db)])
+            con.execute("ATTACH ? AS compact_db", [str(tmp)])
+            con.execute("COPY FROM DATABASE source_db TO compact_db")
+            con.execute("DETACH compact_db")
+        finally:
+            con.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db)
+        _fsync_dir(db.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return before, db.stat().st_size
 
 
 def _state_path(path: Path) -> Path:
@@ -298,9 +343,10 @@ def open_writer(
             f"cannot write the database folder {path.parent}: {exc.strerror}; "
             "point DATABASE_URL at a writable folder"
         ) from None
-    for pattern in (f".{path.name}*.copy-*", f".{path.name}.adopt-*"):
+    patterns = (f".{path.name}*.copy-*", f".{path.name}.adopt-*", f".{path.name}.work.compact-*")
+    for pattern in patterns:
         for leftover in path.parent.glob(pattern):
-            leftover.unlink(missing_ok=True)  # from a copy killed midway
+            leftover.unlink(missing_ok=True)  # from a copy or compaction killed midway
     before = file_identity(work_path(path))
     con = _open_work(path, retry_seconds)
     try:
@@ -313,12 +359,62 @@ def open_writer(
         yield con
         completed = True
     finally:
+        compact = id(con) in _compaction_requested
+        _compaction_requested.discard(id(con))
         con.close()
+        if compact:
+            _compact_work(path)
         after = file_identity(work_path(path))
         if completed and after != _state(path)["work"]:
             _write_state(path, work=after)  # closed cleanly: trusted as is next time
         if not (after == before and file_identity(path) == _published_as(path)):
             publish(path)
+
+
+def _compacted_state(path: Path) -> Path:
+    return path.with_name(f".{path.name}.compacted")
+
+
+def _calls_in(db: Path) -> int:
+    """Rows of daily_recommendations in the closed database `db` (each carries its details)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS db (READ_ONLY)", [str(db)])
+        return con.execute("SELECT count(*) FROM db.daily_recommendations").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _worth_compacting(path: Path, rows: int, size: int) -> bool:
+    """Whether the working copy is over COMPACT_SLACK larger than its rows took when last rewritten.
+
+    A rewrite reads and writes the whole file (about 10 MB/s here), so a daily run whose
+    retention removes one partition of a large file does not pay it every day: the file is
+    rewritten once the space its deletes left behind passes the slack.
+    """
+    try:
+        done = json.loads(_compacted_state(path).read_text(encoding="utf-8"))
+        per_row = done["bytes"] / done["rows"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError, ZeroDivisionError):
+        return True
+    return size > (1 + COMPACT_SLACK) * per_row * rows
+
+
+def _compact_work(path: Path) -> None:
+    """Compact the working copy if worth it; a failure is logged and the copy published as is."""
+    work = work_path(path)
+    try:
+        rows, size = _calls_in(work), work.stat().st_size
+        if not _worth_compacting(path, rows, size):
+            log.info("event=compaction_skipped bytes=%d rows=%d", size, rows)
+            return
+        before, after = compact_file(work)
+        state = {"bytes": after, "rows": rows}
+        _compacted_state(path).write_text(json.dumps(state), encoding="utf-8")
+    except (OSError, duckdb.Error) as exc:
+        log.warning("event=compaction_failed path=%s reason=%r", work, str(exc))
+        return
+    log.info("event=compacted path=%s before_bytes=%d after_bytes=%d", path, before, after)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import polars as pl
 
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
 from pipeline.analysis.outcomes import OUTCOME_COLUMNS
+from store.connection import request_compaction
 
 # The stored columns of a detail, in the order they are appended.
 _DETAIL_INSERT = [
@@ -174,7 +175,11 @@ def _insert_chunk(
 
 
 def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
-    """Delete partitions older than `cutoff` (history retention); returns rows removed."""
+    """Delete partitions older than `cutoff` (history retention); returns rows removed.
+
+    When rows were deleted, the file is rewritten compactly as the writer closes (DuckDB
+    keeps the space of deleted rows otherwise).
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         count = con.sql(
@@ -192,6 +197,8 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    if count:
+        request_compaction(con)
     return count
 
 

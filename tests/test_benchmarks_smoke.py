@@ -72,10 +72,13 @@ def test_reads_print_every_read_and_the_real_time_ratio(capsys: pytest.CaptureFi
 @pytest.mark.slow
 def test_size_grows_with_the_years_of_history(capsys: pytest.CaptureFixture[str]) -> None:
     bench_size.main(["--tickers", "3", "--years", "1", "2"])
-    rows = lines_of(capsys.readouterr().out, "db size 3 tickers")
+    output = capsys.readouterr().out
+    rows = lines_of(output, "db size 3 tickers")
     assert value_of(rows, "1 year(s): size / size at 1 year(s)") == 1.0
     assert value_of(rows, "2 year(s): size / size at 1 year(s)") > 1.0
     assert value_of(rows, "2 year(s): per ticker-year") > 0
+    retention = lines_of(output, "retention 3 tickers")
+    assert any("fresh build" in line and status_of(line) for line in retention)
 
 
 def test_report_names_the_machine_and_every_missed_target() -> None:
@@ -111,6 +114,17 @@ def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
     )
     rows = run_all.run(plan, tmp_path)
     benchmarks = {row.benchmark.split(" ")[0] for row in rows}
-    assert benchmarks == {"indicators", "backfill", "daily", "reads", "DB", "publish", "db"}
+    assert benchmarks == {
+        "indicators",
+        "backfill",
+        "daily",
+        "reads",
+        "DB",
+        "publish",
+        "db",
+        "retention",
+    }
+    retention = next(r for r in rows if r.benchmark.startswith("retention"))
+    assert retention.value > 0
     assert any(r.met is not None for r in rows if r.benchmark == "indicators 8x100")
     assert next(r.value for r in rows if "publish time" in r.measure) > 0
