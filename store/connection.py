@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import pwd
 import shutil
 import threading
 import time
@@ -56,6 +57,42 @@ def missing_database(path: Path) -> DatabaseMissing:
     return DatabaseMissing(
         f"database {path} does not exist: build it with `make demo-db` or `{BUILD_COMMAND}`"
     )
+
+
+class ForeignFiles(DatabaseError):
+    """The database's files belong to another user than the one running the writer."""
+
+
+def _user(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def check_owner(path: Path) -> None:
+    """Refuse to write when the database's files belong to someone else.
+
+    A backfill run as root would otherwise leave root-owned files the service user
+    cannot open; run as root against the service's files it would do the same. The
+    owner is compared explicitly (root could write anything), for the published file,
+    the working copy, the locks and the writer's state files that exist.
+    """
+    me = os.geteuid()
+    names = [path.name, f".{path.name}.work", f"{path.name}.run.lock", f"{path.name}.daemon.lock"]
+    names += [f".{path.name}.published", f".{path.name}.compacted"]
+    for name in names:
+        try:
+            owner = (path.parent / name).stat().st_uid
+        except FileNotFoundError:
+            continue
+        if owner != me:
+            raise ForeignFiles(
+                f"{path.parent / name} belongs to {_user(owner)}, not to {_user(me)} who runs "
+                "this command: run it as the database's owner (deploy/argenta-as-service runs "
+                "it as the service user with the service's settings), or if the files should "
+                f"be yours, `chown {_user(me).split()[0]}: {path.parent}/*{path.name}*`"
+            )
 
 
 def work_path(path: Path) -> Path:
@@ -335,6 +372,7 @@ def open_writer(
     that did not change (nothing written) is not copied again.
     """
     path = Path(path)
+    check_owner(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _prepare_work(path)
@@ -410,7 +448,7 @@ def _compact_work(path: Path) -> None:
             return
         before, after = compact_file(work)
         state = {"bytes": after, "rows": rows}
-        _compacted_state(path).write_text(json.dumps(state), encoding="utf-8")
+        safefile.write_atomic(_compacted_state(path), json.dumps(state))
     except (OSError, duckdb.Error) as exc:
         log.warning("event=compaction_failed path=%s reason=%r", work, str(exc))
         return

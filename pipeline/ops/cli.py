@@ -27,7 +27,9 @@ from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
 from pipeline.textsafe import neutralise_formulas
 from store import reads
-from store.connection import DatabaseError, open_reader, open_writer
+from store.backup import backup as backup_file
+from store.backup import restore as restore_file
+from store.connection import DatabaseError, ForeignFiles, open_reader, open_writer
 from store.export import FORMATS, ExportError, export
 from store.migrate import current_version
 
@@ -68,6 +70,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc), exitcodes.LOCKED)
         except jobs.JobFailed as exc:
             fail(f"run failed: {exc}", exitcodes.FAILED)
+        except ForeignFiles as exc:
+            fail(str(exc), exitcodes.USAGE)
         except DatabaseError as exc:
             fail(str(exc), exitcodes.FAILED)
         except ExportError as exc:
@@ -447,6 +451,39 @@ def export_command(ctx, dest, fmt, since) -> None:
     for name, rows in result.rows.items():
         click.echo(f"{name}: {rows} rows")
     click.echo(f"exported to {result.path} ({result.bytes / 1e6:.1f} MB), see DICTIONARY.md")
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.pass_context
+@handle_errors
+def backup(ctx, dest) -> None:
+    """Copy the published database to DEST (a file, or a folder for a time-stamped name).
+
+    Safe while readers and the daemon run: the copy reads one published file to the end
+    (a publish meanwhile does not change it) and is checked before it gets its name.
+    Example: argenta backup /var/backups/argenta/
+    """
+    settings = load_settings(ctx)
+    target = backup_file(settings.database_path, dest)
+    click.echo(f"backed up {settings.database_path} to {target}")
+
+
+@main.command()
+@click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@handle_errors
+def restore(ctx, backup) -> None:
+    """Make BACKUP the published database (checked first; the next run adopts it).
+
+    Takes the run lock, so it never lands in the middle of a run. Example:
+    argenta restore /var/backups/argenta/argenta_ia-20261130T060000Z.duckdb
+    """
+    settings = load_settings(ctx)
+    db = settings.database_path
+    with exclusive(db, "run", "restore"):
+        restore_file(backup, db)
+    click.echo(f"restored {backup} as {db}; the next run continues from it")
 
 
 if __name__ == "__main__":

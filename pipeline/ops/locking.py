@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from store import safefile
+from store.connection import check_owner
 
 LOCK_MODE = 0o600  # only the owner: the file names the holder's command line
 
@@ -48,8 +49,10 @@ def exclusive(database: Path, kind: str, what: str) -> Iterator[Path]:
     """Hold the `kind` lock for the block, or raise LockHeld at once if another process has it.
 
     The kernel releases an flock when its holder dies, so a killed process never leaves
-    a stale lock behind.
+    a stale lock behind. Files owned by another user are refused before the lock file is
+    created, so a command run as the wrong user leaves nothing behind.
     """
+    check_owner(Path(database))
     path = lock_path(database, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open_lock(path)

@@ -1,0 +1,80 @@
+"""Backup and restore of the published file, safe while readers and the daemon run.
+
+A published file is never written in place: each run replaces it whole (os.replace). So
+a backup that opens it once and copies from that open file gets one consistent database,
+even if a run publishes a new one halfway through the copy (the copy keeps reading the
+file it opened). The copy is checked (every block of every table read) before it is
+given its name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+from store.connection import (
+    DATABASE_MODE,
+    DatabaseError,
+    _atomic_copy,
+    _fsync_dir,
+    check_owner,
+    database_problem,
+    missing_database,
+)
+
+
+def backup_target(path: Path, dest: Path) -> Path:
+    """The file a backup of `path` goes to: `dest` itself, or a time-stamped name inside it."""
+    if dest.is_dir():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return dest / f"{path.stem}-{stamp}{path.suffix}"
+    return dest
+
+
+def backup(path: Path, dest: Path) -> Path:
+    """Copy the published file `path` to `dest` (a file, or a folder), checked; returns it."""
+    path, dest = Path(path), Path(dest)
+    try:
+        src = open(path, "rb")  # noqa: SIM115 - held open: a publish cannot change what is read
+    except FileNotFoundError:
+        raise missing_database(path) from None
+    target = backup_target(path, dest)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        tmp.unlink(missing_ok=True)  # a leftover or a planted symlink: never written through
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with src, os.fdopen(os.open(tmp, flags, DATABASE_MODE), "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        problem = database_problem(tmp, shown_as=path)
+        if problem is not None:
+            raise DatabaseError(f"the copy of {path} does not check out ({problem}); not kept")
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        raise DatabaseError(f"cannot write the backup {target}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def restore(backup_file: Path, path: Path) -> None:
+    """Make `backup_file` the published file `path` (atomically, after checking it).
+
+    Readers keep the file they have open; the next writer adopts the restored file as
+    its working copy (the published file changed, so the backup wins) and migrates it.
+    """
+    backup_file, path = Path(backup_file), Path(path)
+    if not backup_file.is_file():
+        raise DatabaseError(f"backup {backup_file} does not exist: give the file to restore")
+    check_owner(path)
+    problem = database_problem(backup_file)
+    if problem is not None:
+        raise DatabaseError(f"{backup_file} cannot be restored: {problem}")
+    try:
+        _atomic_copy(backup_file, path)
+    except OSError as exc:
+        raise DatabaseError(f"cannot write {path}: {exc.strerror or exc}") from None
