@@ -3,8 +3,9 @@
     python -m benchmarks.bench_indicators                  # 500x2520 and 5000x2520
     python -m benchmarks.bench_indicators 100x2520 --runs 5 --no-pandas
 
-Every implementation computes all of `INDICATOR_COLUMNS` on the same seeded synthetic panel
-(TA-Lib where it has the function, numpy for the rest). The table shows the median wall time
+Every implementation computes all of `INDICATOR_COLUMNS` on the same seeded synthetic panel;
+the TA-Lib ones are the reference of tests/oracles/talib_reference.py (TA-Lib where it has the
+function, numpy for the rest). The table shows the median wall time
 of `--runs` runs and its ratio to TA-Lib called per ticker for its 13 indicators only (the
 reference of the speed target: the polars stage within 1.5x of it).
 """
@@ -12,7 +13,6 @@ reference of the speed target: the polars stage within 1.5x of it).
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import statistics
 import time
@@ -23,11 +23,11 @@ from typing import TypedDict
 import numpy as np
 import pandas as pd
 import polars as pl
-import talib
 
 from benchmarks.synthetic import synthetic_panel
-from pipeline.analysis.indicators import INDICATOR_COLUMNS, TALIB_INDICATORS, add_indicators
+from pipeline.analysis.indicators import TALIB_INDICATORS, add_indicators
 from pipeline.analysis.stages import Engine
+from tests.oracles.talib_reference import per_ticker as talib_per_ticker
 
 DEFAULT_SIZES = ("500x2520", "5000x2520")
 REFERENCE = "talib per ticker, 13 indicators"
@@ -36,46 +36,6 @@ REFERENCE = "talib per ticker, 13 indicators"
 def polars_stage(panel: pl.DataFrame, engine: Engine = "auto") -> pl.DataFrame:
     """Our indicator stage, collected with the given polars engine."""
     return add_indicators(panel.lazy()).collect(engine=engine)
-
-
-def talib_per_ticker(
-    panel: pl.DataFrame, columns: Iterable[str] = INDICATOR_COLUMNS
-) -> pl.DataFrame:
-    """The panel plus `columns`, computed by calling TA-Lib on each ticker's arrays."""
-    columns = tuple(columns)
-    arrays = {name: panel[name].to_numpy() for name in ("close", "high", "low", "volume")}
-    tickers = panel["ticker"].to_numpy()
-    bounds = [0, *np.flatnonzero(tickers[1:] != tickers[:-1]) + 1, len(tickers)]
-    out = {name: np.empty(len(tickers)) for name in columns}
-    for start, end in itertools.pairwise(bounds):
-        values = _talib_ticker(*(a[start:end] for a in arrays.values()))
-        for name in columns:
-            out[name][start:end] = values[name]
-    return panel.with_columns(pl.Series(name, out[name], nan_to_null=True) for name in columns)
-
-
-def _talib_ticker(
-    close: np.ndarray, high: np.ndarray, low: np.ndarray, volume: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Every indicator column for one ticker's arrays."""
-    out = {f"sma_{n}": talib.SMA(close, n) for n in (20, 50, 200)}
-    out |= {f"ema_{n}": talib.EMA(close, n) for n in (12, 26)}
-    out["macd"], out["macd_signal"], out["macd_hist"] = talib.MACD(close, 12, 26, 9)
-    out["rsi_14"] = talib.RSI(close, 14)
-    out["bb_upper"], out["bb_middle"], out["bb_lower"] = talib.BBANDS(close, 20, 2, 2)
-    out["atr_14"] = talib.ATR(high, low, close, 14)
-    log_return = np.concatenate([[np.nan], np.log(close[1:] / close[:-1])])
-    sample_std = talib.STDDEV(log_return, 20) * math.sqrt(20 / 19)
-    high_252 = talib.MAX(close, 252)
-    return out | {
-        "bars": np.arange(1, len(close) + 1),
-        "log_return": log_return,
-        **{f"return_{n}d": talib.ROCP(close, n) for n in (20, 60, 252)},
-        "volatility_20": sample_std * math.sqrt(252),
-        "volume_sma_20": talib.SMA(volume, 20),
-        "high_252": high_252,
-        "drawdown_252": close / high_252 - 1,
-    }
 
 
 def pandas_groupby(panel: pl.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Reads: one function per endpoint of the old API, each returning polars frames.
+"""Reads: one named query per question the dashboard, the CLI and notebooks ask, as polars frames.
 
 Scores and prices come back as Float64 (the table stores DECIMAL), dates as Date and
 timestamps as naive UTC Datetime.

@@ -1,4 +1,5 @@
-"""Small, valid recommendation/detail frames for store tests (independent of the pipeline)."""
+"""Test data: small valid recommendation/detail frames (independent of the pipeline) and the
+sample period the shared `sample_db` fixture is built over."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 import polars as pl
 
 ANALYSIS_TYPES = ("technical", "fundamental", "macro", "sentiment")
+# The days of the bundled sample that the session-wide `sample_db` fixture analyses.
+SAMPLE_START, SAMPLE_END = dt.date(2023, 10, 2), dt.date(2024, 3, 8)
 
 
 def partition(

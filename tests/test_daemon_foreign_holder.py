@@ -13,11 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests import test_daemon_process as daemon_tests
-from tests.test_daemon_process import MISSING, SOURCE, TODAY, ZONE, argenta, partitions
-
-env = daemon_tests.env  # the daemon tests' fixtures: a controlled environment, started daemons
-start = daemon_tests.start
+from tests.daemon_support import MISSING, SOURCE, TODAY, ZONE, argenta, partitions
 
 pytestmark = pytest.mark.slow  # each test holds the file from another process for 4-12 s
 

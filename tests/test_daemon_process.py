@@ -10,186 +10,32 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import re
 import signal
 import socket
 import subprocess
-import sys
-import textwrap
-import threading
 import time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.analysis import calendar
-from pipeline.ops.monitoring import Heartbeat, read_heartbeat
-from store import reads
-from store.connection import open_reader
+from pipeline.ops.monitoring import read_heartbeat
+from tests.daemon_support import (
+    MISSING,
+    SOURCE,
+    TODAY,
+    ZONE,
+    argenta,
+    heartbeat,
+    is_run,
+    partitions,
+    runs,
+)
 
 pytestmark = pytest.mark.slow  # each test drives a real daemon process for 2-16 s
 
-TODAY = "2024-03-11"
-MISSING = calendar.trading_days("XNYS", dt.date(2024, 3, 6), dt.date(2024, 3, 10))
-SOURCE = ["--source", "sample", "--tickers", "GGAL,YPF"]
-ZONE = "America/Argentina/Buenos_Aires"
 STOP_SECONDS = 10  # how fast SIGTERM must stop the daemon (README: Operating the daemon)
-
-# Test-only hook, loaded through PYTHONPATH by every Python process of a test that asks for
-# it (the daemon and its runs): each run sleeps inside its job, after the job_runs row is
-# written and before any data is, optionally deaf to SIGTERM/SIGALRM like a run stuck in
-# native code. Production code has no such hook.
-SLOW_RUN_HOOK = textwrap.dedent(
-    """
-    import os, signal, time
-    from pipeline.ops import jobs
-
-    _load = jobs.load_market_data
-
-    def _slow_load(*args, **kwargs):
-        if os.environ.get("TEST_RUN_FAIL"):  # the network vendor is down
-            raise ConnectionError("network unreachable (test hook)")
-        if os.environ.get("TEST_RUN_DEAF"):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGALRM})
-        print("TEST_HOOK run is loading", flush=True)
-        time.sleep(float(os.environ["TEST_RUN_SLEEP"]))
-        return _load(*args, **kwargs)
-
-    jobs.load_market_data = _slow_load
-    """
-)
-
-
-class Daemon:
-    """`argenta daemon` in a subprocess, its log lines collected as they come."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str], *args: str) -> None:
-        self.process = subprocess.Popen(
-            argenta("daemon", *args),
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._eof = False
-        self._new_line = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout
-        for line in self.process.stdout:
-            with self._new_line:
-                self.lines.append(line.rstrip("\n"))
-                self._new_line.notify_all()
-        with self._new_line:
-            self._eof = True
-            self._new_line.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> str:
-        """The first log line matching `pattern`, waiting for it up to `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._new_line:
-            while not (found := self.matching(pattern)):
-                left = deadline - time.monotonic()
-                if left <= 0 or self._eof:
-                    raise AssertionError(f"no line matching {pattern!r} in:\n{self.log()}")
-                self._new_line.wait(min(left, 0.5))
-        return found[0]
-
-    def matching(self, pattern: str) -> list[str]:
-        return [line for line in self.lines if re.search(pattern, line)]
-
-    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, float]:
-        """Send `sig`; return the exit code and how long the daemon took to exit."""
-        started = time.monotonic()
-        self.process.send_signal(sig)
-        code = self.process.wait(timeout=30)
-        return code, time.monotonic() - started
-
-    def wait(self, timeout: float = 90) -> int:
-        return self.process.wait(timeout=timeout)
-
-    def log(self) -> str:
-        return "\n".join(self.lines)
-
-
-def argenta(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline.ops.cli", *args]
-
-
-@pytest.fixture
-def env(tmp_path: Path, db_path: Path) -> dict[str, str]:
-    """A controlled environment: the test database, fast retries, nothing from the caller."""
-    ours = ("ARGENTA_", "DATABASE_URL", "SCHEDULER_", "DAILY_ANALYSIS_", "JOB_TIMEOUT", "MAX_RE")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    base.pop("NOTIFY_SOCKET", None)
-    return base | {
-        "DATABASE_URL": f"duckdb:///{db_path}",
-        "ARGENTA_CATCHUP_DAYS": "4",
-        "ARGENTA_WEEKDAYS_ONLY": "false",
-        "ARGENTA_RETRY_BACKOFF_SECONDS": "0.2",
-        "ARGENTA_LOW_DISK_MB": "0",
-        "MAX_RETRIES": "0",
-    }
-
-
-@pytest.fixture
-def slow_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """`env` with the slow-run hook: each run sleeps a minute inside its job."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(SLOW_RUN_HOOK, encoding="utf-8")
-    paths = [str(hook), *filter(None, [env.get("PYTHONPATH")])]
-    return env | {"PYTHONPATH": os.pathsep.join(paths), "TEST_RUN_SLEEP": "60"}
-
-
-@pytest.fixture
-def start(tmp_path: Path, db_path: Path):
-    """Start daemons; any still running at the end (and their runs) are killed."""
-    started: list[Daemon] = []
-
-    def launch(env: dict[str, str], *args: str) -> Daemon:
-        started.append(Daemon(tmp_path, env, *args))
-        return started[-1]
-
-    yield launch
-    for daemon in started:
-        if daemon.process.poll() is None:
-            daemon.process.kill()
-            daemon.process.wait()
-    beat = read_heartbeat(db_path)
-    if beat and beat.job_pid and is_run(beat.job_pid):  # a run orphaned by a killed daemon
-        os.kill(beat.job_pid, signal.SIGKILL)
-
-
-def is_run(pid: int) -> bool:
-    try:
-        return b"run-days" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return False
-
-
-def heartbeat(db_path: Path) -> Heartbeat:
-    """The daemon's heartbeat, which the test expects to be there."""
-    beat = read_heartbeat(db_path)
-    assert beat is not None, f"no heartbeat next to {db_path}"
-    return beat
-
-
-def runs(db_path: Path) -> list[dict]:
-    with open_reader(db_path) as con:
-        frame = reads.job_runs(con)
-    return [row | {"log": json.loads(row.pop("log_data"))} for row in reversed(frame.to_dicts())]
-
-
-def partitions(db_path: Path) -> list[dt.date]:
-    with open_reader(db_path) as con:
-        return reads.analysis_dates(con)
 
 
 def test_scheduler_disabled_exits_0_without_running_anything(start, env, db_path):

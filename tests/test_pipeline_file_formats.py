@@ -10,7 +10,7 @@ import pytest
 from pipeline.analysis import analyse
 from pipeline.settings import Settings
 from pipeline.sources import load_market_data
-from tests.test_pipeline_sources import FILE_END, sample_bars
+from tests.files_support import FILE_END, sample_bars
 
 OHLV = ["open", "high", "low", "volume"]
 

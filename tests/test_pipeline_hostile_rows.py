@@ -13,7 +13,7 @@ import pytest
 from pipeline.sources import load_market_data
 from store import reads
 from store.connection import open_reader
-from tests.test_pipeline_sources import GGAL_LINE, csv_lines, sample_bars, set_cell, write
+from tests.files_support import GGAL_LINE, csv_lines, sample_bars, set_cell, write
 
 TODAY = dt.date.today()
 CLI = [sys.executable, "-m", "pipeline.ops.cli"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 import polars as pl
@@ -20,43 +19,9 @@ from pipeline.analysis.indicators import (
     adjust_prices,
 )
 from pipeline.sources.sample import SAMPLE_DIR
+from tests.oracles.talib_reference import defined_columns, per_ticker, talib_indicators
 
 MIN_HISTORY = 300  # tickers with fewer bars are left out of the oracle comparison
-
-
-def talib_outputs(close: np.ndarray, high: np.ndarray, low: np.ndarray) -> dict[str, np.ndarray]:
-    """TA-Lib's value of every TALIB_INDICATORS column for one ticker."""
-    out = {f"sma_{n}": talib.SMA(close, n) for n in (20, 50, 200)}
-    out |= {f"ema_{n}": talib.EMA(close, n) for n in (12, 26)}
-    out["macd"], out["macd_signal"], out["macd_hist"] = talib.MACD(close, 12, 26, 9)
-    out["rsi_14"] = talib.RSI(close, 14)
-    out["bb_upper"], out["bb_middle"], out["bb_lower"] = talib.BBANDS(close, 20, 2, 2)
-    out["atr_14"] = talib.ATR(high, low, close, 14)
-    return out
-
-
-def numpy_outputs(close: np.ndarray, volume: np.ndarray) -> dict[str, np.ndarray]:
-    """The other INDICATOR_COLUMNS for one ticker, from their definitions."""
-
-    def lagged(values: np.ndarray, n: int) -> np.ndarray:
-        return np.concatenate([np.full(n, np.nan), values[:-n]])
-
-    def windows(values: np.ndarray, n: int) -> np.ndarray:
-        return np.lib.stride_tricks.sliding_window_view(
-            np.concatenate([np.full(n - 1, np.nan), values]), n
-        )
-
-    log_return = np.log(close / lagged(close, 1))
-    high_252 = windows(close, 252).max(axis=1)
-    return {
-        "bars": np.arange(1, len(close) + 1, dtype=float),
-        "log_return": log_return,
-        **{f"return_{n}d": close / lagged(close, n) - 1 for n in (20, 60, 252)},
-        "volatility_20": windows(log_return, 20).std(axis=1, ddof=1) * math.sqrt(252),
-        "volume_sma_20": windows(volume, 20).mean(axis=1),
-        "high_252": high_252,
-        "drawdown_252": close / high_252 - 1,
-    }
 
 
 def as_array(frame: pl.DataFrame, column: str) -> np.ndarray:
@@ -106,7 +71,10 @@ def oracle(computed: pl.DataFrame) -> dict[str, tuple[pl.DataFrame, dict[str, np
             close, high, low, volume = (
                 as_array(rows, c) for c in ("close", "high", "low", "volume")
             )
-            found[ticker] = rows, talib_outputs(close, high, low) | numpy_outputs(close, volume)
+            found[ticker] = (
+                rows,
+                talib_indicators(close, high, low) | defined_columns(close, volume),
+            )
     return found
 
 
@@ -271,11 +239,11 @@ def test_adjust_prices_on_the_sample(sample: pl.DataFrame) -> None:
 
 
 def test_benchmark_implementations_agree() -> None:
-    """The benchmark's TA-Lib loop and pandas version compute what the polars stage computes."""
+    """The TA-Lib reference and the benchmark's pandas version compute what polars computes."""
     panel = synthetic_panel(4, 400, seed=7)
     ours = bench_indicators.polars_stage(panel)
     others = {
-        "talib": bench_indicators.talib_per_ticker(panel),
+        "talib": per_ticker(panel),
         "pandas": pl.from_pandas(bench_indicators.pandas_groupby(panel)),
     }
     for name, theirs in others.items():

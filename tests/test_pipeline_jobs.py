@@ -17,7 +17,7 @@ from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.sources import load_market_data
 from store import reads
 from store.connection import open_reader
-from tests.conftest import SAMPLE_END, SAMPLE_START
+from tests.factories import SAMPLE_END, SAMPLE_START
 
 ADRS = ("GGAL", "YPF", "PAM", "BMA")
 
@@ -149,7 +149,7 @@ def test_a_run_is_refused_while_another_holds_the_lock(tmp_path):
 def test_stored_indicators_equal_talib_on_the_full_history(sample_db, ticker):
     import numpy as np
 
-    from tests.test_pipeline_indicators import talib_outputs
+    from tests.oracles.talib_reference import talib_indicators
 
     prices = (
         load_market_data("sample", tickers=(ticker,))
@@ -160,7 +160,7 @@ def test_stored_indicators_equal_talib_on_the_full_history(sample_db, ticker):
         )
     )
     h, lo, c = (prices[col].to_numpy() for col in ("high", "low", "close"))
-    oracle = pl.DataFrame({"date": prices["date"], **talib_outputs(c, h, lo)})
+    oracle = pl.DataFrame({"date": prices["date"], **talib_indicators(c, h, lo)})
     with open_reader(sample_db) as con:
         stored = con.sql(
             "SELECT r.analysis_date AS date, d.indicators::VARCHAR AS j"

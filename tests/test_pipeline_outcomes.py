@@ -16,8 +16,7 @@ from pipeline.settings import Settings
 from store import writes
 from store.connection import open_reader, open_writer
 from store.migrate import migrate
-from tests.conftest import SAMPLE_END, SAMPLE_START
-from tests.factories import largest_gap, partition
+from tests.factories import SAMPLE_END, SAMPLE_START, largest_gap, partition
 
 SAMPLE_DATA = Path(__file__).parents[1] / "pipeline" / "sources" / "sample_data"
 ADRS = ("GGAL", "YPF", "PAM", "BMA", "TEO")

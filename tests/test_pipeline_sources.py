@@ -23,12 +23,20 @@ from pipeline.analysis.frames import (
 )
 from pipeline.sources import SourceError, build_sample, load_market_data, sample, yahoo
 from pipeline.sources.validate import MIN_BARS
+from tests.files_support import (
+    FILE_END,
+    FILE_START,
+    GGAL_LINE,
+    SAMPLE_PRICES,
+    YAHOO_HEADER,
+    csv_lines,
+    sample_bars,
+    set_cell,
+    write,
+)
 
 D = dt.date
 YAHOO = Path(__file__).parent / "fixtures" / "yahoo"
-SAMPLE_PRICES = pl.read_parquet(sample.SAMPLE_DIR / "prices.parquet")
-YAHOO_HEADER = ["Date", "Symbol", "Open", "High", "Low", "Close", "Adj Close", "Volume"]
-FILE_START, FILE_END = D(2023, 6, 1), D(2023, 12, 29)
 
 
 # --- the bundled sample ---------------------------------------------------------------------
@@ -124,30 +132,6 @@ def test_unusable_source_arguments_raise_one_line(kwargs: dict[str, Any], messag
 # --- a folder of files ----------------------------------------------------------------------
 
 
-def sample_bars(tickers: Sequence[str] = ("GGAL", "YPF")) -> pl.DataFrame:
-    """Real bars from the sample, in the order a file would list them."""
-    return SAMPLE_PRICES.filter(
-        pl.col("ticker").is_in(tickers), pl.col("date").is_between(FILE_START, FILE_END)
-    ).sort("ticker", "date")
-
-
-def csv_lines(bars: pl.DataFrame, header: Sequence[str] = YAHOO_HEADER) -> list[str]:
-    """The lines of a prices CSV with the given header names (in the canonical order)."""
-    return bars.rename(dict(zip(bars.columns, header, strict=True))).write_csv().splitlines()
-
-
-def write(folder: Path, name: str, lines: Sequence[str]) -> Path:
-    folder.mkdir(exist_ok=True)
-    (folder / name).write_text("\n".join(lines) + "\n")
-    return folder
-
-
-def set_cell(line: str, column: str, value: str) -> str:
-    cells = line.split(",")
-    cells[YAHOO_HEADER.index(column)] = value
-    return ",".join(cells)
-
-
 @pytest.mark.parametrize(
     "header",
     [
@@ -179,9 +163,6 @@ def test_files_parquet_prices_load_like_csv_with_rows_counted_from_one(tmp_path:
         "file=prices.parquet, ticker=GGAL, row=4: low is not positive (-1.0); row dropped"
     ]
     assert data.prices.equals(bars.filter(pl.int_range(pl.len()) != 3))
-
-
-GGAL_LINE = 5  # line 1 is the header: the fourth GGAL bar, 2023-06-06
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Settings: one declaration each, the plan's defaults, and one clear line for every bad value."""
+"""Settings: one declaration each, the documented defaults, one clear line for every bad value."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reads: one function per endpoint of the old API, on a file built by the tests."""
+"""Reads: each store.reads query on a file built by the tests."""
 
 from __future__ import annotations
 

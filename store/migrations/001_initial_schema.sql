@@ -1,4 +1,4 @@
--- The original plan's three tables. Timestamps are UTC wall-clock (TIMESTAMP without zone).
+-- The three public tables: calls, their details, job runs. Timestamps are UTC wall-clock (TIMESTAMP without zone).
 CREATE SEQUENCE daily_recommendations_id_seq;
 CREATE SEQUENCE analysis_details_id_seq;
 CREATE SEQUENCE job_runs_id_seq;

@@ -1,0 +1,1 @@
+"""Reference implementations the product is checked against (used by tests and benchmarks)."""
