@@ -32,6 +32,12 @@ PAGES = [
         url_path=params.DETAIL_URL_PATH,
     ),
     st.Page(
+        params.TRACK_PAGE,
+        title="Historial de aciertos",
+        icon=":material/fact_check:",
+        url_path="historial",
+    ),
+    st.Page(
         params.HEALTH_PAGE,
         title="Salud de los procesos",
         icon=":material/monitor_heart:",

@@ -18,6 +18,14 @@ _TIME_TICKS = [
     {"dtickrange": [60_000, 86_400_000], "value": "%d/%m %H:%M"},
     {"dtickrange": [86_400_000, None], "value": "%d/%m/%Y"},
 ]
+_DATE_TICKS = "%d/%m/%Y"  # numeric: plotly.js month names would be English
+_ROLLING_IC = "12mo"
+_QUINTILE_HEX = ("#cf222e", "#e8827a", "#8c959f", "#7fbf8e", "#1a7f37")
+_RANGE_PARTS = {  # column of the calibration frame → label and colour
+    "below": ("Por debajo del rango", "#cf222e"),
+    "inside": ("Dentro del rango", "#1a7f37"),
+    "above": ("Por encima del rango", "#1f6feb"),
+}
 _PRICE_COLUMNS = (
     "open",
     "high",
@@ -143,6 +151,94 @@ def errors_by_type(errors: dict[str, int]) -> go.Figure:
     )
 
 
+def ic_over_time(ic_daily: pl.DataFrame, summary: pl.DataFrame) -> go.Figure:
+    """Each score's daily IC as a 12-month rolling mean; the title states the total's mean and t."""
+    rolling = (
+        ic_daily.sort("analysis_date")
+        .rolling(index_column="analysis_date", period=_ROLLING_IC, group_by="score")
+        .agg(pl.col("ic").mean())
+        .with_columns(pl.col("score").replace_strict(fmt.SCORES))
+    )
+    fig = px.line(
+        rolling,
+        x="analysis_date",
+        y="ic",
+        color="score",
+        category_orders={"score": list(fmt.SCORES.values())},
+        labels={"analysis_date": "Fecha", "ic": "IC (media móvil de 12 meses)", "score": ""},
+    )
+    fig.for_each_trace(lambda t: t.update(line_width=3 if t.name == "Total" else 1.3))
+    fig.add_hline(y=0, line_color="#6e7781", line_width=1)
+    fig.update_traces(hovertemplate="%{x|%d/%m/%Y}: %{y:.3f}")
+    fig.update_xaxes(tickformat=_DATE_TICKS)
+    fig.update_yaxes(tickformat=".2f")
+    return _style(fig, f"IC en el tiempo · {fmt.ic_statement(summary, 'total')}", height=420)
+
+
+def quintile_returns(quintiles: pl.DataFrame, spread: float | None) -> go.Figure:
+    """Mean excess return over the universe per quintile of the total score, in percent."""
+    frame = quintiles.sort("quintile").with_columns(
+        pl.format("Q{}", "quintile").alias("label"), (pl.col("mean_universe_excess") * 100)
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=frame["label"],
+            y=frame["mean_universe_excess"],
+            marker_color=list(_QUINTILE_HEX[: frame.height]),
+            customdata=frame["calls"],
+            texttemplate="%{y:+.2f} %",
+            hovertemplate="%{x}: %{y:+.2f} % (%{customdata:,} recomendaciones)<extra></extra>",
+        )
+    )
+    fig.add_hline(y=0, line_color="#6e7781", line_width=1)
+    fig.update_xaxes(title="Quintil del puntaje total (Q1 el más bajo, Q5 el más alto)")
+    fig.update_yaxes(title="Exceso sobre el universo", ticksuffix=" %")
+    title = f"Retorno por quintil · Q5 − Q1 = {fmt.percent(spread, 2, signed=True)}"
+    return _style(fig, title, height=380, hovermode="closest")
+
+
+def target_range(calibration: pl.DataFrame) -> go.Figure:
+    """Share of outcomes below, inside and above the stated target range, per listing."""
+    frame = calibration.with_columns(pl.col("listing").replace(fmt.LISTINGS))
+    fig = go.Figure()
+    for column, (label, colour) in _RANGE_PARTS.items():
+        fig.add_bar(
+            y=frame["listing"],
+            x=frame[column] * 100,
+            name=label,
+            orientation="h",
+            marker_color=colour,
+            texttemplate="%{x:.1f} %",
+            hovertemplate=f"{label}: %{{x:.1f}} %<extra>%{{y}}</extra>",
+        )
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
+    fig.update_xaxes(range=[0, 100], ticksuffix=" %", title="Resultados")
+    return _style(fig, "Dónde terminó el precio respecto del rango objetivo", 240, "closest")
+
+
+def risk_volatility(risk: pl.DataFrame, ordering: float | None) -> go.Figure:
+    """Realised (annualised) volatility after the call per stated risk level, in percent."""
+    order = {level: i for i, level in enumerate(fmt.RISK_LEVELS)}
+    frame = risk.sort(pl.col("risk_level").replace_strict(order, default=len(order)))
+    levels = frame["risk_level"].to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=levels,
+            y=frame["realised_vol"] * 100,
+            marker_color=[fmt.RISK_HEX.get(level, "#8c959f") for level in levels],
+            customdata=frame["calls"],
+            texttemplate="%{y:.1f} %",
+            hovertemplate="%{x}: %{y:.1f} % (%{customdata:,} recomendaciones)<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="Nivel de riesgo declarado")
+    fig.update_yaxes(title="Volatilidad realizada anualizada", ticksuffix=" %")
+    title = (
+        f"Volatilidad por nivel de riesgo · orden correcto en {fmt.percent(ordering)} de los pares"
+    )
+    return _style(fig, title, height=380, hovermode="closest")
+
+
 def _mark_empty_panels(fig: go.Figure, history: pl.DataFrame) -> None:
     """Bold the panel titles, and note "sin datos" under those of components without data."""
     empty = {
@@ -186,5 +282,6 @@ def _style(fig: go.Figure, title: str, height: int, hovermode: str = "x unified"
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         hovermode=hovermode,
+        separators=",.",  # decimal comma, thousands dot
     )
     return fig

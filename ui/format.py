@@ -38,6 +38,27 @@ DAEMON_STATE = {
     "stopped": "detenido",
 }
 CURRENCIES = {calendar.BUENOS_AIRES: "$", calendar.NEW_YORK: "US$"}
+# The track record's scores, origins and entry prices, in Spanish.
+SCORES = {"total": "Total", **ANALYSES}
+ORIGINS = {
+    "publicado": "Publicado",
+    "simulado": "Simulado",
+    "todos": "Todos",
+}
+ORIGIN_HEX = {"Publicado": "#1a7f37", "Simulado": "#b7791f", "Todos": "#1f6feb"}
+ENTRIES = {"close": "cierre del día", "next_close": "cierre siguiente"}
+# Listing groups of the track record (an exchange code); unknown groups are shown as they are.
+LISTINGS = {
+    calendar.NEW_YORK: "ADR (Nueva York, US$)",
+    calendar.BUENOS_AIRES: "BYMA (.BA, $)",
+    "all": "Todas",
+}
+# How the pipeline names the IC t-statistic's method, in Spanish (unknown texts shown as they are).
+IC_METHODS_ES = (
+    (r"(?i)newey.?west.*?lag\D*(\d+).*", r"Newey-West con rezago \1"),
+    (r"(?i)newey.?west.*", "Newey-West"),
+    (r"(?i).*non.?overlapping.*", "fechas sin superposición"),
+)
 _BYTE_UNITS = ("B", "KB", "MB", "GB")
 _WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 
@@ -58,6 +79,46 @@ def number(value: float | None, decimals: int = 2) -> str:
         return "—"
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def percent(value: float | None, decimals: int = 1, signed: bool = False) -> str:
+    """A fraction as an Argentine percentage (0.1234 → "12,3 %"; signed: "+12,3 %"), or a dash."""
+    if value is None or math.isnan(value):
+        return "—"
+    text = number(abs(value) * 100, decimals)
+    if not text.strip("0,."):  # rounds to zero: no sign
+        return f"{text} %"
+    sign = "-" if value < 0 else "+" if signed else ""
+    return f"{sign}{text} %"
+
+
+def origin_counts(by_call: pl.DataFrame) -> dict[str, int]:
+    """Calls per origin ("publicado", "simulado") in a track record's by-call frame."""
+    sums = by_call.group_by("origin").agg(pl.col("calls").sum())
+    found = dict(sums.rows())
+    return {origin: int(found.get(origin) or 0) for origin in ("publicado", "simulado")}
+
+
+def ic_method(text: str) -> str:
+    """The pipeline's name of the t-statistic method, in Spanish."""
+    for pattern, spanish in IC_METHODS_ES:
+        if re.fullmatch(pattern, text):
+            return re.sub(pattern, spanish, text)
+    return text
+
+
+def ic_of(summary: pl.DataFrame, score: str) -> tuple[float | None, float | None]:
+    """A score's mean IC and its t-statistic from a track record's IC summary."""
+    row = summary.filter(pl.col("score") == score)
+    return (row["mean_ic"][0], row["t_stat"][0]) if row.height else (None, None)
+
+
+def ic_statement(summary: pl.DataFrame, score: str) -> str:
+    """A score's mean IC and t-statistic as one phrase: "IC medio 0,012 (t = 1,23)"."""
+    mean_ic, t_stat = ic_of(summary, score)
+    if mean_ic is None:
+        return "IC medio sin datos"
+    return f"IC medio {number(mean_ic, 3)} (t = {number(t_stat, 2)})"
 
 
 def in_pesos(ticker: str) -> bool:

@@ -20,6 +20,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 TICKER = "ticker"
 DATE = "fecha"
+HORIZON = "horizonte"  # sessions after the call: ?horizonte=20
+ENTRY = "entrada"  # the entry price: ?entrada=cierre (close of the day) or siguiente
+ENTRY_SLUGS = {"close": "cierre", "next_close": "siguiente"}
 # The page scripts (declared in dashboard.py). Not in a folder named `pages/`: Streamlit
 # runs such a folder's scripts directly (its older multipage mode) on a deep link into a
 # freshly started server, bypassing dashboard.py and its st.navigation.
@@ -27,6 +30,7 @@ RECOMMENDATIONS_PAGE = "app_pages/recomendaciones.py"
 EVOLUTION_PAGE = "app_pages/evolucion.py"
 DETAIL_PAGE = "app_pages/detalle.py"
 HEALTH_PAGE = "app_pages/salud.py"
+TRACK_PAGE = "app_pages/historial.py"
 DETAIL_URL_PATH = "detalle"
 
 
@@ -64,6 +68,31 @@ def date_select(where: DeltaGenerator, label: str, dates: Sequence[dt.date]) -> 
     else:
         st.query_params[DATE] = chosen.isoformat()
     return chosen
+
+
+def choice_select(
+    where: DeltaGenerator, label: str, param: str, choices: dict[str, str], default: str
+) -> str:
+    """Horizontal radio buttons over `choices` (URL value → label), bound to `?param=`."""
+    current = st.query_params.get(param)
+    values = list(choices)
+    index = values.index(current if current in choices else default)
+    chosen = where.radio(label, values, index=index, format_func=choices.get, horizontal=True)
+    st.query_params[param] = chosen
+    return chosen
+
+
+def horizon_select(where: DeltaGenerator, horizons: Sequence[int], default: int) -> int:
+    """The outcome horizon in sessions, bound to `?horizonte=`."""
+    choices = {str(h): f"{h} ruedas" for h in horizons}
+    return int(choice_select(where, "Horizonte", HORIZON, choices, str(default)))
+
+
+def entry_select(where: DeltaGenerator, entries: dict[str, str]) -> str:
+    """The entry price (`close` or `next_close`), bound to `?entrada=cierre|siguiente`."""
+    choices = {ENTRY_SLUGS[e]: label for e, label in entries.items()}
+    slug = choice_select(where, "Entrada", ENTRY, choices, ENTRY_SLUGS["close"])
+    return next(e for e, s in ENTRY_SLUGS.items() if s == slug)
 
 
 def _requested_date() -> dt.date | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -21,7 +22,12 @@ SORTS = {
     "Potencial": "upside_pct",
     "Ticker": "ticker",
 }
-_BADGE_BACKGROUND = {"#1a7f37": "#dafbe1", "#b7791f": "#fff3c4", "#cf222e": "#ffebe9"}
+_BADGE_BACKGROUND = {
+    "#1a7f37": "#dafbe1",
+    "#b7791f": "#fff3c4",
+    "#cf222e": "#ffebe9",
+    "#1f6feb": "#ddf4ff",
+}
 _DIMMED = "color: #8c959f; font-style: italic"  # a row whose latest call predates the day shown
 
 
@@ -121,6 +127,75 @@ def indicators(details: pl.DataFrame) -> None:
     st.dataframe(table, hide_index=True, column_config={"Valor": st.column_config.TextColumn()})
 
 
+# A column of a localized table: its Spanish header and how a value is written (None: as is).
+Column = tuple[str, Callable[[float], str] | None]
+_PERCENT = partial(fmt.percent, decimals=1)
+_EXCESS = partial(fmt.percent, decimals=2, signed=True)
+_COUNT = partial(fmt.number, decimals=0)
+_ORDER = {"todos": 0, "publicado": 1, "simulado": 2}
+
+
+def track_by_call(frame: pl.DataFrame) -> None:
+    """The track record by call: excess returns and hit rate next to the group's base rate."""
+    rank = {call: i for i, call in enumerate(fmt.RECOMMENDATIONS)}
+    shown = frame.sort(
+        "listing",
+        pl.col("recommendation").replace_strict(rank, default=len(rank)),
+        pl.col("origin").replace_strict(_ORDER, default=len(_ORDER)),
+    ).with_columns(pl.col("listing").replace(fmt.LISTINGS), pl.col("origin").replace(fmt.ORIGINS))
+    colours = {"recommendation": fmt.CALL_HEX, "origin": fmt.ORIGIN_HEX}
+    _localized(shown, _BY_CALL_COLUMNS, colours)
+
+
+def ic_summary(summary: pl.DataFrame, by_year: pl.DataFrame) -> None:
+    """Mean IC and its t-statistic per score, then the mean IC of each year per score."""
+    labels = pl.col("score").replace_strict(fmt.SCORES, default=pl.col("score"))
+    order = {score: i for i, score in enumerate(fmt.SCORES)}
+    rank = pl.col("score").replace_strict(order, default=len(order))
+    summary = summary.sort(rank).with_columns(
+        labels, pl.col("method").map_elements(fmt.ic_method, return_dtype=pl.String)
+    )
+    _localized(summary, _IC_COLUMNS)
+    years = (
+        by_year.sort(rank, "year")
+        .with_columns(labels)
+        .pivot("score", index="year", values="mean_ic")
+        .sort("year")
+    )
+    year_columns: dict[str, Column] = {"year": ("Año", None)}
+    year_columns |= {s: (s, partial(fmt.number, decimals=3)) for s in years.columns[1:]}
+    _localized(years.with_columns(pl.col("year").cast(pl.String)), year_columns)
+
+
+def turnover(frame: pl.DataFrame) -> None:
+    """How often calls change and how long one lasts, per listing group."""
+    _localized(frame.with_columns(pl.col("listing").replace(fmt.LISTINGS)), _TURNOVER_COLUMNS)
+
+
+def coverage(frame: pl.DataFrame) -> None:
+    """The share of calls where each component score was missing."""
+    shown = frame.with_columns(pl.col("component").str.replace("_score$", "").replace(fmt.SCORES))
+    _localized(shown, _COVERAGE_COLUMNS)
+
+
+def _localized(
+    frame: pl.DataFrame,
+    columns: dict[str, Column],
+    colours: dict[str, dict[str, str]] | None = None,
+) -> None:
+    """Show `columns` of `frame` written the Argentine way; the cells keep their numbers."""
+    shown = frame.select(list(columns))
+    styler = _badges(shown, colours or {})
+    formats = {name: f for name, (_, f) in columns.items() if f is not None}
+    styler = styler.format(formats, na_rep="—")
+    st.dataframe(
+        styler,
+        hide_index=True,
+        height=min(38 + 35 * shown.height, 600),
+        column_config={name: label for name, (label, _) in columns.items()},
+    )
+
+
 def _errors_by_type(log_data: str | None) -> str:
     """A run's `errors_by_type` log entry as "Técnico: 2 · Fuente de datos: 1"."""
     counts = json.loads(log_data or "{}").get("errors_by_type") or {}
@@ -174,4 +249,34 @@ _RECOMMENDATION_COLUMNS = {
     "risk_level": st.column_config.TextColumn("Riesgo"),
     "analysis_date": st.column_config.DateColumn("Fecha", format="DD/MM/YYYY"),
     "summary": st.column_config.TextColumn("Resumen", width="large"),
+}
+_BY_CALL_COLUMNS: dict[str, Column] = {
+    "listing": ("Grupo", None),
+    "recommendation": ("Recomendación", None),
+    "origin": ("Origen", None),
+    "calls": ("Recomendaciones", _COUNT),
+    "mean_excess": ("Exceso medio vs. índice", _EXCESS),
+    "median_excess": ("Exceso mediano vs. índice", _EXCESS),
+    "mean_universe_excess": ("Exceso medio vs. universo", _EXCESS),
+    "median_universe_excess": ("Exceso mediano vs. universo", _EXCESS),
+    "hit_rate": ("Aciertos", _PERCENT),
+    "base_rate": ("Tasa base", _PERCENT),
+}
+_IC_COLUMNS: dict[str, Column] = {
+    "score": ("Puntaje", None),
+    "mean_ic": ("IC medio", partial(fmt.number, decimals=3)),
+    "t_stat": ("Estadístico t", partial(fmt.number, decimals=2)),
+    "dates": ("Fechas", _COUNT),
+    "method": ("Método del t", None),
+}
+_TURNOVER_COLUMNS: dict[str, Column] = {
+    "listing": ("Grupo", None),
+    "changes_per_ticker_year": ("Cambios por ticker y año", partial(fmt.number, decimals=1)),
+    "median_duration_sessions": ("Duración mediana (ruedas)", partial(fmt.number, decimals=0)),
+    "calls": ("Recomendaciones", _COUNT),
+}
+_COVERAGE_COLUMNS: dict[str, Column] = {
+    "component": ("Componente", None),
+    "null_share": ("Sin datos", _PERCENT),
+    "calls": ("Recomendaciones", _COUNT),
 }

@@ -1,0 +1,80 @@
+"""Historial de aciertos: how the calls turned out, read from the stored outcomes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pipeline.analysis.track_record import HORIZONS, TrackRecord
+from store import reads
+from ui import charts, data, guide, params, tables
+from ui import format as fmt
+
+DEFAULT_HORIZON = 20
+
+
+def overview(record: TrackRecord) -> None:
+    """The headline figures: calls evaluated, their period, the total's IC and t, Q5 − Q1."""
+    mean_ic, t_stat = fmt.ic_of(record.ic_summary, "total")
+    figures = {
+        "Recomendaciones evaluadas": fmt.number(record.matured_calls, 0),
+        "Desde": f"{record.first_date:%d/%m/%Y}",
+        "Hasta": f"{record.last_date:%d/%m/%Y}",
+        "IC medio del total": fmt.number(mean_ic, 3),
+        "Estadístico t del IC": fmt.number(t_stat, 2),
+        "Q5 − Q1": fmt.percent(record.spread, 2, signed=True),
+    }
+    for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        column.metric(label, value, border=True)
+
+
+def origins(record: TrackRecord) -> None:
+    """How many evaluated calls were published by the daily job and how many simulated."""
+    counts = fmt.origin_counts(record.by_call)
+    parts = [f"{fmt.number(n, 0)} {o[:-1]}{'a' if n == 1 else 'as'}" for o, n in counts.items()]
+    st.markdown(f"**Origen de las recomendaciones evaluadas:** {' · '.join(parts)}.")
+    st.caption(guide.ORIGIN)
+
+
+cfg = data.settings()
+db = data.database(cfg)
+
+st.title("Historial de aciertos")
+horizon_col, entry_col = st.columns([2, 3])
+horizon = params.horizon_select(horizon_col, HORIZONS, DEFAULT_HORIZON)
+entry = params.entry_select(entry_col, fmt.ENTRIES)
+st.caption(guide.INTRO.format(horizon=horizon))
+record = db.read(reads.track_record, horizon=horizon, entry=entry)
+if record.matured_calls == 0:
+    st.info(guide.EMPTY.format(horizon=horizon), icon=":material/hourglass_empty:")
+    st.stop()
+
+overview(record)
+origins(record)
+
+st.subheader("Por recomendación")
+st.caption(guide.BY_CALL)
+tables.track_by_call(record.by_call)
+
+st.subheader("Poder predictivo del puntaje")
+method = fmt.ic_method(record.ic_summary["method"][0]) if record.ic_summary.height else "—"
+st.caption(guide.IC.format(method=method))
+st.plotly_chart(charts.ic_over_time(record.ic_daily, record.ic_summary))
+tables.ic_summary(record.ic_summary, record.ic_by_year)
+st.caption(guide.QUINTILES)
+st.plotly_chart(charts.quintile_returns(record.quintiles, record.spread))
+
+st.subheader("Rango objetivo y riesgo")
+st.caption(guide.TARGET_RANGE)
+st.plotly_chart(charts.target_range(record.calibration))
+st.caption(guide.RISK)
+st.plotly_chart(charts.risk_volatility(record.risk, record.risk_ordering))
+
+turnover_col, coverage_col = st.columns(2)
+with turnover_col:
+    st.subheader("Rotación")
+    st.caption(guide.TURNOVER)
+    tables.turnover(record.turnover)
+with coverage_col:
+    st.subheader("Cobertura de componentes")
+    st.caption(guide.COVERAGE)
+    tables.coverage(record.coverage)

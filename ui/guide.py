@@ -1,0 +1,72 @@
+"""How to read the track record: the Spanish explanations of the Historial de aciertos page."""
+
+from __future__ import annotations
+
+INTRO = (
+    "Cómo les fue a las recomendaciones. Para cada una se mide el retorno del precio "
+    "(ajustado por dividendos y splits) desde la entrada hasta {horizon} ruedas después, en la "
+    "bolsa del ticker, y se lo compara con el índice de referencia (el Merval en pesos para las "
+    "acciones .BA, el Merval en dólares CCL para los ADR) y con el promedio del universo del mismo "
+    "grupo. Las recomendaciones se publican a la mañana siguiente de la rueda analizada: la "
+    "entrada «cierre siguiente» mide desde el cierre de la rueda posterior, el primer precio al "
+    "que se podía operar después de leerlas; «cierre del día» mide desde el cierre analizado."
+)
+ORIGIN = (
+    "**Publicado**: la recomendación la escribió el proceso diario en su momento, antes de "
+    "conocerse el resultado. **Simulado**: se calculó después de los hechos, al reconstruir la "
+    "historia (backfill), con los datos disponibles hasta esa fecha: es lo que el modelo habría "
+    "dicho, no lo que vio un analista. **Todos** reúne ambos. El resto de las medidas de la "
+    "página usa todas las recomendaciones."
+)
+BY_CALL = (
+    "**Exceso** es el retorno del ticker menos el del índice (o menos el promedio del universo) "
+    "en el mismo período, en media y en mediana. **Aciertos** es la proporción de "
+    "recomendaciones que acertaron; **tasa base**, la misma proporción para todas las "
+    "recomendaciones del grupo, cualquiera haya sido la recomendación: lo que se habría "
+    "acertado sin mirar el puntaje. Una recomendación aporta información sólo si sus aciertos "
+    "superan la tasa base."
+)
+IC = (
+    "El **IC** (coeficiente de información) es, en cada fecha, la correlación de Spearman entre "
+    "el puntaje y el exceso de retorno posterior de todos los tickers: 1 sería acertar el orden "
+    "completo, 0 no tener poder predictivo y un valor negativo, un orden al revés. En acciones, "
+    "un IC medio sostenido de 0,02 a 0,05 ya se considera útil. El gráfico muestra la media "
+    "móvil de 12 meses (la de los primeros meses usa los datos que hay). El **estadístico t** "
+    "dice si el IC medio se distingue de cero: con |t| menor que 2 no se puede descartar que "
+    "sea azar. Como los resultados de fechas vecinas se superponen, el t lo tiene en cuenta "
+    "(método: {method})."
+)
+QUINTILES = (
+    "En cada fecha se ordenan los tickers por puntaje total y se los reparte en cinco grupos "
+    "iguales (quintiles): Q1 los de menor puntaje, Q5 los de mayor. Cada barra es el exceso "
+    "medio sobre el promedio del universo. Si el puntaje sirve, las barras suben de Q1 a Q5 y "
+    "Q5 − Q1 es positivo."
+)
+TARGET_RANGE = (
+    "Cada recomendación declara un rango para el precio objetivo. El gráfico muestra en qué "
+    "proporción de los casos el precio al final del horizonte quedó dentro, por encima o por "
+    "debajo de ese rango. Si casi todo queda afuera, el rango es demasiado estrecho; si queda "
+    "siempre adentro, demasiado amplio; si se inclina hacia un lado, el objetivo está sesgado."
+)
+RISK = (
+    "La volatilidad realizada es el desvío estándar anualizado de los retornos diarios entre la "
+    "entrada y el final del horizonte, promediado por nivel de riesgo declarado. Si el nivel "
+    "informa algo, ALTO muestra más volatilidad que MEDIO y MEDIO más que BAJO. El orden "
+    "correcto compara pares de tickers de la misma fecha con distinto nivel: el azar daría "
+    "cerca de 50 %."
+)
+TURNOVER = (
+    "Cuántas veces por año cambia la recomendación de un mismo ticker, y cuántas ruedas dura "
+    "una recomendación, en mediana, antes de cambiar. Más rotación implica más operaciones y "
+    "más costos para seguirlas."
+)
+COVERAGE = (
+    "Proporción de las recomendaciones en las que cada componente no tuvo datos y por eso no "
+    "entró en el puntaje total. Un componente con poca cobertura pesa poco en las medidas de "
+    "arriba."
+)
+EMPTY = (
+    "Todavía no hay resultados maduros para un horizonte de {horizon} ruedas: una "
+    "recomendación se evalúa recién cuando pasaron {horizon} ruedas desde su fecha. Probá con "
+    "un horizonte más corto o volvé después de las próximas corridas."
+)
