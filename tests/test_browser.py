@@ -130,6 +130,7 @@ def screenshot(page: Page, name: str) -> None:
         ("evolucion", "/evolucion", "Evolución de puntajes", "stPlotlyChart", 3),
         ("detalle", "/detalle", "Detalle del ticker", "stExpander", 4),
         ("salud", "/salud", "Salud de los procesos", "stPlotlyChart", 1),
+        ("historial", "/historial", "Historial de aciertos", "stPlotlyChart", 4),
     ],
 )
 def test_every_page_renders_its_content(

@@ -1,0 +1,192 @@
+"""The Historial de aciertos page, read as an analyst checks how the calls turned out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from streamlit import dataframe_util
+from streamlit.testing.v1 import AppTest
+
+from pipeline.analysis.track_record import TrackRecord
+from pipeline.ops import jobs
+from pipeline.settings import Settings
+from store import reads
+from store.connection import open_reader
+from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
+from ui import format as fmt
+from ui import params
+
+PAGE = params.TRACK_PAGE
+SAMPLE = jobs.SourceOptions("sample")
+# Written the Argentine way: thousands dot, decimal comma, a space before the percent sign.
+PERCENT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d{1,2} %$")
+COUNT = re.compile(r"^\d{1,3}(\.\d{3})*$")
+BY_CALL_PERCENTS = (
+    "mean_excess",
+    "median_excess",
+    "mean_universe_excess",
+    "median_universe_excess",
+    "hit_rate",
+    "base_rate",
+)
+
+
+def record_of(path: Path, horizon: int = 20, entry: str = "close") -> TrackRecord:
+    """The track record straight from the store, as the page should show it."""
+    with open_reader(path) as con:
+        return reads.track_record(con, horizon=horizon, entry=entry)
+
+
+def shown(at: AppTest, index: int) -> pd.DataFrame:
+    """A table's cells as the page writes them (the Styler's display values)."""
+    proto = at.dataframe[index].proto.arrow_data.styler.display_values
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(proto)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def build(path: Path, start: dt.date, end: dt.date) -> Settings:
+    """A database backfilled from the bundled sample between `start` and `end`."""
+    settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
+    jobs.backfill(settings, SAMPLE, start, end)
+    return settings
+
+
+@pytest.fixture
+def on_sample(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    return sample_db
+
+
+@pytest.fixture
+def sample_page(on_sample: Path) -> AppTest:
+    return open_page(PAGE)
+
+
+def test_the_by_call_table_has_every_call_group_with_its_base_rate(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    assert_no_failure(sample_page)
+    record = record_of(on_sample)
+    table = sample_page.dataframe[0].value
+    expected = record.by_call.select("recommendation", "calls", "hit_rate", "base_rate")
+    got = pl.from_pandas(table[["recommendation", "calls", "hit_rate", "base_rate"]])
+    assert got.sort(pl.all()).equals(expected.sort(pl.all()), null_equal=True)
+    assert set(table["recommendation"]) <= set(fmt.RECOMMENDATIONS)
+    totals = record.by_call.filter(pl.col("origin") == "todos")["calls"].sum()
+    assert totals == record.matured_calls > 0
+
+
+def test_numbers_are_written_the_argentine_way_and_sort_as_numbers(sample_page: AppTest) -> None:
+    cells = shown(sample_page, 0)
+    for column in BY_CALL_PERCENTS:
+        written = [c for c in cells[column] if c != "—"]
+        assert written and all(PERCENT.match(c) for c in written), (column, written[:3])
+    assert all(COUNT.match(c) for c in cells["calls"])
+    assert any("." in c for c in cells["calls"]), "a count over 999 shows its thousands dot"
+    assert sample_page.dataframe[0].value["hit_rate"].dtype.kind == "f"
+    for figure in figures(sample_page):
+        assert figure["layout"]["separators"] == ",."
+
+
+def test_simulated_and_published_calls_are_labelled(sample_page: AppTest) -> None:
+    origins = set(shown(sample_page, 0)["origin"])
+    assert "Simulado" in origins and "Publicado" not in origins  # a backfill only
+    text = "\n".join(m.value for m in sample_page.markdown)
+    assert "0 publicadas" in text and "simuladas" in text
+    assert "después de los hechos" in "\n".join(c.value for c in sample_page.caption)
+
+
+def test_the_ic_is_a_rolling_twelve_month_mean_with_its_t_statistic(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    record = record_of(on_sample)
+    total = record.ic_summary.filter(pl.col("score") == "total").row(0, named=True)
+    t_text = fmt.number(total["t_stat"], 2)
+    assert metrics(sample_page)["Estadístico t del IC"] == t_text
+    ic_chart = figures(sample_page)[0]
+    assert f"(t = {t_text})" in ic_chart["layout"]["title"]["text"]
+    line = next(trace for trace in ic_chart["data"] if trace["name"] == "Total")
+    daily = record.ic_daily.filter(pl.col("score") == "total").drop_nulls("ic")
+    year_ago = daily.select(pl.col("analysis_date").max().dt.offset_by("-12mo")).item()
+    window = daily.filter(pl.col("analysis_date") > year_ago)
+    assert numbers(line["y"])[-1] == pytest.approx(window["ic"].mean())
+    assert ic_chart["layout"]["xaxis"]["tickformat"] == "%d/%m/%Y"
+    assert shown(sample_page, 1)["t_stat"][0] == t_text
+
+
+def test_quintile_bars_show_the_mean_excess_and_the_spread(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    record = record_of(on_sample)
+    bars = figures(sample_page)[1]
+    assert list(bars["data"][0]["x"]) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    expected = record.quintiles.sort("quintile")["mean_universe_excess"].to_numpy() * 100
+    np.testing.assert_allclose(numbers(bars["data"][0]["y"]), expected)
+    assert fmt.percent(record.spread, 2, signed=True) in bars["layout"]["title"]["text"]
+
+
+def test_target_range_and_risk_charts_match_the_record(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    record = record_of(on_sample)
+    calibration, risk = figures(sample_page)[2:4]
+    inside = next(t for t in calibration["data"] if t["name"] == "Dentro del rango")
+    assert numbers(inside["x"]).sum() == pytest.approx(record.calibration["inside"].sum() * 100)
+    assert set(risk["data"][0]["x"]) == set(record.risk["risk_level"])
+    assert fmt.percent(record.risk_ordering) in risk["layout"]["title"]["text"]
+
+
+def test_horizon_and_entry_come_from_the_url_and_go_back_to_it(on_sample: Path) -> None:
+    at = open_page(PAGE, **{params.HORIZON: "5", params.ENTRY: "siguiente"})
+    assert_no_failure(at)
+    record = record_of(on_sample, horizon=5, entry="next_close")
+    assert metrics(at)["Recomendaciones evaluadas"] == fmt.number(record.matured_calls, 0)
+    at.radio[0].set_value("60").run()
+    assert at.query_params[params.HORIZON] == "60"
+    assert at.query_params[params.ENTRY] == "siguiente"
+    later = record_of(on_sample, horizon=60, entry="next_close")
+    assert metrics(at)["Recomendaciones evaluadas"] == fmt.number(later.matured_calls, 0)
+
+
+def test_calls_of_the_daily_job_are_labelled_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "argenta_ia.duckdb"
+    settings = build(path, dt.date(2023, 11, 1), dt.date(2024, 1, 31))
+    day = dt.date(2024, 2, 1)
+    jobs.run_daily(settings, SAMPLE, day)
+    jobs.backfill(settings, SAMPLE, day + dt.timedelta(days=1), dt.date(2024, 3, 8))
+    with open_reader(path) as con:
+        sql = "SELECT count(*) FROM daily_recommendations WHERE analysis_date = ?"
+        published = con.execute(sql, [day]).fetchone()[0]
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{path}")
+    at = open_page(PAGE, **{params.HORIZON: "5"})
+    assert_no_failure(at)
+    table = shown(at, 0)
+    calls = table.loc[table["origin"] == "Publicado", "calls"].map(
+        lambda c: int(c.replace(".", ""))
+    )
+    assert calls.sum() == published > 0
+    assert f"{published} publicadas" in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_database_without_matured_outcomes_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "argenta_ia.duckdb"
+    settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
+    jobs.run_daily(settings, SAMPLE, dt.date(2024, 3, 8))
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{path}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    assert "Todavía no hay resultados maduros" in messages(at)
+    assert not at.dataframe and not figures(at)
