@@ -47,12 +47,8 @@ ORIGINS = {
 }
 ORIGIN_HEX = {"Publicado": "#1a7f37", "Simulado": "#b7791f", "Todos": "#1f6feb"}
 ENTRIES = {"close": "cierre del día", "next_close": "cierre siguiente"}
-# Listing groups of the track record (an exchange code); unknown groups are shown as they are.
-LISTINGS = {
-    calendar.NEW_YORK: "ADR (Nueva York, US$)",
-    calendar.BUENOS_AIRES: "BYMA (.BA, $)",
-    "all": "Todas",
-}
+# Listing groups of the track record (benchmark and universe); unknown ones are shown as they are.
+LISTINGS = {"ADR": "ADR (Nueva York, US$)", "BYMA": "BYMA (.BA, $)"}
 # How the pipeline names the IC t-statistic's method, in Spanish (unknown texts shown as they are).
 IC_METHODS_ES = (
     (r"(?i)newey.?west.*?lag\D*(\d+).*", r"Newey-West con rezago \1"),
