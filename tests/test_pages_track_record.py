@@ -167,7 +167,7 @@ def test_calls_of_the_daily_job_are_labelled_published(
     jobs.backfill(settings, SAMPLE, day + dt.timedelta(days=1), dt.date(2024, 3, 8))
     with open_reader(path) as con:
         sql = "SELECT count(*) FROM daily_recommendations WHERE analysis_date = ?"
-        published = con.execute(sql, [day]).fetchone()[0]
+        (published,) = con.execute(sql, [day]).fetchall()[0]
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{path}")
     at = open_page(PAGE, **{params.HORIZON: "5"})
     assert_no_failure(at)
