@@ -13,12 +13,10 @@ DEFAULT_HORIZON = 20
 
 
 def overview(record: TrackRecord) -> None:
-    """The headline figures: calls evaluated, their period, the total's IC and t, Q5 − Q1."""
+    """The headline figures: calls evaluated, the total's IC and its t-statistic, Q5 − Q1."""
     mean_ic, t_stat = fmt.ic_of(record.ic_summary, "total")
     figures = {
         "Recomendaciones evaluadas": fmt.number(record.matured_calls, 0),
-        "Desde": f"{record.first_date:%d/%m/%Y}",
-        "Hasta": f"{record.last_date:%d/%m/%Y}",
         "IC medio del total": fmt.number(mean_ic, 3),
         "Estadístico t del IC": fmt.number(t_stat, 2),
         "Q5 − Q1": fmt.percent(record.spread, 2, signed=True),
@@ -28,10 +26,13 @@ def overview(record: TrackRecord) -> None:
 
 
 def origins(record: TrackRecord) -> None:
-    """How many evaluated calls were published by the daily job and how many simulated."""
+    """The period evaluated, and how many calls the daily job published or a backfill simulated."""
     counts = fmt.origin_counts(record.by_call)
     parts = [f"{fmt.number(n, 0)} {o[:-1]}{'a' if n == 1 else 'as'}" for o, n in counts.items()]
-    st.markdown(f"**Origen de las recomendaciones evaluadas:** {' · '.join(parts)}.")
+    st.markdown(
+        f"Recomendaciones del **{fmt.date(record.first_date)}** al "
+        f"**{fmt.date(record.last_date)}** cuyo resultado ya se conoce: {' · '.join(parts)}."
+    )
     st.caption(guide.ORIGIN)
 
 
@@ -53,7 +54,10 @@ origins(record)
 
 st.subheader("Por recomendación")
 st.caption(guide.BY_CALL)
-tables.track_by_call(record.by_call)
+listing = st.radio(
+    "Grupo", tables.listings(record.by_call), format_func=fmt.LISTINGS.get, horizontal=True
+)
+tables.track_by_call(record.by_call, listing)
 
 st.subheader("Poder predictivo del puntaje")
 method = fmt.ic_method(record.ic_summary["method"][0]) if record.ic_summary.height else "—"

@@ -26,7 +26,6 @@ PAGE = params.TRACK_PAGE
 SAMPLE = jobs.SourceOptions("sample")
 # Written the Argentine way: thousands dot, decimal comma, a space before the percent sign.
 PERCENT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d{1,2} %$")
-COUNT = re.compile(r"^\d{1,3}(\.\d{3})*$")
 BY_CALL_PERCENTS = (
     "mean_excess",
     "median_excess",
@@ -47,6 +46,12 @@ def shown(at: AppTest, index: int) -> pd.DataFrame:
     """A table's cells as the page writes them (the Styler's display values)."""
     proto = at.dataframe[index].proto.arrow_data.styler.display_values
     return dataframe_util.convert_arrow_bytes_to_pandas_df(proto)
+
+
+def choose_listing(at: AppTest, listing: str) -> AppTest:
+    """Pick a listing group of the by-call table."""
+    group = next(radio for radio in at.radio if radio.label == "Grupo")
+    return group.set_value(listing).run()
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -71,37 +76,58 @@ def sample_page(on_sample: Path) -> AppTest:
     return open_page(PAGE)
 
 
+def by_listing(record: TrackRecord, listing: str) -> pl.DataFrame:
+    return record.by_call.filter(pl.col("listing") == listing)
+
+
 def test_the_by_call_table_has_every_call_group_with_its_base_rate(
     sample_page: AppTest, on_sample: Path
 ) -> None:
     assert_no_failure(sample_page)
     record = record_of(on_sample)
-    table = sample_page.dataframe[0].value
-    expected = record.by_call.select("recommendation", "calls", "hit_rate", "base_rate")
-    got = pl.from_pandas(table[["recommendation", "calls", "hit_rate", "base_rate"]])
-    assert got.sort(pl.all()).equals(expected.sort(pl.all()), null_equal=True)
-    assert set(table["recommendation"]) <= set(fmt.RECOMMENDATIONS)
-    totals = record.by_call.filter(pl.col("origin") == "todos")["calls"].sum()
-    assert totals == record.matured_calls > 0
+    columns = ["recommendation", "calls", "hit_rate", "base_rate"]
+    for listing in ("todos", "ADR"):
+        at = choose_listing(sample_page, listing)
+        got = pl.from_pandas(at.dataframe[0].value[columns])
+        expected = by_listing(record, listing).select(columns)
+        assert got.sort(pl.all()).equals(expected.sort(pl.all()), null_equal=True)
+    pooled = by_listing(record, "todos").filter(pl.col("origin") == "todos")
+    assert set(pooled["recommendation"]) == set(fmt.RECOMMENDATIONS)
+    assert pooled["calls"].sum() == record.matured_calls > 0
 
 
-def test_numbers_are_written_the_argentine_way_and_sort_as_numbers(sample_page: AppTest) -> None:
+def test_numbers_are_written_the_argentine_way_and_sort_as_numbers(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    record = record_of(on_sample)
     cells = shown(sample_page, 0)
     for column in BY_CALL_PERCENTS:
         written = [c for c in cells[column] if c != "—"]
         assert written and all(PERCENT.match(c) for c in written), (column, written[:3])
-    assert all(COUNT.match(c) for c in cells["calls"])
-    assert any("." in c for c in cells["calls"]), "a count over 999 shows its thousands dot"
-    assert sample_page.dataframe[0].value["hit_rate"].dtype.kind == "f"
+    buy = by_listing(record, "todos").filter(
+        (pl.col("recommendation") == "COMPRAR") & (pl.col("origin") == "todos")
+    )
+    row = cells[(cells["recommendation"] == "COMPRAR") & (cells["origin"] == "Todos")]
+    assert row["hit_rate"].item() == f"{buy['hit_rate'][0] * 100:.1f} %".replace(".", ",")
+    assert sample_page.dataframe[0].value["hit_rate"].dtype.kind == "f"  # sorts as numbers
+    turnover = shown(sample_page, 3)
+    expected = [f"{n:,}".replace(",", ".") for n in record.turnover["calls"]]
+    assert sorted(turnover["calls"]) == sorted(expected)
+    assert any("." in c for c in expected), "the sample has a count over 999"
+    calls = metrics(sample_page)["Recomendaciones evaluadas"]
+    assert calls == f"{record.matured_calls:,}".replace(",", ".")
     for figure in figures(sample_page):
         assert figure["layout"]["separators"] == ",."
 
 
-def test_simulated_and_published_calls_are_labelled(sample_page: AppTest) -> None:
+def test_simulated_and_published_calls_are_labelled(sample_page: AppTest, on_sample) -> None:
     origins = set(shown(sample_page, 0)["origin"])
     assert "Simulado" in origins and "Publicado" not in origins  # a backfill only
+    record = record_of(on_sample)
     text = "\n".join(m.value for m in sample_page.markdown)
-    assert "0 publicadas" in text and "simuladas" in text
+    simulated = f"{record.matured_calls:,}".replace(",", ".")
+    assert f"0 publicadas · {simulated} simuladas" in text
+    assert f"{record.first_date:%d/%m/%Y}" in text and f"{record.last_date:%d/%m/%Y}" in text
     assert "después de los hechos" in "\n".join(c.value for c in sample_page.caption)
 
 

@@ -48,10 +48,14 @@ ORIGINS = {
 ORIGIN_HEX = {"Publicado": "#1a7f37", "Simulado": "#b7791f", "Todos": "#1f6feb"}
 ENTRIES = {"close": "cierre del día", "next_close": "cierre siguiente"}
 # Listing groups of the track record (benchmark and universe); unknown ones are shown as they are.
-LISTINGS = {"ADR": "ADR (Nueva York, US$)", "BYMA": "BYMA (.BA, $)"}
+LISTINGS = {"todos": "Todos", "ADR": "ADR (Nueva York, US$)", "BYMA": "BYMA (.BA, $)"}
 # How the pipeline names the IC t-statistic's method, in Spanish (unknown texts shown as they are).
 IC_METHODS_ES = (
-    (r"(?i)newey.?west.*?lag\D*(\d+).*", r"Newey-West con rezago \1"),
+    (
+        r"(?i)newey.?west \(bartlett kernel, (\d+) lags = the horizon\).*",
+        r"Newey-West (núcleo de Bartlett) con \1 rezagos, igual al horizonte",
+    ),
+    (r"(?i)newey.?west.*?lag\D*(\d+).*", r"Newey-West con \1 rezagos"),
     (r"(?i)newey.?west.*", "Newey-West"),
     (r"(?i).*non.?overlapping.*", "fechas sin superposición"),
 )
@@ -90,7 +94,8 @@ def percent(value: float | None, decimals: int = 1, signed: bool = False) -> str
 
 def origin_counts(by_call: pl.DataFrame) -> dict[str, int]:
     """Calls per origin ("publicado", "simulado") in a track record's by-call frame."""
-    sums = by_call.group_by("origin").agg(pl.col("calls").sum())
+    pooled = by_call.filter(pl.col("listing") == "todos")  # every listing, counted once
+    sums = pooled.group_by("origin").agg(pl.col("calls").sum())
     found = dict(sums.rows())
     return {origin: int(found.get(origin) or 0) for origin in ("publicado", "simulado")}
 

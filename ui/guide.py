@@ -20,15 +20,17 @@ ORIGIN = (
 )
 BY_CALL = (
     "**Exceso** es el retorno del ticker menos el del índice (o menos el promedio del universo) "
-    "en el mismo período, en media y en mediana. **Aciertos** es la proporción de "
-    "recomendaciones que acertaron; **tasa base**, la misma proporción para todas las "
-    "recomendaciones del grupo, cualquiera haya sido la recomendación: lo que se habría "
-    "acertado sin mirar el puntaje. Una recomendación aporta información sólo si sus aciertos "
-    "superan la tasa base."
+    "en el mismo período, en media y en mediana. **Aciertos**: la proporción de COMPRAR que le "
+    "ganaron al índice, y de VENDER que quedaron por debajo; MANTENER no indica una dirección y "
+    "no tiene aciertos. **Tasa base**: la misma proporción para todas las recomendaciones del "
+    "grupo y origen, cualquiera haya sido (cuántas le ganaron al índice, para COMPRAR; cuántas "
+    "quedaron por debajo, para VENDER): lo que se habría acertado sin mirar el puntaje. Una "
+    "recomendación aporta información sólo si sus aciertos superan la tasa base."
 )
 IC = (
     "El **IC** (coeficiente de información) es, en cada fecha, la correlación de Spearman entre "
-    "el puntaje y el exceso de retorno posterior de todos los tickers: 1 sería acertar el orden "
+    "el puntaje y el retorno posterior de todos los tickers, medido contra el promedio de su "
+    "grupo (ADR o BYMA): 1 sería acertar el orden "
     "completo, 0 no tener poder predictivo y un valor negativo, un orden al revés. En acciones, "
     "un IC medio sostenido de 0,02 a 0,05 ya se considera útil. El gráfico muestra la media "
     "móvil de 12 meses (la de los primeros meses usa los datos que hay). El **estadístico t** "
@@ -43,25 +45,29 @@ QUINTILES = (
     "Q5 − Q1 es positivo."
 )
 TARGET_RANGE = (
-    "Cada recomendación declara un rango para el precio objetivo. El gráfico muestra en qué "
-    "proporción de los casos el precio al final del horizonte quedó dentro, por encima o por "
-    "debajo de ese rango. Si casi todo queda afuera, el rango es demasiado estrecho; si queda "
-    "siempre adentro, demasiado amplio; si se inclina hacia un lado, el objetivo está sesgado."
+    "Cada recomendación declara un rango: el movimiento hacia el precio objetivo, llevado al "
+    "horizonte, ± un desvío estándar de la volatilidad que usó la recomendación. El gráfico "
+    "muestra en qué proporción de los casos el precio al final del horizonte quedó dentro, por "
+    "encima o por debajo de ese rango. Si la volatilidad estuviera bien estimada, cerca del 68 % "
+    "caería adentro; mucho menos indica un rango demasiado estrecho, mucho más uno demasiado "
+    "amplio, y si se inclina hacia un lado, el objetivo está sesgado."
 )
 RISK = (
     "La volatilidad realizada es el desvío estándar anualizado de los retornos diarios entre la "
     "entrada y el final del horizonte, promediado por nivel de riesgo declarado. Si el nivel "
     "informa algo, ALTO muestra más volatilidad que MEDIO y MEDIO más que BAJO. El orden "
-    "correcto compara pares de tickers de la misma fecha con distinto nivel: el azar daría "
-    "cerca de 50 %."
+    "correcto compara pares de tickers de la misma fecha y el mismo grupo con distinto nivel "
+    "(los empates cuentan medio): el azar daría cerca de 50 %."
 )
 TURNOVER = (
-    "Cuántas veces por año cambia la recomendación de un mismo ticker, y cuántas ruedas dura "
-    "una recomendación, en mediana, antes de cambiar. Más rotación implica más operaciones y "
-    "más costos para seguirlas."
+    "Cuántas veces por año (252 ruedas) cambia la recomendación de un mismo ticker, y cuántas "
+    "ruedas dura una recomendación, en mediana, antes de cambiar. Cuenta todas las "
+    "recomendaciones del período, maduras o no. Más rotación implica más operaciones y más "
+    "costos para seguirlas."
 )
 COVERAGE = (
-    "Proporción de las recomendaciones en las que cada componente no tuvo datos y por eso no "
+    "Proporción de las recomendaciones del período (maduras o no) en las que cada componente "
+    "no tuvo datos y por eso no "
     "entró en el puntaje total. Un componente con poca cobertura pesa poco en las medidas de "
     "arriba."
 )

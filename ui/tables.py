@@ -135,14 +135,23 @@ _COUNT = partial(fmt.number, decimals=0)
 _ORDER = {"todos": 0, "publicado": 1, "simulado": 2}
 
 
-def track_by_call(frame: pl.DataFrame) -> None:
-    """The track record by call: excess returns and hit rate next to the group's base rate."""
+def listings(by_call: pl.DataFrame) -> list[str]:
+    """The listing groups of a by-call frame, pooled ("todos") first."""
+    present = set(by_call["listing"])
+    return [g for g in fmt.LISTINGS if g in present] + sorted(present - set(fmt.LISTINGS))
+
+
+def track_by_call(frame: pl.DataFrame, listing: str) -> None:
+    """One listing group's track record by call and origin, hit rate next to the base rate."""
     rank = {call: i for i, call in enumerate(fmt.RECOMMENDATIONS)}
-    shown = frame.sort(
-        "listing",
-        pl.col("recommendation").replace_strict(rank, default=len(rank)),
-        pl.col("origin").replace_strict(_ORDER, default=len(_ORDER)),
-    ).with_columns(pl.col("listing").replace(fmt.LISTINGS), pl.col("origin").replace(fmt.ORIGINS))
+    shown = (
+        frame.filter(pl.col("listing") == listing)
+        .sort(
+            pl.col("recommendation").replace_strict(rank, default=len(rank)),
+            pl.col("origin").replace_strict(_ORDER, default=len(_ORDER)),
+        )
+        .with_columns(pl.col("origin").replace(fmt.ORIGINS))
+    )
     colours = {"recommendation": fmt.CALL_HEX, "origin": fmt.ORIGIN_HEX}
     _localized(shown, _BY_CALL_COLUMNS, colours)
 
@@ -169,7 +178,9 @@ def ic_summary(summary: pl.DataFrame, by_year: pl.DataFrame) -> None:
 
 def turnover(frame: pl.DataFrame) -> None:
     """How often calls change and how long one lasts, per listing group."""
-    _localized(frame.with_columns(pl.col("listing").replace(fmt.LISTINGS)), _TURNOVER_COLUMNS)
+    order = {group: i for i, group in enumerate(fmt.LISTINGS)}
+    shown = frame.sort(pl.col("listing").replace_strict(order, default=len(order)))
+    _localized(shown.with_columns(pl.col("listing").replace(fmt.LISTINGS)), _TURNOVER_COLUMNS)
 
 
 def coverage(frame: pl.DataFrame) -> None:
@@ -191,6 +202,7 @@ def _localized(
     st.dataframe(
         styler,
         hide_index=True,
+        placeholder="—",  # a missing value (e.g. MANTENER's hit rate), not "None"
         height=min(38 + 35 * shown.height, 600),
         column_config={name: label for name, (label, _) in columns.items()},
     )
@@ -251,7 +263,6 @@ _RECOMMENDATION_COLUMNS = {
     "summary": st.column_config.TextColumn("Resumen", width="large"),
 }
 _BY_CALL_COLUMNS: dict[str, Column] = {
-    "listing": ("Grupo", None),
     "recommendation": ("Recomendación", None),
     "origin": ("Origen", None),
     "calls": ("Recomendaciones", _COUNT),
