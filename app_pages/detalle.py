@@ -58,7 +58,7 @@ for detail in details.iter_rows(named=True):
     with st.expander(title, expanded=detail["analysis_type"] == "technical"):
         metadata = json.loads(detail["metadata"] or "{}")
         if detail["score"] is None and metadata.get("reason"):
-            st.caption(f"Sin puntaje: {fmt.reason(metadata['reason'])}")
+            st.caption(f"Sin puntaje: {fmt.reason(metadata)}")
         for column, (field, heading) in zip(st.columns(3), JSON_FIELDS.items(), strict=True):
             column.markdown(f"**{heading}**")
             column.json(json.loads(detail[field] or "{}"), expanded=1)

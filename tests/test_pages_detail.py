@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipeline.analysis.scoring import Reason, fundamental, macro, sentiment, technical
 from store import reads
 from store.connection import open_reader
 from tests.pages_support import assert_no_failure, messages, open_page
@@ -99,5 +101,29 @@ def test_the_url_names_the_ticker_and_date_on_screen(latest_call: dict, sample_d
 def test_a_component_without_score_says_why_in_spanish(latest_call: dict) -> None:
     at = open_detail(latest_call)
     captions = [c.value for c in at.caption if c.value.startswith("Sin puntaje")]
-    assert "Sin puntaje: la fuente no trajo titulares" in captions  # the sample has no news
+    assert "Sin puntaje: la fuente no trajo titulares hasta esa fecha" in captions  # no news
     assert not any("the source" in c for c in captions)
+
+
+def test_every_reason_code_has_its_spanish_words_with_the_same_parameters() -> None:
+    modules = (technical, fundamental, macro, sentiment)
+    reasons = [r for m in modules for r in vars(m).values() if isinstance(r, Reason)]
+    assert len(reasons) == 8 and len({r.code for r in reasons}) == 8
+    for r in reasons:
+        template = fmt.REASONS_ES[r.code]
+        assert set(re.findall(r"{(\w+)}", template)) == {name for name, _ in r.params}, r.code
+
+
+def test_a_reason_is_worded_from_its_code_and_an_old_row_keeps_its_english() -> None:
+    stale = {
+        "reason": "latest filing (2020-04-24) is 1551 days old, over the 550-day limit",
+        "reason_code": "filing_too_old",
+        "reason_params": {"filed": "2020-04-24", "age_days": 1551, "limit_days": 550},
+    }
+    assert fmt.reason(stale) == (
+        "el último balance (24/04/2020) tiene 1.551 días, más que el límite de 550"
+    )
+    old_row = {"reason": "no fundamentals filed on or before this date"}  # before the codes
+    assert fmt.reason(old_row) == "no fundamentals filed on or before this date"
+    assert fmt.reason({**stale, "reason_code": "a_code_from_the_future"}) == stale["reason"]
+    assert fmt.reason({**stale, "reason_params": {"filed": "2020-04-24"}}) == stale["reason"]

@@ -85,9 +85,14 @@ def test_sentiment_is_null_with_a_reason_on_the_sample(result) -> None:
 
 
 def test_null_components_say_why_and_present_ones_do_not(result) -> None:
+    codes = set()
     for row in result.details.iter_rows(named=True):
-        reason = json.loads(row["metadata"])["reason"]
-        assert (row["score"] is None) == (reason is not None)
+        metadata = json.loads(row["metadata"])
+        reason, code, params = (metadata[k] for k in ("reason", "reason_code", "reason_params"))
+        assert (row["score"] is None) == (reason is not None) == (code is not None)
+        assert (params is None) == (code is None) and (params is None or isinstance(params, dict))
+        codes.add(code)
+    assert {"no_news_for_ticker", "no_fundamentals"} <= codes
 
 
 def test_scores_prices_and_calls_are_within_the_store_limits(result) -> None:

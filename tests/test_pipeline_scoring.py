@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +11,14 @@ import pytest
 
 from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, NEWS_SCHEMA
 from pipeline.analysis.indicators import INDICATOR_COLUMNS
-from pipeline.analysis.scoring import COMPONENTS, fundamental, macro, sentiment, technical
+from pipeline.analysis.scoring import (
+    COMPONENTS,
+    fundamental,
+    macro,
+    sentiment,
+    summary_es,
+    technical,
+)
 from pipeline.analysis.scoring.combine import combine
 from pipeline.settings import Settings
 
@@ -209,6 +217,10 @@ def test_a_filing_older_than_the_limit_is_not_used() -> None:
     scored = score_fundamentals(price_rows(late), facts(*ypf_filing(filed, eps=50.0)))
     assert scored["fundamental_score"].item() is None
     assert "over the 550-day limit" in scored["fundamental_reason"].item()
+    # The same reason for programs: a code and its parameters.
+    assert scored["fundamental_reason_code"].item() == "filing_too_old"
+    params = json.loads(scored["fundamental_reason_params"].item())
+    assert params == {"filed": "2020-04-24", "age_days": 551, "limit_days": 550}
 
 
 def test_a_ticker_without_fundamentals_is_null_with_a_reason() -> None:
@@ -469,8 +481,8 @@ def test_summary_is_spanish_and_names_ticker_call_and_drivers() -> None:
     summary = call(technical=90.0, macro=40.0)["summary"]
     assert summary.startswith("GGAL: COMPRAR con puntaje 71/100")
     pro, con = summary.split("A favor: ")[1].split("; en contra: ")
-    assert any(vote.up in pro for vote in technical.VOTES)
-    assert any(down in con for _, down in macro.PHRASES.values())
+    assert any(summary_es.DRIVERS[vote.name][0] in pro for vote in technical.VOTES)
+    assert any(summary_es.DRIVERS[name][1] in con for name in macro.SUB_SCORES)
     assert summary.endswith("Sin datos: fundamental, sentimiento.")
 
 

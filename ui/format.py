@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -220,43 +221,44 @@ def local_times(frame: pl.DataFrame, tz: str, *columns: str) -> pl.DataFrame:
     )
 
 
-# The pipeline writes its reasons in English (they are data: data scientists read them too);
-# the dashboard shows them in Spanish. Unknown texts are shown as they are.
-REASONS_ES = (
-    (r"the source has no fundamentals for this ticker", "la fuente no tiene datos fundamentales"),
-    (
-        r"(the source has )?no fundamentals filed on or before this date",
-        "no hay balances presentados a esa fecha",
-    ),
-    (
-        r"latest filing \((\S+)\) is (\d+) days old, over the (\d+)-day limit",
-        r"el último balance (\1) tiene \2 días, más que el límite de \3",
-    ),
-    (
-        r"no usable metric.*",
-        "ninguna métrica utilizable (convertir el precio requiere un tipo de cambio oficial "
-        "reciente)",
-    ),
-    (r"no fresh macro series on this date.*", "ninguna serie macro actualizada a esa fecha"),
-    (
-        r"not enough price history: (\d+) bars, the technical score needs (\d+)",
-        r"historia de precios insuficiente: \1 ruedas; el puntaje técnico necesita \2",
-    ),
-    (
-        r"the source supplied no headlines for this ticker( up to this date)?",
-        "la fuente no trajo titulares",
-    ),
-    (r"no headlines in the last (\d+) days", r"no hay titulares en los últimos \1 días"),
-    (
-        r"no headline in the window has a word of the lexicon",
-        "ningún titular de la ventana tiene palabras del léxico",
-    ),
-)
+# Why a component has no score, by the code the analysis stores next to its English text
+# (metadata `reason_code`, `reason_params`: pipeline/analysis/scoring/*.py). A row written
+# before the codes existed, or with a code this table does not know, shows the English text.
+REASONS_ES = {
+    "short_history": "historia de precios insuficiente: {bars} ruedas; el puntaje técnico "
+    "necesita {needed}",
+    "no_fundamentals": "la fuente no tiene balances presentados a esa fecha",
+    "filing_too_old": "el último balance ({filed}) tiene {age_days} días, más que el límite "
+    "de {limit_days}",
+    "no_usable_metric": "ninguna métrica utilizable (convertir el precio requiere un tipo de "
+    "cambio oficial reciente)",
+    "no_fresh_macro": "ninguna serie macro actualizada a esa fecha",
+    "no_news_for_ticker": "la fuente no trajo titulares hasta esa fecha",
+    "no_news_in_window": "no hay titulares en los últimos {days} días",
+    "no_lexicon_words": "ningún titular de la ventana tiene palabras del léxico",
+}
 
 
-def reason(text: str) -> str:
-    """A component's reason for having no score, in Spanish."""
-    for pattern, spanish in REASONS_ES:
-        if re.fullmatch(pattern, text):
-            return re.sub(pattern, spanish, text)
-    return text
+def reason(metadata: Mapping[str, Any]) -> str:
+    """A component's reason for having no score (a detail's metadata), in Spanish."""
+    english = str(metadata.get("reason") or "")
+    template = REASONS_ES.get(str(metadata.get("reason_code")))
+    params = metadata.get("reason_params") or {}
+    if template is None or not isinstance(params, Mapping):
+        return english
+    try:
+        return template.format(**{name: _reason_param(v) for name, v in params.items()})
+    except (KeyError, IndexError, ValueError):  # parameters of another version of the code
+        return english
+
+
+def _reason_param(value: Any) -> str:
+    """A reason parameter as shown: dates dd/mm/aaaa, numbers with es-AR separators."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | float):
+        return number(value, 0 if float(value).is_integer() else 2)
+    try:
+        return f"{dt.date.fromisoformat(str(value)):%d/%m/%Y}"
+    except ValueError:
+        return str(value)

@@ -12,20 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 COMPONENTS = ("technical", "fundamental", "macro", "sentiment")
-# Spanish names for the summary.
-COMPONENT_NAMES_ES = {
-    "technical": "técnico",
-    "fundamental": "fundamental",
-    "macro": "macro",
-    "sentiment": "sentimiento",
-}
 
 
 @dataclass(frozen=True)
 class Factor:
-    """One driver of a component score and the Spanish phrase for each direction.
+    """One driver of a component score and its summary phrase for each direction.
 
     `points` is its signed share of (component score - 50): the points of a component
     add up exactly to its score minus 50, so the combination can rank drivers by their
@@ -74,17 +68,72 @@ def warnings_list(*checks: tuple[pl.Expr, str]) -> pl.Expr:
     return mask.replace_strict(masks, lists, return_dtype=pl.List(pl.String))
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a component has no score: a stable code, English text, and the text's parameters.
+
+    `text` is a `pl.format` template whose `{}` take the parameters' values in order. The
+    code and parameters are for programs (the dashboard words them in Spanish from the code);
+    the text is for people reading the data.
+    """
+
+    code: str
+    text: str
+    params: tuple[tuple[str, pl.Expr], ...] = ()
+
+
+def reason_columns(component: str, cases: Sequence[tuple[pl.Expr, Reason]]) -> list[pl.Expr]:
+    """`<component>_reason`, `_reason_code`, `_reason_params` (JSON) of the first case holding."""
+
+    def text(reason: Reason) -> pl.Expr:
+        values = [value for _, value in reason.params]
+        return pl.format(reason.text, *values) if values else pl.lit(reason.text)
+
+    def params(reason: Reason) -> pl.Expr:
+        return json_object(**dict(reason.params)) if reason.params else pl.lit("{}")
+
+    return [
+        first_of([(condition, make(reason)) for condition, reason in cases]).alias(
+            f"{component}_{suffix}"
+        )
+        for suffix, make in (
+            ("reason", text),
+            ("reason_code", lambda r: pl.lit(r.code)),
+            ("reason_params", params),
+        )
+    ]
+
+
+def first_of(cases: Sequence[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    """The value of the first case whose condition holds, else null."""
+    (condition, value), *rest = cases
+    chain: Then | ChainedThen = pl.when(condition).then(value)
+    for condition, value in rest:
+        chain = chain.when(condition).then(value)
+    return chain
+
+
 def metadata_json(
     source: str,
     component: str,
     as_of: pl.Expr,
     warnings: pl.Expr,
 ) -> pl.Expr:
-    """The `metadata` JSON of a detail row: source, as-of dates, completeness, warnings, reason."""
-    return json_object(
+    """The `metadata` JSON of a detail row: source, as-of dates, completeness, warnings, reason.
+
+    `reason` (English), `reason_code` and `reason_params` (an object) are null when the
+    component has a score.
+    """
+    fields = json_object(
         source=pl.lit(source),
         as_of=as_of,
         completeness=pl.col(f"{component}_completeness").round(2),
         warnings=warnings,
         reason=pl.col(f"{component}_reason"),
+        reason_code=pl.col(f"{component}_reason_code"),
+    )
+    # The parameters are already a JSON object: append them as one, not as a string.
+    params = pl.col(f"{component}_reason_params").fill_null("null")
+    return pl.concat_str(
+        fields.str.strip_suffix("}"), pl.lit(',"reason_params":'), params, pl.lit("}")
     )

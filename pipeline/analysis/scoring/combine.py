@@ -8,12 +8,12 @@ import numpy as np
 import polars as pl
 
 from pipeline.analysis.scoring import (
-    COMPONENT_NAMES_ES,
     COMPONENTS,
     Factor,
     fundamental,
     macro,
     sentiment,
+    summary_es,
     technical,
 )
 from pipeline.settings import Settings
@@ -186,7 +186,7 @@ def with_drivers(frame: pl.LazyFrame) -> pl.LazyFrame:
             .replace_strict(range(len(texts)), texts, default=None, return_dtype=pl.String)
             for rank in range(DRIVERS_PER_SIDE)
         ]
-        return pl.concat_str(chosen, separator=" y ", ignore_nulls=True)
+        return pl.concat_str(chosen, separator=summary_es.AND, ignore_nulls=True)
 
     # The indices are materialised once: each use of an expression would re-run the sort.
     return (
@@ -203,7 +203,7 @@ def summary() -> pl.Expr:
     """Two or three Spanish sentences: the call, its drivers for and against, missing data."""
     pro, con = pl.col("drivers_for"), pl.col("drivers_against")
     headline = pl.format(
-        "{}: {} con puntaje {}/100 (confianza {}/100).",
+        summary_es.HEADLINE,
         "ticker",
         "recommendation",
         pl.col("total_score").round(0).cast(pl.Int64),
@@ -211,19 +211,22 @@ def summary() -> pl.Expr:
     )
     sides = (
         pl.when((pro != "") & (con != ""))
-        .then(pl.format("A favor: {}; en contra: {}.", pro, con))
+        .then(pl.format(summary_es.FOR_AND_AGAINST, pro, con))
         .when(pro != "")
-        .then(pl.format("A favor: {}.", pro))
+        .then(pl.format(summary_es.FOR_ONLY, pro))
         .when(con != "")
-        .then(pl.format("En contra: {}.", con))
-        .otherwise(pl.lit("Sin factores destacados."))
+        .then(pl.format(summary_es.AGAINST_ONLY, con))
+        .otherwise(pl.lit(summary_es.NO_DRIVERS))
     )
     missing = pl.concat_str(
-        [pl.when(_score(k).is_null()).then(pl.lit(COMPONENT_NAMES_ES[k])) for k in COMPONENTS],
+        [
+            pl.when(_score(k).is_null()).then(pl.lit(summary_es.COMPONENT_NAMES[k]))
+            for k in COMPONENTS
+        ],
         separator=", ",
         ignore_nulls=True,
     )
-    gaps = pl.when(missing != "").then(pl.format("Sin datos: {}.", missing))
+    gaps = pl.when(missing != "").then(pl.format(summary_es.NO_DATA, missing))
     return pl.concat_str([headline, sides, gaps], separator=" ", ignore_nulls=True).alias("summary")
 
 

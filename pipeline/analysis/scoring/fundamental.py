@@ -13,13 +13,16 @@ import polars as pl
 
 from pipeline.analysis.scoring import (
     Factor,
+    Reason,
     json_object,
     linear_score,
     metadata_json,
+    reason_columns,
     sub_score_factors,
     warnings_list,
 )
 from pipeline.analysis.scoring.macro import FAMILIES
+from pipeline.analysis.scoring.summary_es import DRIVERS
 
 MAX_FILING_AGE_DAYS = 550  # an annual report plus ~6 months of slack
 FX_MAX_AGE_DAYS = 10  # the official rate used to convert must be this fresh
@@ -53,13 +56,26 @@ SUB_SCORES = {
     "fundamental_growth": [("revenue_growth", -0.10, 0.20)],
     "fundamental_dividends": [("dividend_yield", 0.0, 0.06)],
 }
-PHRASES = {
-    "fundamental_valuation": ("la valuación atractiva", "la valuación exigente"),
-    "fundamental_profitability": ("la rentabilidad sólida", "la rentabilidad débil"),
-    "fundamental_leverage": ("el endeudamiento bajo", "el endeudamiento alto"),
-    "fundamental_growth": ("el crecimiento de las ventas", "la caída de las ventas"),
-    "fundamental_dividends": ("los dividendos", "los dividendos escasos"),
-}
+
+
+# Why there is no score. "None filed yet" and "none at all" read the same: the data up to
+# the date cannot tell them apart, and a backfill must say what the daily run would have said.
+NO_FUNDAMENTALS = Reason(
+    "no_fundamentals", "the source has no fundamentals filed on or before this date"
+)
+FILING_AGE_DAYS = (pl.col("date") - pl.col("filed")).dt.total_days()
+FILING_TOO_OLD = Reason(
+    "filing_too_old",
+    "latest filing ({}) is {} days old, over the {}-day limit",
+    (
+        ("filed", pl.col("filed")),
+        ("age_days", FILING_AGE_DAYS),
+        ("limit_days", pl.lit(MAX_FILING_AGE_DAYS)),
+    ),
+)
+NO_USABLE_METRIC = Reason(
+    "no_usable_metric", "no usable metric (a price conversion needs a fresh official rate)"
+)
 
 
 def listing_currency(ticker: pl.Expr) -> pl.Expr:
@@ -219,20 +235,19 @@ def score_fundamental(
     The result has one row per panel row, in the panel's order.
     """
     snapshots = fundamental_snapshots(fundamentals, official)
-    age = (pl.col("date") - pl.col("filed")).dt.total_days()
     joined = (
         panel.with_row_index("_row")
         .sort("date")
         .join_asof(snapshots, left_on="date", right_on="filed", by="ticker", check_sortedness=False)
         .sort("_row")
         .drop("_row")
-        .with_columns(stale=age > MAX_FILING_AGE_DAYS)
+        .with_columns(stale=FILING_AGE_DAYS > MAX_FILING_AGE_DAYS)
         .with_columns(price_stmt=pl.when(~pl.col("stale")).then(_price_in_statement_currency()))
         .with_columns(
             pl.when(~pl.col("stale")).then(r).alias(r.meta.output_name()) for r in _ratios()
         )
     )
-    return joined.with_columns(_sub_scores()).with_columns(_total(age))
+    return joined.with_columns(_sub_scores()).with_columns(_total())
 
 
 def _sub_scores() -> list[pl.Expr]:
@@ -242,35 +257,26 @@ def _sub_scores() -> list[pl.Expr]:
     ]
 
 
-def _total(age: pl.Expr) -> list[pl.Expr]:
+def _total() -> list[pl.Expr]:
     subs = list(SUB_SCORES)
     n = pl.sum_horizontal(pl.col(s).is_not_null() for s in subs)
-    reason = (
-        # "None filed yet" and "none at all" read the same: the data up to the date cannot tell.
-        pl.when(pl.col("filed").is_null())
-        .then(pl.lit("the source has no fundamentals filed on or before this date"))
-        .when(pl.col("stale"))
-        .then(
-            pl.format(
-                "latest filing ({}) is {} days old, over the {}-day limit",
-                "filed",
-                age,
-                pl.lit(MAX_FILING_AGE_DAYS),
-            )
-        )
-        .when(n == 0)
-        .then(pl.lit("no usable metric (a price conversion needs a fresh official rate)"))
-    )
     return [
         pl.mean_horizontal(subs).round(2).alias("fundamental_score"),
         (n * (1.0 / len(subs))).alias("fundamental_completeness"),
-        reason.alias("fundamental_reason"),
+        *reason_columns(
+            "fundamental",
+            [
+                (pl.col("filed").is_null(), NO_FUNDAMENTALS),
+                (pl.col("stale"), FILING_TOO_OLD),
+                (n == 0, NO_USABLE_METRIC),
+            ],
+        ),
     ]
 
 
 def factors() -> list[Factor]:
     """Each fundamental sub-score's share of (fundamental score - 50), with its phrases."""
-    return sub_score_factors(list(SUB_SCORES), PHRASES)
+    return sub_score_factors(list(SUB_SCORES), DRIVERS)
 
 
 def detail(source: str) -> dict[str, pl.Expr]:

@@ -14,12 +14,15 @@ import polars as pl
 
 from pipeline.analysis.scoring import (
     Factor,
+    Reason,
     json_object,
     linear_score,
     metadata_json,
+    reason_columns,
     sub_score_factors,
     warnings_list,
 )
+from pipeline.analysis.scoring.summary_es import DRIVERS
 
 FAMILIES = {"base": "", "rava": "_rava"}  # family -> series-name suffix, in tie-break order
 CHANGE_DAYS = 30  # "change" compares with the value as of this many calendar days earlier
@@ -49,16 +52,9 @@ SUB_SCORES = {
 }
 # What the total and the summary need from the per-date macro frame.
 SCORE_COLUMNS = [*SUB_SCORES, "macro_score", "macro_completeness", "macro_reason"]
-PHRASES = {
-    "macro_gap_level": ("la brecha cambiaria baja", "la brecha cambiaria alta"),
-    "macro_gap_change": ("la baja de la brecha cambiaria", "la suba de la brecha cambiaria"),
-    "macro_embi_level": ("el riesgo país bajo", "el riesgo país alto"),
-    "macro_embi_change": ("la baja del riesgo país", "la suba del riesgo país"),
-    "macro_inflation": ("la inflación mensual moderada", "la inflación mensual alta"),
-    "macro_real_rate": ("la tasa de política real positiva", "la tasa de política real negativa"),
-    "macro_merval_ars": ("el Merval en alza en pesos", "el Merval en baja en pesos"),
-    "macro_merval_usd": ("el Merval en alza en dólares", "el Merval en baja en dólares"),
-}
+NO_FRESH_SERIES = Reason(
+    "no_fresh_macro", "no fresh macro series on this date (see warnings for stale ones)"
+)
 
 
 def _series(macro: pl.LazyFrame, name: str) -> pl.LazyFrame:
@@ -199,11 +195,9 @@ def score_macro(macro: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
         .join(stale, on="date", how="left")
         .with_columns(linear_score(x, lo, hi).alias(s) for s, (x, lo, hi) in SUB_SCORES.items())
         .with_columns(
+            *reason_columns("macro", [(n_available == 0, NO_FRESH_SERIES)]),
             macro_score=pl.mean_horizontal(subs).round(2),
             macro_completeness=n_available * (1.0 / len(subs)),
-            macro_reason=pl.when(n_available == 0).then(
-                pl.lit("no fresh macro series on this date (see warnings for stale ones)")
-            ),
             usdars_ccl=pl.col("ccl"),
             usdars_official=pl.col("official"),
         )
@@ -211,8 +205,8 @@ def score_macro(macro: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def factors() -> list[Factor]:
-    """Each macro sub-score's share of (macro score - 50), with its Spanish phrases."""
-    return sub_score_factors(list(SUB_SCORES), PHRASES)
+    """Each macro sub-score's share of (macro score - 50), with its phrases for the summary."""
+    return sub_score_factors(list(SUB_SCORES), DRIVERS)
 
 
 def detail(source: str) -> dict[str, pl.Expr]:

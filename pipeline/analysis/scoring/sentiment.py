@@ -16,9 +16,26 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.analysis.scoring import Factor, json_object, metadata_json, warnings_list
+from pipeline.analysis.scoring import (
+    Factor,
+    Reason,
+    json_object,
+    metadata_json,
+    reason_columns,
+    warnings_list,
+)
+from pipeline.analysis.scoring.summary_es import DRIVERS
 
 WINDOW_DAYS = 7  # calendar days, the analysis date included
+# Why there is no score. Whether the ticker had any headline by the date, not in the whole
+# loaded history: a backfill must say what the daily run would have said.
+NO_NEWS = Reason(
+    "no_news_for_ticker", "the source supplied no headlines for this ticker up to this date"
+)
+NO_NEWS_IN_WINDOW = Reason(
+    "no_news_in_window", "no headlines in the last {} days", (("days", pl.lit(WINDOW_DAYS)),)
+)
+NO_LEXICON_WORDS = Reason("no_lexicon_words", "no headline in the window has a word of the lexicon")
 LEXICON_PATH = Path(__file__).with_name("lexicon.csv")
 LM_COLUMNS = {"Word", "Positive", "Negative"}  # the Loughran-McDonald Master Dictionary
 
@@ -107,7 +124,6 @@ def score_sentiment(
     The result has one row per panel row, in the panel's order.
     """
     totals = _window_totals(_headline_hits(news, default_lexicon() if lexicon is None else lexicon))
-    # Whether the ticker had any headline by the date (not in the whole loaded history).
     covered = news.group_by("ticker").agg(first_headline=pl.col("date").min())
     hits = pl.col("positive_hits") + pl.col("negative_hits")
     tone = (pl.col("positive_hits") - pl.col("negative_hits")) / hits
@@ -115,25 +131,23 @@ def score_sentiment(
         panel.join(totals, on=["ticker", "date"], how="left", maintain_order="left")
         .join(covered, on="ticker", how="left", maintain_order="left")
         .with_columns(
+            *reason_columns(
+                "sentiment",
+                [
+                    (~(pl.col("first_headline") <= pl.col("date")).fill_null(False), NO_NEWS),
+                    (pl.col("headlines").is_null(), NO_NEWS_IN_WINDOW),
+                    (hits == 0, NO_LEXICON_WORDS),
+                ],
+            ),
             sentiment_score=pl.when(hits > 0).then((50.0 + 50.0 * tone).round(2)),
             sentiment_completeness=pl.when(hits > 0).then(1.0).otherwise(0.0),
-            sentiment_reason=pl.when(~(pl.col("first_headline") <= pl.col("date")).fill_null(False))
-            .then(pl.lit("the source supplied no headlines for this ticker up to this date"))
-            .when(pl.col("headlines").is_null())
-            .then(pl.lit(f"no headlines in the last {WINDOW_DAYS} days"))
-            .when(hits == 0)
-            .then(pl.lit("no headline in the window has a word of the lexicon")),
         )
     )
 
 
 def factors() -> list[Factor]:
     """The headlines' tone as a single driver of (sentiment score - 50)."""
-    return [
-        Factor(
-            pl.col("sentiment_score") - 50.0, "los titulares positivos", "los titulares negativos"
-        )
-    ]
+    return [Factor(pl.col("sentiment_score") - 50.0, *DRIVERS["sentiment_tone"])]
 
 
 def detail(source: str) -> dict[str, pl.Expr]:

@@ -15,7 +15,15 @@ import polars as pl
 
 from pipeline.analysis.frames import MIN_HISTORY_BARS
 from pipeline.analysis.indicators import INDICATOR_COLUMNS
-from pipeline.analysis.scoring import Factor, json_object, metadata_json, warnings_list
+from pipeline.analysis.scoring import (
+    Factor,
+    Reason,
+    json_object,
+    metadata_json,
+    reason_columns,
+    warnings_list,
+)
+from pipeline.analysis.scoring.summary_es import DRIVERS
 
 GROUPS = ("trend", "momentum", "volatility", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close", "close_raw", "adj_close")
@@ -25,6 +33,11 @@ REQUIRED = ("sma_50", "rsi_14", "macd_signal")
 MIN_BARS = MIN_HISTORY_BARS
 RSI_OVERSOLD, RSI_OVERBOUGHT = 30.0, 70.0
 CALM_VOLATILITY, HIGH_VOLATILITY = 0.30, 0.60  # annualised volatility_20
+SHORT_HISTORY = Reason(
+    "short_history",
+    "not enough price history: {} bars, the technical score needs {}",
+    (("bars", pl.col("bars").fill_null(0)), ("needed", pl.lit(MIN_BARS))),
+)
 VOLUME_SPIKE = 1.5  # volume / volume_sma_20 that makes a day's direction count
 
 
@@ -35,8 +48,6 @@ class Vote:
     name: str
     group: str
     signal: pl.Expr
-    up: str
-    down: str
 
 
 def _sign(x: pl.Expr) -> pl.Expr:
@@ -73,50 +84,36 @@ VOTES = (
         "close_vs_sma_20",
         "trend",
         _sign(c("close") - c("sma_20")),
-        "el precio sobre la SMA 20",
-        "el precio bajo la SMA 20",
     ),
     Vote(
         "close_vs_sma_50",
         "trend",
         _sign(c("close") - c("sma_50")),
-        "el precio sobre la SMA 50",
-        "el precio bajo la SMA 50",
     ),
     Vote(
         "close_vs_sma_200",
         "trend",
         _sign(c("close") - c("sma_200")),
-        "la tendencia alcista (precio sobre la SMA 200)",
-        "la tendencia bajista (precio bajo la SMA 200)",
     ),
     Vote(
         "sma_50_vs_sma_200",
         "trend",
         _sign(c("sma_50") - c("sma_200")),
-        "el cruce dorado (SMA 50 sobre SMA 200)",
-        "el cruce bajista (SMA 50 bajo SMA 200)",
     ),
     Vote(
         "rsi_14",
         "momentum",
         _band(c("rsi_14"), RSI_OVERSOLD, RSI_OVERBOUGHT),
-        "el RSI en sobreventa (bajo 30)",
-        "el RSI en sobrecompra (sobre 70)",
     ),
     Vote(
         "macd_vs_signal",
         "momentum",
         _sign(c("macd") - c("macd_signal")),
-        "el MACD positivo (sobre su señal)",
-        "el MACD negativo (bajo su señal)",
     ),
     Vote(
         "return_20d",
         "momentum",
         _sign(c("return_20d")),
-        "la suba de las últimas 20 ruedas",
-        "la baja de las últimas 20 ruedas",
     ),
     Vote(
         "bollinger",
@@ -127,29 +124,21 @@ VOTES = (
         .then(-1.0)
         .when(c("close").is_not_null() & c("bb_upper").is_not_null())
         .then(0.0),
-        "el precio bajo la banda inferior de Bollinger",
-        "el precio sobre la banda superior de Bollinger",
     ),
     Vote(
         "volatility_20",
         "volatility",
         _band(c("volatility_20"), CALM_VOLATILITY, HIGH_VOLATILITY),
-        "la volatilidad baja",
-        "la volatilidad alta",
     ),
     Vote(
         "volume_spike",
         "volume",
         _volume_vote(c("volume") >= VOLUME_SPIKE * c("volume_sma_20"), c("log_return")),
-        "el volumen alto en una rueda alcista",
-        "el volumen alto en una rueda bajista",
     ),
     Vote(
         "volume_confirms_trend",
         "volume",
         _volume_vote(c("volume") > c("volume_sma_20"), c("return_20d")),
-        "el volumen que acompaña la suba",
-        "el volumen que acompaña la baja",
     ),
 )
 
@@ -166,29 +155,24 @@ def score_technical(panel: pl.LazyFrame) -> pl.LazyFrame:
         panel.with_columns(v.signal.fill_nan(None).alias(f"vote_{v.name}") for v in VOTES)
         .with_columns(pl.mean_horizontal(_votes_in(g)).alias(f"technical_{g}") for g in GROUPS)
         .with_columns(
+            *reason_columns("technical", [(~enough, SHORT_HISTORY)]),
             technical_score=pl.when(enough).then((50.0 + 50.0 * rating).round(2)),
             technical_completeness=pl.sum_horizontal(
                 c(f"vote_{v.name}").is_not_null() for v in VOTES
             )
             * (1.0 / len(VOTES)),
-            technical_reason=pl.when(~enough).then(
-                pl.format(
-                    "not enough price history: {} bars, the technical score needs {}",
-                    c("bars").fill_null(0),
-                    pl.lit(MIN_BARS),
-                )
-            ),
         )
     )
 
 
 def factors() -> list[Factor]:
-    """Each vote's share of (technical score - 50), with its Spanish phrases."""
+    """Each vote's share of (technical score - 50), with its phrases for the summary."""
     groups = pl.sum_horizontal(c(f"technical_{g}").is_not_null() for g in GROUPS)
     out = []
     for v in VOTES:
         in_group = pl.sum_horizontal(c(name).is_not_null() for name in _votes_in(v.group))
-        out.append(Factor(50.0 * c(f"vote_{v.name}") / (groups * in_group), v.up, v.down))
+        up, down = DRIVERS[v.name]
+        out.append(Factor(50.0 * c(f"vote_{v.name}") / (groups * in_group), up, down))
     return out
 
 

@@ -1,0 +1,69 @@
+"""Every Spanish word of the stored `summary` column: its sentences and its drivers.
+
+The summary is part of the stored data (two or three Spanish sentences per call), so the
+analysis writes it; this module is the one place its vocabulary lives. Everything else the
+dashboard shows in Spanish (reasons, labels) belongs to `ui/`.
+"""
+
+from __future__ import annotations
+
+# Component names in "Sin datos: ...".
+COMPONENT_NAMES = {
+    "technical": "técnico",
+    "fundamental": "fundamental",
+    "macro": "macro",
+    "sentiment": "sentimiento",
+}
+# The sentences: the call, the drivers for and against, the components without data.
+HEADLINE = "{}: {} con puntaje {}/100 (confianza {}/100)."
+FOR_AND_AGAINST = "A favor: {}; en contra: {}."
+FOR_ONLY = "A favor: {}."
+AGAINST_ONLY = "En contra: {}."
+NO_DRIVERS = "Sin factores destacados."
+NO_DATA = "Sin datos: {}."
+AND = " y "
+# Driver (a technical vote, a fundamental or macro sub-score, the headlines' tone) ->
+# (phrase when it pushes the score up, phrase when it pushes it down).
+DRIVERS = {
+    # technical votes
+    "close_vs_sma_20": ("el precio sobre la SMA 20", "el precio bajo la SMA 20"),
+    "close_vs_sma_50": ("el precio sobre la SMA 50", "el precio bajo la SMA 50"),
+    "close_vs_sma_200": (
+        "la tendencia alcista (precio sobre la SMA 200)",
+        "la tendencia bajista (precio bajo la SMA 200)",
+    ),
+    "sma_50_vs_sma_200": (
+        "el cruce dorado (SMA 50 sobre SMA 200)",
+        "el cruce bajista (SMA 50 bajo SMA 200)",
+    ),
+    "rsi_14": ("el RSI en sobreventa (bajo 30)", "el RSI en sobrecompra (sobre 70)"),
+    "macd_vs_signal": ("el MACD positivo (sobre su señal)", "el MACD negativo (bajo su señal)"),
+    "return_20d": ("la suba de las últimas 20 ruedas", "la baja de las últimas 20 ruedas"),
+    "bollinger": (
+        "el precio bajo la banda inferior de Bollinger",
+        "el precio sobre la banda superior de Bollinger",
+    ),
+    "volatility_20": ("la volatilidad baja", "la volatilidad alta"),
+    "volume_spike": (
+        "el volumen alto en una rueda alcista",
+        "el volumen alto en una rueda bajista",
+    ),
+    "volume_confirms_trend": ("el volumen que acompaña la suba", "el volumen que acompaña la baja"),
+    # fundamental sub-scores
+    "fundamental_valuation": ("la valuación atractiva", "la valuación exigente"),
+    "fundamental_profitability": ("la rentabilidad sólida", "la rentabilidad débil"),
+    "fundamental_leverage": ("el endeudamiento bajo", "el endeudamiento alto"),
+    "fundamental_growth": ("el crecimiento de las ventas", "la caída de las ventas"),
+    "fundamental_dividends": ("los dividendos", "los dividendos escasos"),
+    # macro sub-scores
+    "macro_gap_level": ("la brecha cambiaria baja", "la brecha cambiaria alta"),
+    "macro_gap_change": ("la baja de la brecha cambiaria", "la suba de la brecha cambiaria"),
+    "macro_embi_level": ("el riesgo país bajo", "el riesgo país alto"),
+    "macro_embi_change": ("la baja del riesgo país", "la suba del riesgo país"),
+    "macro_inflation": ("la inflación mensual moderada", "la inflación mensual alta"),
+    "macro_real_rate": ("la tasa de política real positiva", "la tasa de política real negativa"),
+    "macro_merval_ars": ("el Merval en alza en pesos", "el Merval en baja en pesos"),
+    "macro_merval_usd": ("el Merval en alza en dólares", "el Merval en baja en dólares"),
+    # sentiment
+    "sentiment_tone": ("los titulares positivos", "los titulares negativos"),
+}
