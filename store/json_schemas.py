@@ -42,10 +42,15 @@ def _metadata(as_of: tuple[str, ...], component: str) -> dict[str, Any]:
             "warnings": STRINGS,
             "reason": {**STRING, "description": "Why the score is NULL; null when it is not"},
             "reason_code": {**STRING, "description": "Machine-readable reason (optional)"},
+            "reason_params": {
+                "type": ["object", "null"],
+                "description": "The reason's values by name, e.g. filed, age_days (optional)",
+            },
         },
         f"Metadata of the {component} analysis",
     )
-    schema["required"].remove("reason_code")
+    for optional in ("reason_code", "reason_params"):  # absent from rows written before them
+        schema["required"].remove(optional)
     return schema
 
 
