@@ -15,7 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import bench_backfill, bench_daily, bench_indicators, bench_reads, bench_size
+from benchmarks import (
+    bench_backfill,
+    bench_daily,
+    bench_indicators,
+    bench_reads,
+    bench_size,
+    bench_track_record,
+)
 from benchmarks.common import Row, machine, table
 
 INDICATOR_TARGET_RATIO = 1.5
@@ -35,6 +42,7 @@ class Plan:
     indicator_runs: int = 3
     size_tickers: int = 50
     size_years: tuple[int, ...] = (1, 2, 5, 10)
+    track_runs: int = 3
 
 
 QUICK = Plan(
@@ -47,6 +55,7 @@ QUICK = Plan(
     indicator_runs=1,
     size_tickers=5,
     size_years=(1, 2),
+    track_runs=1,
 )
 
 
@@ -104,6 +113,7 @@ def run(plan: Plan, folder: Path) -> list[Row]:
     )
     rows += bench_size.run(folder, plan.size_tickers, list(plan.size_years))
     rows += bench_size.retention_rows(folder, plan.size_tickers)
+    rows += bench_track_record.run(plan.many_tickers, plan.days, plan.track_runs)
     return rows + projected_publish(rows, plan)
 
 

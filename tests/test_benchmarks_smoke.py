@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from benchmarks import bench_backfill, bench_daily, bench_reads, bench_size, run_all
+from benchmarks import (
+    bench_backfill,
+    bench_daily,
+    bench_reads,
+    bench_size,
+    bench_track_record,
+    run_all,
+)
 from benchmarks.common import Row, p95, table
 
 
@@ -128,3 +135,15 @@ def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
     assert retention.value > 0
     assert any(r.met is not None for r in rows if r.benchmark == "indicators 8x100")
     assert next(r.value for r in rows if "publish time" in r.measure) > 0
+
+
+@pytest.mark.slow
+def test_track_record_prints_both_times_and_agrees_with_alphalens(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench_track_record.main(["--tickers", "30", "--days", "200", "--runs", "1"])
+    rows = lines_of(capsys.readouterr().out, "track record 30x200")
+    assert status_of(next(r for r in rows if "whole track record" in r)) in ("ok", "MISSED")
+    assert value_of(rows, "alphalens-reloaded") > 0
+    assert status_of(next(r for r in rows if "alphalens time / product time" in r))
+    assert value_of(rows, "quintile returns: largest difference") < 1000  # in 1e-12: < 1e-9

@@ -139,7 +139,7 @@ def test_turnover_counts_changes_and_runs():
         risk_level=pl.lit("MEDIO"),
         origin=pl.lit("simulado"),
     )
-    got = tr.turnover(calls)
+    got = tr.turnover(calls.lazy()).collect()
     adr = got.filter(listing="ADR").row(0, named=True)
     assert adr["changes_per_ticker_year"] == pytest.approx(2 / (6 / 252))
     assert adr["median_duration_sessions"] == 2.0  # runs of 3, 2 and 1 sessions

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import polars as pl
@@ -68,33 +67,56 @@ def track_record(
     """The track record of `calls` (CALL_COLUMNS) from their `outcomes` at one horizon and entry.
 
     `calls` are every call of the period (turnover and coverage read them all); `outcomes`
-    are call_outcomes rows, filtered here to `horizon` and `entry`.
+    are call_outcomes rows, filtered here to `horizon` and `entry`. Every measure is a lazy
+    plan over the same join, collected together (shared work runs once, in parallel).
     """
-    mine = outcomes.filter(
-        (pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry)
-    ).drop("origin", strict=False)
-    matured = mine.join(calls, on=["analysis_date", "ticker"])
-    ic = ic_daily(matured)
-    quintiles, spread = quintile_returns(matured)
-    risk, ordering = risk_levels(matured)
-    days = matured.get_column("analysis_date")
+    every = calls.lazy()
+    matured = (
+        outcomes.lazy()
+        .filter((pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry))
+        .drop("origin", "listing", strict=False)
+        .join(every, on=["analysis_date", "ticker"])
+        .with_columns(_listing().alias("listing"))
+        .collect()  # once: every measure reads it
+        .lazy()
+    )
+    span = matured.select(
+        pl.col("analysis_date").min().alias("first"),
+        pl.col("analysis_date").max().alias("last"),
+        pl.len().alias("n"),
+    )
+    plans = {
+        "by_call": by_call(matured),
+        "ic_daily": ic_daily(matured),
+        "quintiles": quintile_returns(matured),
+        "turnover": turnover(every),
+        "calibration": calibration(matured),
+        "risk": risk_levels(matured),
+        "ordering": risk_ordering(matured),
+        "coverage": coverage(every),
+        "span": span,
+    }
+    done = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
+    ic = done["ic_daily"]
+    first, last, n = done["span"].row(0)
+    right, pairs = done["ordering"].row(0)
     return TrackRecord(
         horizon=horizon,
         entry=entry,
-        by_call=by_call(matured),
+        by_call=done["by_call"],
         ic_daily=ic,
         ic_summary=ic_summary(ic, horizon),
         ic_by_year=ic_by_year(ic),
-        quintiles=quintiles,
-        spread=spread,
-        turnover=turnover(calls),
-        calibration=calibration(matured),
-        risk=risk,
-        risk_ordering=ordering,
-        coverage=coverage(calls),
-        first_date=cast(dt.date | None, days.min()),
-        last_date=cast(dt.date | None, days.max()),
-        matured_calls=matured.height,
+        quintiles=done["quintiles"],
+        spread=quintile_spread(done["quintiles"]),
+        turnover=done["turnover"],
+        calibration=done["calibration"],
+        risk=done["risk"],
+        risk_ordering=right / pairs if pairs else None,
+        coverage=done["coverage"],
+        first_date=first,
+        last_date=last,
+        matured_calls=n,
     )
 
 
@@ -103,8 +125,8 @@ def _listing() -> pl.Expr:
 
 
 def _pooled(
-    frame: pl.DataFrame, keys: list[str], pool: list[str], aggs: list[pl.Expr]
-) -> pl.DataFrame:
+    frame: pl.LazyFrame, keys: list[str], pool: list[str], aggs: list[pl.Expr]
+) -> pl.LazyFrame:
     """`aggs` by `keys`, and again with each subset of `pool` (some of the keys) as "todos"."""
     parts = []
     for mask in range(2 ** len(pool)):
@@ -114,7 +136,7 @@ def _pooled(
     return pl.concat(parts).sort(keys)
 
 
-def by_call(matured: pl.DataFrame) -> pl.DataFrame:
+def by_call(matured: pl.LazyFrame) -> pl.LazyFrame:
     """Per listing, origin and call: count, mean/median excess returns, hit rate, base rate.
 
     A COMPRAR hits when it beat the benchmark (excess > 0), a VENDER when it trailed it;
@@ -122,7 +144,7 @@ def by_call(matured: pl.DataFrame) -> pl.DataFrame:
     the same listing and origin that beat (COMPRAR) or trailed (VENDER) the benchmark.
     """
     excess = pl.col("excess_return")
-    frame = matured.with_columns(_listing().alias("listing"))
+    frame = matured
     keys = ["listing", "origin"]
     stats = [
         pl.len().alias("calls"),
@@ -132,14 +154,17 @@ def by_call(matured: pl.DataFrame) -> pl.DataFrame:
         pl.col("universe_excess_return").median().alias("median_universe_excess"),
         (excess > 0).mean().alias("_up"),
         (excess < 0).mean().alias("_down"),
+        excess.count().alias("_valid"),
     ]
     calls = _pooled(frame, [*keys, "recommendation"], keys, stats)
-    base = _pooled(frame, keys, keys, stats[-2:])
-    base = base.rename({"_up": "_base_up", "_down": "_base_down"})
+    share = pl.col("_valid") / pl.col("_valid").sum().over(keys)
+    base = calls.with_columns(
+        (pl.col("_up") * share).sum().over(keys).alias("_base_up"),
+        (pl.col("_down") * share).sum().over(keys).alias("_base_down"),
+    )
     direction = pl.col("recommendation")
     return (
-        calls.join(base, on=keys)
-        .with_columns(
+        base.with_columns(
             pl.when(direction == "COMPRAR")
             .then(pl.col("_up"))
             .when(direction == "VENDER")
@@ -167,7 +192,7 @@ def by_call(matured: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def ic_daily(matured: pl.DataFrame) -> pl.DataFrame:
+def ic_daily(matured: pl.LazyFrame) -> pl.LazyFrame:
     """Per date and score: the Spearman rank correlation of the score with the return.
 
     The return is the universe excess return (each name against its listing group's mean
@@ -249,60 +274,76 @@ def _qcut_probabilities(q: int) -> list[float]:
 _QCUT_PROBABILITIES = _qcut_probabilities(QUINTILES)
 
 
-def _quintile() -> list[pl.Expr]:
-    """Per date, the quintile of the total (pandas.qcut's rule) and whether it is defined.
+def _quintile(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Per date, the quintile of the total (pandas.qcut's rule), on dates where it is defined.
 
-    Edges are the 0, 20, ..., 100 % quantiles (linear interpolation); a name is in quintile
-    1 + the number of inner edges strictly below it. A date with repeated edges (many tied
-    totals) or fewer than MIN_NAMES_PER_DATE names has no quintiles, as in alphalens.
+    Edges are the quantiles at pandas.qcut's probabilities (linear interpolation); a name is
+    in quintile 1 + the number of inner edges strictly below it. A date with repeated edges
+    (many tied totals) or fewer than MIN_NAMES_PER_DATE names has no quintiles, as in
+    alphalens (which drops such a date).
     """
     total = pl.col("total_score")
-    edges = [
-        total.quantile(p, interpolation="linear").over("analysis_date") for p in _QCUT_PROBABILITIES
-    ]
-    unique = pl.all_horizontal(edges[k] < edges[k + 1] for k in range(QUINTILES))
-    enough = pl.len().over("analysis_date") >= MIN_NAMES_PER_DATE
-    inner = pl.sum_horizontal((edges[k] < total).cast(pl.Int32) for k in range(1, QUINTILES))
-    return [(1 + inner).alias("quintile"), (unique & enough).alias("_has_quintiles")]
+    names = [f"_q{k}" for k in range(QUINTILES + 1)]
+    edges = frame.group_by("analysis_date").agg(
+        *(
+            total.quantile(p, interpolation="linear").alias(name)
+            for name, p in zip(names, _QCUT_PROBABILITIES, strict=True)
+        ),
+        pl.len().alias("_names"),
+    )
+    unique = pl.all_horizontal(pl.col(names[k]) < pl.col(names[k + 1]) for k in range(QUINTILES))
+    inner = pl.sum_horizontal(
+        (pl.col(names[k]) < total).cast(pl.Int32) for k in range(1, QUINTILES)
+    )
+    return (
+        frame.join(
+            edges.filter(unique & (pl.col("_names") >= MIN_NAMES_PER_DATE)), on="analysis_date"
+        )
+        .with_columns((1 + inner).alias("quintile"))
+        .drop(*names, "_names")
+    )
 
 
-def quintile_returns(matured: pl.DataFrame) -> tuple[pl.DataFrame, float | None]:
-    """Mean universe excess return per quintile of the total (mean of the daily means), Q5-Q1."""
+def quintile_returns(matured: pl.LazyFrame) -> pl.LazyFrame:
+    """Mean universe excess return per quintile of the total: the mean of the daily means."""
     daily = (
-        matured.with_columns(_quintile())
-        .filter(pl.col("_has_quintiles"))
+        _quintile(matured)
         .group_by("analysis_date", "quintile")
         .agg(pl.col("universe_excess_return").mean().alias("mean"), pl.len().alias("calls"))
     )
-    table = (
+    return (
         daily.group_by("quintile")
         .agg(pl.col("mean").mean().alias("mean_universe_excess"), pl.col("calls").sum())
         .sort("quintile")
     )
-    means = dict(
-        zip(table["quintile"].to_list(), table["mean_universe_excess"].to_list(), strict=True)
-    )
-    spread = means[QUINTILES] - means[1] if {1, QUINTILES} <= set(means) else None
-    return table, spread
 
 
-def turnover(calls: pl.DataFrame) -> pl.DataFrame:
+def quintile_spread(quintiles: pl.DataFrame) -> float | None:
+    """Top minus bottom quintile (None unless both have calls)."""
+    means = dict(quintiles.select("quintile", "mean_universe_excess").iter_rows())
+    return means[QUINTILES] - means[1] if {1, QUINTILES} <= set(means) else None
+
+
+def turnover(calls: pl.LazyFrame) -> pl.LazyFrame:
     """Per listing: call changes per ticker-year (252 sessions) and median run length in sessions.
 
     A change is a call that differs from the same ticker's previous call; a run is a stretch
     of consecutive equal calls (the last run of each ticker is still open and counts as is).
     """
-    ordered = calls.sort("ticker", "analysis_date").with_columns(
-        (pl.col("recommendation") != pl.col("recommendation").shift(1).over("ticker"))
-        .fill_null(False)
-        .alias("_change"),
-        _listing().alias("listing"),
+    rec, ticker = pl.col("recommendation"), pl.col("ticker")
+    new_ticker = (ticker != ticker.shift(1)).fill_null(True)
+    new_run = new_ticker | (rec != rec.shift(1)).fill_null(True)
+    code = pl.col("ticker").cast(pl.Categorical).to_physical()  # sorts faster than the text
+    ordered = (
+        calls.select("ticker", "analysis_date", "recommendation")
+        .sort(code, "analysis_date")
+        .with_columns(
+            (new_run & ~new_ticker).alias("_change"),
+            new_run.cum_sum().alias("_run"),
+            _listing().alias("listing"),
+        )
     )
-    runs = (
-        ordered.with_columns(pl.col("_change").cum_sum().over("ticker").alias("_run"))
-        .group_by("listing", "ticker", "_run")
-        .agg(pl.len().alias("_length"))
-    )
+    runs = ordered.group_by("listing", "_run").agg(pl.len().alias("_length"))
     rates = _pooled(
         ordered,
         ["listing"],
@@ -315,24 +356,21 @@ def turnover(calls: pl.DataFrame) -> pl.DataFrame:
         ["listing"],
         [pl.col("_length").median().alias("median_duration_sessions")],
     )
+    per_year = pl.col("_changes") / (pl.col("calls") / SESSIONS_PER_YEAR)
     return rates.join(lengths, on="listing").select(
         "listing",
-        (pl.col("_changes") / (pl.col("calls") / SESSIONS_PER_YEAR)).alias(
-            "changes_per_ticker_year"
-        ),
+        per_year.alias("changes_per_ticker_year"),
         "median_duration_sessions",
         "calls",
     )
 
 
-def calibration(matured: pl.DataFrame) -> pl.DataFrame:
+def calibration(matured: pl.LazyFrame) -> pl.LazyFrame:
     """Per listing: shares of outcomes inside, above and below the range the call stated."""
     ret, low, high = (
         pl.col(c) for c in ("forward_return", "target_low_return", "target_high_return")
     )
-    stated = matured.filter(low.is_not_null() & high.is_not_null()).with_columns(
-        _listing().alias("listing")
-    )
+    stated = matured.filter(low.is_not_null() & high.is_not_null())
     return _pooled(
         stated,
         ["listing"],
@@ -346,64 +384,67 @@ def calibration(matured: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def risk_levels(matured: pl.DataFrame) -> tuple[pl.DataFrame, float | None]:
-    """Mean realised volatility per risk level, and how often same-date pairs are ordered right.
-
-    The ordering share is, over every pair of names of the same date and listing with
-    different levels, the share where the higher level had the higher realised volatility
-    (ties count half: the Mann-Whitney statistic over all pairs).
-    """
-    rated = matured.filter(
+def _rated(matured: pl.LazyFrame) -> pl.LazyFrame:
+    return matured.filter(
         pl.col("risk_level").is_in(RISK_ORDER) & pl.col("realised_volatility").is_not_null()
-    ).with_columns(_listing().alias("listing"))
-    table = (
-        rated.group_by("risk_level")
+    )
+
+
+def risk_levels(matured: pl.LazyFrame) -> pl.LazyFrame:
+    """Mean realised forward volatility per risk level (BAJO, MEDIO, ALTO)."""
+    order = pl.col("risk_level").replace_strict(RISK_ORDER, range(len(RISK_ORDER)))
+    return (
+        _rated(matured)
+        .group_by("risk_level")
         .agg(pl.col("realised_volatility").mean().alias("realised_vol"), pl.len().alias("calls"))
-        .sort(pl.col("risk_level").replace_strict(RISK_ORDER, range(len(RISK_ORDER))))
+        .sort(order)
     )
-    right = pairs = 0.0
-    for i, low in enumerate(RISK_ORDER):
-        for high in RISK_ORDER[i + 1 :]:
-            u, n = _concordant(rated, low, high)
-            right, pairs = right + u, pairs + n
-    return table, (right / pairs if pairs else None)
 
 
-def _concordant(rated: pl.DataFrame, low: str, high: str) -> tuple[float, float]:
-    """(pairs where the `high` name was more volatile, ties half; all pairs) of two levels."""
+def risk_ordering(matured: pl.LazyFrame) -> pl.LazyFrame:
+    """One row (right, pairs): same-date pairs where the higher level had the higher volatility.
+
+    Over every pair of names of the same date and listing with different levels, `right`
+    counts those where the higher level had the higher realised volatility, ties half (the
+    Mann-Whitney statistic). Names are grouped by (date, listing, volatility); each group's
+    names of a level meet the lower-level names below them in that date and listing.
+    """
     block = ["analysis_date", "listing"]
-    both = rated.filter(pl.col("risk_level").is_in([low, high]))
-    vol = pl.col("realised_volatility")
-    is_high = pl.col("risk_level") == high
-    ranked = both.with_columns(
-        vol.rank("average").over(block).alias("_joint"),
-        vol.rank("average").over([*block, "risk_level"]).alias("_own"),
-        is_high.sum().over(block).alias("_n_high"),
-        (~is_high).sum().over(block).alias("_n_low"),
+    level = pl.col("risk_level")
+    n = [f"_n{k}" for k in range(len(RISK_ORDER))]
+    here = (
+        _rated(matured)
+        .group_by(*block, "realised_volatility")
+        .agg(
+            (level == name).sum().cast(pl.Float64).alias(c)
+            for name, c in zip(RISK_ORDER, n, strict=True)
+        )
+        .sort(*block, "realised_volatility")
     )
-    u = ranked.filter(is_high).select((pl.col("_joint") - pl.col("_own")).sum()).item()
-    n = (
-        ranked.group_by(block)
-        .agg((pl.col("_n_high").first() * pl.col("_n_low").first()).alias("_pairs"))
-        .select(pl.col("_pairs").cast(pl.Float64).sum())
-        .item()
+    below = [(pl.col(c).cum_sum().over(block) - pl.col(c)) for c in n]  # strictly lower volatility
+    right = pl.col(n[1]) * (below[0] + pl.col(n[0]) / 2) + pl.col(n[2]) * (
+        below[0] + below[1] + (pl.col(n[0]) + pl.col(n[1])) / 2
     )
-    return float(u or 0.0), float(n or 0.0)
+    totals = here.group_by(block).agg(pl.col(c).sum() for c in n)
+    pairs = pl.col(n[0]) * pl.col(n[1]) + pl.col(n[0]) * pl.col(n[2]) + pl.col(n[1]) * pl.col(n[2])
+    return pl.concat(
+        [here.select(right.sum().alias("right")), totals.select(pairs.sum().alias("pairs"))],
+        how="horizontal",
+    )
 
 
-def coverage(calls: pl.DataFrame) -> pl.DataFrame:
+def coverage(calls: pl.LazyFrame) -> pl.LazyFrame:
     """Per component: the share of calls where its score is NULL."""
-    n = calls.height
-    return pl.DataFrame(
-        {
-            "component": list(COMPONENTS),
-            "null_share": [
-                calls.get_column(f"{c}_score").null_count() / n if n else None for c in COMPONENTS
-            ],
-            "calls": [n] * len(COMPONENTS),
-        },
-        schema={"component": pl.String, "null_share": pl.Float64, "calls": pl.Int64},
+    n = pl.len()
+    shares = calls.select(
+        pl.struct(
+            pl.lit(c).alias("component"),
+            pl.when(n > 0).then(pl.col(f"{c}_score").null_count() / n).alias("null_share"),
+            n.cast(pl.Int64).alias("calls"),
+        ).alias(c)
+        for c in COMPONENTS
     )
+    return shares.unpivot().select(pl.col("value").struct.unnest())
 
 
 def summary(record: TrackRecord) -> pl.DataFrame:
