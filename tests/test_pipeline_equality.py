@@ -22,7 +22,7 @@ from pipeline.ops import jobs
 
 pytestmark = pytest.mark.slow
 
-SAMPLE_DATES = 32  # plus 2020-06-01
+SAMPLE_DATES = 30  # plus 2020-06-01
 N_SESSIONS = 1400  # NYSE sessions from 2015-01-02 (to mid 2020)
 GAP = (500, 800)  # sessions without a bar for the first ticker
 LISTED_AT = 900  # the second ticker's first session
