@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import math
 import os
 import re
@@ -374,7 +375,7 @@ class Settings:
         """Read and validate the settings from the environment and an optional `.env` file."""
         values: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+            values.update(_env_file(Path(env_file)))
         values.update(os.environ if environ is None else environ)
         return _parse(values)
 
@@ -383,6 +384,59 @@ class Settings:
 SETTINGS: tuple[Setting[Any], ...] = tuple(
     dataclasses.replace(f.metadata["setting"], name=f.name) for f in dataclasses.fields(Settings)
 )
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    """The NAME=value lines of a .env file; one that is not UTF-8 text is a ConfigError."""
+    try:
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(
+            str(path),
+            f"<{type(exc).__name__}>",
+            "it is not a UTF-8 text file of NAME=value lines: fix or remove it",
+        ) from None
+
+
+def path_problem(path: Path, folder: bool) -> str | None:
+    """Why `path` cannot be used as a file (or a `folder`) as things are on disk now, or None."""
+    try:
+        is_dir = path.is_dir()
+        if path.exists() or path.is_symlink():
+            path.stat()  # a symlink loop or a dangling link raises here
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "it is a symbolic link loop"
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return "it is a symbolic link to a missing path"
+        if exc.errno != errno.ENOTDIR:
+            return f"it cannot be used ({exc.strerror})"
+        is_dir = False
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+    if path.exists() and is_dir != folder:
+        return "it is a folder, not a file" if is_dir else "it is a file, not a folder"
+    return None
+
+
+def _check_paths(settings: Settings, values: Mapping[str, str]) -> None:
+    """The database must be a file (or not exist yet) in a folder; the cache dir a folder."""
+    db = settings.database_path
+    if problem := path_problem(db, folder=False):
+        example = f"duckdb:///{db / 'argenta_ia.duckdb'}" if db.is_dir() else "a file in a folder"
+        raise ConfigError(
+            "DATABASE_URL",
+            values.get("DATABASE_URL") or str(db),
+            f"{problem}; point it at {example}",
+        )
+    cache = settings.yf_cache_dir
+    if cache is not None and (problem := path_problem(cache, folder=True)):
+        raise ConfigError(
+            "ARGENTA_YF_CACHE_DIR",
+            str(cache),
+            f"{problem}; point it at a folder (created if missing)",
+        )
 
 
 def parse_database_url(value: str, variable: str = "DATABASE_URL") -> Path:
@@ -431,4 +485,5 @@ def _parse(values: Mapping[str, str]) -> Settings:
             f"{settings.sell_threshold:g}",
             f"must be below ARGENTA_BUY_THRESHOLD ({settings.buy_threshold:g})",
         )
+    _check_paths(settings, values)
     return settings

@@ -261,7 +261,7 @@ def test_files_missing_column_is_fatal_and_names_file_column_and_accepted_names(
 @pytest.mark.parametrize(
     ("prepare", "message"),
     [
-        (lambda folder: folder / "absent", "does not exist: set ARGENTA_DATA_DIR to a folder"),
+        (lambda folder: folder / "absent", "does not exist: set ARGENTA_DATA_DIR (or --data-dir)"),
         (lambda folder: folder, ": add prices.csv or prices.parquet with columns date|datetime"),
     ],
     ids=["no-folder", "no-prices-file"],

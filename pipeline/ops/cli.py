@@ -25,6 +25,7 @@ from pipeline.ops import exitcodes, jobs, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
+from pipeline.sources.validate import FIRST_DATE
 from pipeline.textsafe import neutralise_formulas
 from store import reads
 from store.backup import backup as backup_file
@@ -99,16 +100,23 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 
 def _parse_date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+    last = dt.date.today() + dt.timedelta(days=1)  # a day of slack for the exchanges' zones
+    if not FIRST_DATE <= day <= last:
+        raise click.BadParameter(f"{value} is out of range: use a date from {FIRST_DATE} to {last}")
+    return day
 
 
 def _tickers(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     try:
-        return parse_tickers(",".join(value), "--tickers")
+        tickers = parse_tickers(",".join(value), "--tickers")
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from None
+    if value and not tickers:
+        raise click.BadParameter("is empty: give tickers (e.g. GGAL,YPF) or leave it out for all")
+    return tickers
 
 
 def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -143,7 +151,23 @@ def resolve_source(
     return jobs.SourceOptions(name, folder, tickers or settings.tickers)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """The `argenta` group: a usage error is one line on stderr (exit 2), like every error."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; click's usage errors become one `error:` line."""
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "argenta"
+            fail(f"{exc.format_message()} (see `{where} --help`)", exitcodes.USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exitcodes.USAGE)
+        except click.Abort:
+            fail("aborted", exitcodes.FAILED)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug events too.")
 def main(verbose: bool) -> None:
     """Argenta IA: daily analysis of Argentine equities into a DuckDB file.
@@ -487,4 +511,4 @@ def restore(ctx, backup) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.analysis.frames import DataProblem, MarketData, empty
+from pipeline.settings import path_problem
 from pipeline.sources.validate import (
     FUNDAMENTALS,
     MACRO,
@@ -69,10 +70,20 @@ def load(
 
 
 def find_table(data_dir: Path, name: str) -> Path | None:
-    """The file holding table `name` in the folder: NAME.parquet, else NAME.csv, else None."""
-    return next(
-        (p for p in (data_dir / f"{name}.parquet", data_dir / f"{name}.csv") if p.is_file()), None
-    )
+    """The file holding table `name` in the folder: NAME.parquet, else NAME.csv, else None.
+
+    A name that is there but cannot be read as a file (a symlink loop or dangling link, a
+    folder) is a SourceError naming it, not a missing table.
+    """
+    for path in (data_dir / f"{name}.parquet", data_dir / f"{name}.csv"):
+        if path.is_file():
+            return path
+        if path.is_symlink() or path.exists():
+            problem = path_problem(path, folder=False) or "it is not a readable file"
+            raise SourceError(
+                f"{path.name} in {data_dir} cannot be read ({problem}): fix or remove it"
+            )
+    return None
 
 
 def read_table(path: Path) -> pl.DataFrame:
@@ -111,8 +122,11 @@ def first_row(path: Path) -> int:
 
 def _prices_path(data_dir: Path) -> Path:
     if not data_dir.is_dir():
+        there = data_dir.is_symlink() or data_dir.exists()
+        problem = path_problem(data_dir, folder=True) if there else None
+        state = f"cannot be used ({problem})" if problem else "does not exist"
         raise SourceError(
-            f"data folder {data_dir} does not exist: set ARGENTA_DATA_DIR to a folder"
+            f"data folder {data_dir} {state}: set ARGENTA_DATA_DIR (or --data-dir) to a folder"
         )
     path = find_table(data_dir, PRICES.name)
     if path is None:

@@ -319,6 +319,13 @@ def _canonical_columns(frame: pl.DataFrame, spec: TableSpec, file: str) -> pl.Da
             f"{file} is missing column(s) {', '.join(missing)}; accepted headers (any case, "
             f"spaces or underscores): {spec.accepted()}"
         )
+    for h in filter(None, found.values()):
+        dtype = frame.schema[h]
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            raise SourceError(
+                f"{file} column {h} holds {dtype} values, not one value per cell: "
+                "write it as plain numbers, dates or text"
+            )
     return frame.select(
         pl.col(h).alias(c) if h is not None else pl.lit(None, dtype=spec.schema[c]).alias(c)
         for c, h in found.items()
