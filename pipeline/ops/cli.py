@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -154,10 +154,13 @@ def resolve_source(
 class OneLineErrors(click.Group):
     """The `argenta` group: a usage error is one line on stderr (exit 2), like every error."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
         """Run the command; click's usage errors become one `error:` line."""
+        extra["standalone_mode"] = False
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, **extra)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "argenta"
             fail(f"{exc.format_message()} (see `{where} --help`)", exitcodes.USAGE)
