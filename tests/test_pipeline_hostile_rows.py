@@ -65,6 +65,7 @@ def test_a_hostile_row_is_dropped_and_named_and_the_rest_loads(tmp_path: Path, e
     assert data.prices.equals(bars)
 
 
+@pytest.mark.slow
 def test_a_run_with_hostile_rows_stores_every_good_ticker(tmp_path: Path):
     lines = csv_lines(sample_bars())
     lines += [edit(lines[GGAL_LINE - 1]) for _, edit, _ in HOSTILE]

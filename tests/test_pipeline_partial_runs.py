@@ -6,6 +6,8 @@ import datetime as dt
 import subprocess
 import sys
 
+import pytest
+
 from store import reads, writes
 from store.connection import open_reader, open_writer
 from tests.factories import partition
@@ -32,6 +34,7 @@ def test_a_full_replace_still_replaces_the_whole_day(small_db):
     assert calls(small_db) == {"GGAL": 80.0}
 
 
+@pytest.mark.slow
 def test_run_with_tickers_on_a_stored_day_keeps_the_other_calls(tmp_path):
     db = tmp_path / "argenta_ia.duckdb"
     env = {"DATABASE_URL": str(db), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
