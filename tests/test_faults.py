@@ -18,6 +18,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,6 +36,7 @@ BACKFILL = ["backfill", "--source", "sample", "--tickers", TICKERS, "--start", "
 END = ["--end", "2024-03-08"]
 BACKFILL_TRIALS = 12
 PUBLISH_TRIALS = 10
+Content = tuple[tuple[str, int], ...]  # per date: its calls and their number of details
 SEED = int(os.environ.get("ARGENTA_FAULT_SEED", random.SystemRandom().randrange(10**6)))
 
 # Test-only hook (loaded through PYTHONPATH by the run under test): the publish copies in
@@ -90,7 +92,7 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
     return proc.returncode, err
 
 
-def content(path: Path) -> tuple[tuple[str, int], ...]:
+def content(path: Path) -> Content:
     """What a file holds, independent of ids and times: its calls and details per date."""
     assert database_problem(path) is None, f"{path.name} does not open (seed {SEED})"
     con = duckdb.connect(str(path), read_only=True)
@@ -107,16 +109,25 @@ def content(path: Path) -> tuple[tuple[str, int], ...]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+@dataclass(frozen=True)
+class States:
     """A base folder (published + working copy) and the content before and after the backfill."""
+
+    base: Path
+    before: Content
+    after: Content
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory: pytest.TempPathFactory) -> States:
+    """The base folder, built once, and what the backfill leaves when it completes."""
     base = tmp_path_factory.mktemp("fault-base")
     assert finish(argenta(base, *BASE, *END))[0] == 0
     done = tmp_path_factory.mktemp("fault-done")
     copy_base(base, done)
     code, err = finish(argenta(done, *BACKFILL, *END))
     assert code == 0, err
-    return {"base": base, "before": content(base / DB), "after": content(done / DB)}
+    return States(base, content(base / DB), content(done / DB))
 
 
 def copy_base(base: Path, folder: Path) -> None:
@@ -124,14 +135,14 @@ def copy_base(base: Path, folder: Path) -> None:
         shutil.copy2(base / name, folder / name)
 
 
-def check_after_kill(folder: Path, states: dict[str, object], what: str) -> None:
+def check_after_kill(folder: Path, states: States, what: str) -> None:
     """Both files open and each holds the whole state before or after; the next run recovers."""
-    allowed = (states["before"], states["after"])
+    allowed = (states.before, states.after)
     for path in (folder / DB, work_path(folder / DB)):
         assert content(path) in allowed, f"{what}: {path.name} is half written (seed {SEED})"
     code, err = finish(argenta(folder, *BACKFILL, *END))
     assert code == 0, f"{what}: the next run failed (seed {SEED}): {err}"
-    assert content(folder / DB) == states["after"], f"{what}: not recovered (seed {SEED})"
+    assert content(folder / DB) == states.after, f"{what}: not recovered (seed {SEED})"
     assert not list(folder.glob(".*copy-*")) and not list(folder.glob(".*adopt-*"))
 
 
@@ -140,7 +151,7 @@ def test_kill_minus_9_at_random_moments_of_a_backfill(tmp_path: Path, states) ->
     for trial in range(BACKFILL_TRIALS):
         folder = tmp_path / f"trial-{trial}"
         folder.mkdir()
-        copy_base(states["base"], folder)
+        copy_base(states.base, folder)
         proc = argenta(folder, *BACKFILL, *END)
         delay = rng.uniform(0.3, 4.0)  # from imports to the write and the publish
         time.sleep(delay)
@@ -157,8 +168,9 @@ def test_kill_minus_9_at_random_moments_of_a_publish(tmp_path: Path, states) -> 
     for trial in range(PUBLISH_TRIALS):
         folder = tmp_path / f"trial-{trial}"
         folder.mkdir()
-        copy_base(states["base"], folder)
+        copy_base(states.base, folder)
         proc = argenta(folder, *BACKFILL, *END, hook=hook)
+        assert proc.stderr is not None
         while "TEST_HOOK publishing" not in (line := proc.stderr.readline()):
             assert line, f"the run ended before publishing (seed {SEED})"
         delay = rng.uniform(0.0, 0.5)  # the slowed copy takes about 0.4 s
@@ -192,9 +204,9 @@ def fill(disk: Path, leave: int = 1_500_000) -> Path:
     return filler
 
 
-def settle(disk: Path, states: dict[str, object]) -> None:
+def settle(disk: Path, states: States) -> None:
     """The base database in `disk`, adopted by the writer (so the run fails mid-write)."""
-    copy_base(states["base"], disk)
+    copy_base(states.base, disk)
     assert finish(argenta(disk, "migrate"))[0] == 0
 
 
@@ -206,11 +218,11 @@ def test_a_full_disk_mid_backfill_loses_nothing_and_the_next_run_recovers(tmp_pa
         lines = [line for line in err.splitlines() if "level=" not in line]
         assert code != 0 and "Traceback" not in err
         assert len(lines) == 1 and "No space left on device" in lines[0], err
-        assert content(disk / DB) == states["before"]  # the published file was not touched
+        assert content(disk / DB) == states.before  # the published file was not touched
         filler.unlink()
         code, err = finish(argenta(disk, *BACKFILL, *END))
         assert code == 0, err
-        assert content(disk / DB) == states["after"]
+        assert content(disk / DB) == states.after
 
 
 @pytest.mark.xfail(
