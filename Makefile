@@ -9,7 +9,7 @@ DEMO_END ?= 2024-03-08
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps test test-fast lint format settings-docs demo demo-db bench clean
+.PHONY: track-record-docs help install system-deps test test-fast lint format settings-docs demo demo-db bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ lint: $(STAMP)  ## ruff check, ruff format --check and mypy (configured in pypro
 
 settings-docs: $(STAMP)  ## Write the README's settings table and deploy/argenta.env.example from pipeline/settings.py
 	$(BIN)/python -m pipeline.ops.settings_docs
+
+track-record-docs: $(STAMP)  ## Backfill the whole sample and write its track record into the README
+	$(BIN)/python -m pipeline.ops.track_record_docs
 
 format: $(STAMP)  ## Apply ruff's formatting and autofixes
 	$(BIN)/ruff check --fix .

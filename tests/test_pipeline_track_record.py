@@ -14,6 +14,8 @@ import pytest
 import statsmodels.api as sm
 
 from pipeline.analysis import track_record as tr
+from pipeline.analysis.outcomes import ENTRIES
+from pipeline.ops import track_record_docs
 from store import reads
 from store.connection import open_reader
 
@@ -264,3 +266,21 @@ def test_query_track_record_prints_every_table(sample_db):
     assert len(tables["by_call"]) == record.by_call.height
     bad = query(sample_db, "--horizon", "7")
     assert bad.returncode == 2 and "'7' is not one of '5', '20', '60'" in bad.stderr
+
+
+def test_readme_block_is_written_between_its_markers_from_the_records(sample_db):
+    with open_reader(sample_db) as con:
+        records = [reads.track_record(con, h, None, e) for h in (5, 20, 60) for e in ENTRIES]
+    text = track_record_docs.block(records)
+    for heading in (
+        "| horizon | entry | matured calls |",
+        "| listing | recommendation | calls |",
+        "| quintile | mean_universe_excess | calls |",
+        "| component | null_share | calls |",
+    ):
+        assert heading in text
+    assert f"| 20 | close | {records[2].matured_calls} |" in text
+    readme = f"intro\n{track_record_docs.START}\nold numbers\n{track_record_docs.END}\nrest\n"
+    assert track_record_docs.with_block(readme, text) == (
+        f"intro\n{track_record_docs.START}\n{text}\n{track_record_docs.END}\nrest\n"
+    )

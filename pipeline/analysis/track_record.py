@@ -23,6 +23,15 @@ QUINTILES = 5
 MIN_NAMES_PER_DATE = QUINTILES
 SESSIONS_PER_YEAR = 252
 RISK_ORDER = ("BAJO", "MEDIO", "ALTO")
+# The by-call columns that are fractions (returns and rates), after its keys and count.
+BY_CALL_SHARES = (
+    "mean_excess",
+    "median_excess",
+    "mean_universe_excess",
+    "median_universe_excess",
+    "hit_rate",
+    "base_rate",
+)
 CALL_COLUMNS = [
     "analysis_date",
     "ticker",
@@ -176,18 +185,7 @@ def by_call(matured: pl.LazyFrame) -> pl.LazyFrame:
             .then(pl.col("_base_down"))
             .alias("base_rate"),
         )
-        .select(
-            "listing",
-            "recommendation",
-            "origin",
-            "calls",
-            "mean_excess",
-            "median_excess",
-            "mean_universe_excess",
-            "median_universe_excess",
-            "hit_rate",
-            "base_rate",
-        )
+        .select("listing", "recommendation", "origin", "calls", *BY_CALL_SHARES)
         .sort("listing", "origin", "recommendation")
     )
 
@@ -357,11 +355,15 @@ def turnover(calls: pl.LazyFrame) -> pl.LazyFrame:
         [pl.col("_length").median().alias("median_duration_sessions")],
     )
     per_year = pl.col("_changes") / (pl.col("calls") / SESSIONS_PER_YEAR)
-    return rates.join(lengths, on="listing").select(
-        "listing",
-        per_year.alias("changes_per_ticker_year"),
-        "median_duration_sessions",
-        "calls",
+    return (
+        rates.join(lengths, on="listing")
+        .select(
+            "listing",
+            per_year.alias("changes_per_ticker_year"),
+            "median_duration_sessions",
+            "calls",
+        )
+        .sort("listing")
     )
 
 
