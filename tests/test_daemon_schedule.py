@@ -201,6 +201,22 @@ def test_the_notifier_speaks_sd_notify_and_paces_the_watchdog(notify_socket):
     assert received == ["READY=1\nSTATUS=idle", "WATCHDOG=1", "WATCHDOG=1"]
 
 
+def test_the_notifier_never_blocks_on_a_listener_that_does_not_read(notify_socket, caplog):
+    notifier = SystemdNotifier({"NOTIFY_SOCKET": notify_socket.getsockname()})
+
+    def flood() -> None:  # far beyond the kernel's datagram queue (10 by default)
+        for _ in range(100):
+            notifier.send("WATCHDOG=1")
+
+    sender = threading.Thread(target=flood, daemon=True)
+    sender.start()
+    sender.join(timeout=5)
+    assert not sender.is_alive(), "send() blocked on a full notify socket"
+    assert "event=notify_failed" in caplog.text
+    notify_socket.settimeout(0.5)
+    assert notify_socket.recv(1024) == b"WATCHDOG=1"  # what fitted in the queue was delivered
+
+
 def test_the_notifier_is_silent_outside_systemd_and_for_another_pid():
     assert SystemdNotifier({}).address == ""
     SystemdNotifier({}).send("READY=1")  # no socket: nothing happens

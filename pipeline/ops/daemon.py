@@ -156,12 +156,14 @@ class SystemdNotifier:
         self._last_ping = -math.inf
 
     def send(self, *fields: str) -> None:
-        """Send `KEY=value` fields in one datagram."""
+        """Send `KEY=value` fields in one datagram, never waiting for a slow listener."""
         if not self.address:
             return
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-                sock.sendto("\n".join(fields).encode(), self.address)
+                # A full queue (net.unix.max_dgram_qlen, 10 by default) would block the loop
+                # that handles SIGTERM: drop the datagram and log instead.
+                sock.sendto("\n".join(fields).encode(), socket.MSG_DONTWAIT, self.address)
         except OSError as exc:
             log.warning("event=notify_failed reason=%r", str(exc))
 
