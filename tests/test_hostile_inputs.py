@@ -28,7 +28,7 @@ from pipeline.ops import cli, jobs
 from pipeline.ops.locking import lock_path
 from pipeline.settings import Settings
 from store.connection import table_digests, work_path
-from tests.test_pipeline_sources import GGAL_LINE, csv_lines, sample_bars, set_cell
+from tests.files_support import GGAL_LINE, csv_lines, sample_bars, set_cell
 
 DB = "argenta_ia.duckdb"
 RUN = ["run", "--source", "sample", "--tickers", "GGAL,YPF", "--date", "2024-03-08"]

@@ -1,10 +1,13 @@
-"""The pure analysis imports neither the database nor the dashboard."""
+"""Import rules: the pure analysis loads neither the database nor the dashboard; no test
+module imports another (shared helpers live in support modules)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +25,25 @@ def test_analysis_imports_no_duckdb_or_streamlit(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports (`from tests import x` counts as `tests.x`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return found
+
+
+def test_no_test_module_imports_another_or_conftest() -> None:
+    root = Path(__file__).resolve().parents[1]
+    offenders = {
+        f"{path.relative_to(root)} imports {module}"
+        for path in [*root.glob("tests/**/*.py"), *root.glob("benchmarks/*.py")]
+        for module in imported_modules(path)
+        if module.split(".")[-1].startswith("test_") or module == "tests.conftest"
+    }
+    assert not offenders, sorted(offenders)
