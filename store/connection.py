@@ -461,12 +461,17 @@ def open_reader(path: Path, retry_seconds: float = 2.0) -> Iterator[duckdb.DuckD
     path = Path(path)
     if not path.exists():
         raise missing_database(path)
-    con = _connect(path, read_only=True, retry_seconds=retry_seconds)
+    fix = f"the next run republishes a good copy; else restore a backup or `{BUILD_COMMAND}`"
+    try:
+        con = _connect(path, read_only=True, retry_seconds=retry_seconds)
+    except DatabaseLocked:
+        raise
+    except DatabaseError as exc:
+        raise DatabaseError(f"{exc}; {fix}") from exc
     try:
         yield con
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatabaseError(f"cannot read database {path}: {first}") from exc
+        raise DatabaseError(f"cannot read database {path}: {_first_line(exc)}; {fix}") from exc
     finally:
         con.close()
 

@@ -328,7 +328,7 @@ DATABASES = [
          setup=damage_published("future-schema", keep_work=False)),
     Case("query-missing-database", ["query", "latest"], 1, ("does not exist", "argenta backfill"),
          setup=remove_published),
-    Case("query-garbage-database", ["query", "latest"], 1, ("argenta_ia.duckdb",),
+    Case("query-garbage-database", ["query", "latest"], 1, ("argenta_ia.duckdb", "a backup"),
          setup=damage_published("text")),
     Case("run-lock-symlink", RUN, 2, ("run.lock", "symbolic link", "remove it"),
          setup=symlink(f"{DB}.run.lock", "victim.txt")),
