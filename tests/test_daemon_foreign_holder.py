@@ -27,7 +27,6 @@ HOLD_READ_WRITE = textwrap.dedent(
     """
 )
 FIRST_DAY = "2024-03-05"
-pytestmark = pytest.mark.slow  # real daemons and holder processes
 
 
 @pytest.fixture
