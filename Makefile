@@ -30,7 +30,7 @@ system-deps:  ## Install the apt packages the tests need (venv, chromium, system
 test: system-deps $(STAMP)  ## Run every test (unit, store, pipeline, daemon, pages, browser)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)  ## The edit loop: every test but the browser and slow ones (~1.5 minutes)
+test-fast: $(STAMP)  ## The edit loop: every test but the browser and slow ones (~1.5 min of CPU)
 	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 lint: $(STAMP)  ## ruff check, ruff format --check and mypy (configured in pyproject.toml)
