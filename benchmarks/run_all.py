@@ -17,6 +17,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_backfill,
+    bench_concurrent_reads,
     bench_daily,
     bench_indicators,
     bench_reads,
@@ -43,6 +44,8 @@ class Plan:
     size_tickers: int = 50
     size_years: tuple[int, ...] = (1, 2, 5, 10)
     track_runs: int = 3
+    reader_threads: int = 32  # the dashboard under load, while two runs publish
+    reader_seconds: float = 30.0
 
 
 QUICK = Plan(
@@ -56,6 +59,8 @@ QUICK = Plan(
     size_tickers=5,
     size_years=(1, 2),
     track_runs=1,
+    reader_threads=4,
+    reader_seconds=4.0,
 )
 
 
@@ -114,6 +119,7 @@ def run(plan: Plan, folder: Path) -> list[Row]:
     rows += bench_size.run(folder, plan.size_tickers, list(plan.size_years))
     rows += bench_size.retention_rows(folder, plan.size_tickers)
     rows += bench_track_record.run(plan.many_tickers, plan.days, plan.track_runs)
+    rows += bench_concurrent_reads.run(plan.reader_threads, plan.reader_seconds, folder)
     return rows + projected_publish(rows, plan)
 
 

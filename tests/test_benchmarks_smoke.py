@@ -118,6 +118,8 @@ def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
         indicator_runs=1,
         size_tickers=2,
         size_years=(1,),
+        reader_threads=2,
+        reader_seconds=3.0,
     )
     rows = run_all.run(plan, tmp_path)
     benchmarks = {row.benchmark.split(" ")[0] for row in rows}
@@ -130,6 +132,8 @@ def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
         "publish",
         "db",
         "retention",
+        "track",
+        "dashboard",
     }
     retention = next(r for r in rows if r.benchmark.startswith("retention"))
     assert retention.value > 0
