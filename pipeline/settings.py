@@ -14,6 +14,7 @@ import errno
 import math
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,23 @@ class Folder(Parser["Path | None"]):
     def format(self, value: Path | None) -> str:
         """The path, or "" when unset."""
         return "" if value is None else str(value)
+
+
+class Command(Parser[tuple[str, ...]]):
+    """A command line split into words as a POSIX shell would (no shell runs it)."""
+
+    accepted = "a command line, e.g. rsync -a {path} replica:/srv/argenta/ (quotes as in a shell)"
+
+    def parse(self, text: str, variable: str) -> tuple[str, ...]:
+        """The command's words."""
+        try:
+            return tuple(shlex.split(text))
+        except ValueError:
+            raise self.reject(variable, text) from None
+
+    def format(self, value: tuple[str, ...]) -> str:
+        """The words joined and quoted for a shell ("" when unset)."""
+        return shlex.join(value)
 
 
 class Tickers(Parser[tuple[str, ...]]):
@@ -338,6 +356,15 @@ class Settings:
         "delete partitions older than this many days after each run; the file is then"
         " rewritten compactly (see Retention)",
         shown="`0` (keep all)",
+    )
+    publish_command: tuple[str, ...] = setting(
+        "ARGENTA_PUBLISH_COMMAND",
+        Command(),
+        (),
+        "run after each publish with the published file's path (in place of `{path}`, else"
+        " as the last argument); a failure is logged, never fatal",
+        shown="unset",
+        example="rsync -a {path} replica:/srv/argenta/argenta_ia.duckdb",
     )
     low_disk_threshold_mb: int = setting(
         "ARGENTA_LOW_DISK_MB",

@@ -18,7 +18,7 @@ import pwd
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -363,13 +363,16 @@ def _open_work(path: Path, retry_seconds: float) -> duckdb.DuckDBPyConnection:
 
 @contextlib.contextmanager
 def open_writer(
-    path: Path, retry_seconds: float = LOCK_RETRY_SECONDS
+    path: Path,
+    retry_seconds: float = LOCK_RETRY_SECONDS,
+    on_publish: Callable[[Path], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the working copy read-write, migrated; on close, publish it if it changed.
 
     Publishing happens whenever the body ran, also after an error: every transaction is
     committed or rolled back by then, so what is published is always consistent. A file
-    that did not change (nothing written) is not copied again.
+    that did not change (nothing written) is not copied again. After a publish, `on_publish`
+    is called with the path (ARGENTA_PUBLISH_COMMAND); its failure is only logged.
     """
     path = Path(path)
     check_owner(path)
@@ -407,6 +410,17 @@ def open_writer(
             _write_state(path, work=after)  # closed cleanly: trusted as is next time
         if not (after == before and file_identity(path) == _published_as(path)):
             publish(path)
+            _after_publish(path, on_publish)
+
+
+def _after_publish(path: Path, on_publish: Callable[[Path], None] | None) -> None:
+    """Call the publish hook; its failure is logged, never raised (the data is published)."""
+    if on_publish is None:
+        return
+    try:
+        on_publish(path)
+    except Exception as exc:
+        log.warning("event=publish_hook_failed reason=%r", str(exc))
 
 
 def _compacted_state(path: Path) -> Path:

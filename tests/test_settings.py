@@ -31,6 +31,7 @@ VARIABLES = {
     "ARGENTA_WEEKDAYS_ONLY",
     "ARGENTA_CATCHUP_DAYS",
     "ARGENTA_RETENTION_DAYS",
+    "ARGENTA_PUBLISH_COMMAND",
     "ARGENTA_LOW_DISK_MB",
     "ARGENTA_WEIGHTS",
     "ARGENTA_BUY_THRESHOLD",
@@ -253,6 +254,13 @@ def test_the_example_environment_uncommented_gives_the_defaults_and_the_units_pa
     parsed = Settings.from_env(values, env_file=None)
     assert parsed.database_path == Path("/var/lib/argenta/argenta_ia.duckdb")
     assert parsed.yf_cache_dir == Path("/var/cache/argenta")
-    assert parsed.tickers and parsed.data_dir  # the examples of the settings unset by default
-    unset = {"database_path", "yf_cache_dir", "tickers", "data_dir"}
+    assert parsed.tickers and parsed.data_dir and parsed.publish_command  # unset by default
+    unset = {"database_path", "yf_cache_dir", "tickers", "data_dir", "publish_command"}
     assert {s.name for s in SETTINGS if getattr(parsed, s.name) != s.default} == unset
+
+
+def test_publish_command_is_split_like_a_shell_and_refused_when_unbalanced():
+    command = from_env(ARGENTA_PUBLISH_COMMAND="rsync -a '{path}' 'replica:/srv/my data/'")
+    assert command.publish_command == ("rsync", "-a", "{path}", "replica:/srv/my data/")
+    assert from_env().publish_command == ()
+    assert "a command line" in rejection("ARGENTA_PUBLISH_COMMAND", "rsync '{path}")

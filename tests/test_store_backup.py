@@ -16,6 +16,7 @@ from store import backup as backup_module
 from store import writes
 from store.backup import backup, restore
 from store.connection import ForeignFiles, open_reader, open_writer, table_digests, work_path
+from tests.cli_support import run_argenta
 from tests.factories import partition
 
 OTHER_UID = 54321  # no such user here: the files then belong to "someone else"
@@ -27,15 +28,7 @@ def _digests(db: Path) -> dict:
 
 
 def _cli(db: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": f"duckdb:///{db}"}
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.ops.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_argenta(db, *args, cwd=cwd)
 
 
 def _publish_day(db: Path, day: dt.date, tickers: list[str]) -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +16,7 @@ from store import export as export_module
 from store.connection import open_reader
 from store.export import ExportError, export
 from store.json_schemas import json_schemas
+from tests.cli_support import run_argenta
 
 
 @pytest.fixture(scope="module")
@@ -171,19 +169,12 @@ def test_a_folder_that_is_not_an_export_is_refused(small_db, tmp_path):
 
 @pytest.mark.slow
 def test_cli_export(small_db, tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"duckdb:///{small_db}"}
-    cmd = [sys.executable, "-m", "pipeline.ops.cli", "export"]
-    done = subprocess.run(
-        [*cmd, str(tmp_path / "x"), "--format", "csv", "--since", "2024-03-08"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
+    out = str(tmp_path / "x")
+    done = run_argenta(
+        small_db, "export", out, "--format", "csv", "--since", "2024-03-08", cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert "daily_recommendations: 2 rows" in done.stdout
     assert (tmp_path / "x" / "daily_recommendations" / "year=2024").is_dir()
-    bad = subprocess.run(
-        [*cmd, str(tmp_path / "y"), "--format", "xlsx"], env=env, capture_output=True, text=True
-    )
+    bad = run_argenta(small_db, "export", str(tmp_path / "y"), "--format", "xlsx", cwd=tmp_path)
     assert bad.returncode == 2 and "xlsx" in bad.stderr

@@ -23,6 +23,7 @@ from pipeline.analysis import track_record
 from pipeline.ops import daemon as scheduler
 from pipeline.ops import exitcodes, jobs, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
+from pipeline.ops.publish_hook import publish_hook, run_publish_command
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
 from pipeline.sources import SourceError
 from pipeline.sources.validate import FIRST_DATE
@@ -192,7 +193,8 @@ def migrate(ctx: click.Context) -> None:
     """
     settings = load_settings(ctx)
     db = settings.database_path
-    with exclusive(db, "run", "migrate"), open_writer(db) as con:
+    hook = publish_hook(settings.publish_command)
+    with exclusive(db, "run", "migrate"), open_writer(db, on_publish=hook) as con:
         version = current_version(con)
     click.echo(f"database {settings.database_path} is at schema version {version}")
 
@@ -510,6 +512,8 @@ def restore(ctx, backup) -> None:
     db = settings.database_path
     with exclusive(db, "run", "restore"):
         restore_file(backup, db)
+        if settings.publish_command:
+            run_publish_command(settings.publish_command, db)
     click.echo(f"restored {backup} as {db}; the next run continues from it")
 
 

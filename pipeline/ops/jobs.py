@@ -19,6 +19,7 @@ from pipeline.analysis import analyse, calendar
 from pipeline.analysis.frames import WARMUP_BARS, MarketData
 from pipeline.ops.locking import exclusive
 from pipeline.ops.outcomes import fill_outcomes
+from pipeline.ops.publish_hook import publish_hook
 from pipeline.settings import Settings
 from pipeline.sources import SourceError, load_market_data
 from store import reads, writes
@@ -139,7 +140,9 @@ def run_dates(
     what = f"{job_name} ({options.source})"
     with (
         exclusive(settings.database_path, "run", what),
-        open_writer(settings.database_path) as con,
+        open_writer(
+            settings.database_path, on_publish=publish_hook(settings.publish_command)
+        ) as con,
         _RunGuard(settings.job_timeout_minutes * 60) as guard,
     ):
         guard.critical = True  # hold signals until the run is recorded as started

@@ -1,0 +1,23 @@
+"""Running the real `argenta` command in a subprocess, against a test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_argenta(
+    db: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`argenta ARGS` with DATABASE_URL pointing at `db` (plus `env`), output captured."""
+    full_env = {**os.environ, "DATABASE_URL": f"duckdb:///{db}", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.ops.cli", *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
