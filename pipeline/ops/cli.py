@@ -11,7 +11,6 @@ import functools
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -21,7 +20,7 @@ import polars as pl
 
 from pipeline.analysis import track_record
 from pipeline.ops import daemon as scheduler
-from pipeline.ops import exitcodes, jobs, monitoring
+from pipeline.ops import exitcodes, jobs, logfmt, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.ops.publish_hook import publish_hook, run_publish_command
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
@@ -39,15 +38,8 @@ MAX_PROBLEMS_SHOWN = 10  # input problems printed after a run; all are in job_ru
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """One structured key=value line per event on stdout (journald reads it)."""
-    logging.Formatter.converter = time.gmtime
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=level,
-        format="%(asctime)sZ level=%(levelname)s logger=%(name)s %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        force=True,
-    )
+    """One logfmt line per event on stdout (journald reads it, with the line's priority)."""
+    logfmt.configure(level)
 
 
 def fail(message: str, code: int) -> NoReturn:
