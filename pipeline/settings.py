@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shlex
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,23 @@ class Folder(Parser["Path | None"]):
     def format(self, value: Path | None) -> str:
         """The path, or "" when unset."""
         return "" if value is None else str(value)
+
+
+class WebUrl(Parser["str | None"]):
+    """An http(s) URL with a host; unset is None."""
+
+    accepted = "an http:// or https:// URL, e.g. https://hooks.example.com/services/T0/B0/x"
+
+    def parse(self, text: str, variable: str) -> str | None:
+        """The URL as given."""
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+            raise self.reject(variable, text)
+        return text
+
+    def format(self, value: str | None) -> str:
+        """The URL, or "" when unset."""
+        return value or ""
 
 
 class Command(Parser[tuple[str, ...]]):
@@ -365,6 +383,23 @@ class Settings:
         " as the last argument); a failure is logged, never fatal",
         shown="unset",
         example="rsync -a {path} replica:/srv/argenta/argenta_ia.duckdb",
+    )
+    alert_webhook: str | None = setting(
+        "ARGENTA_ALERT_WEBHOOK",
+        WebUrl(),
+        None,
+        "POST each alert as JSON here when it starts and when it clears (the body's `text` suits"
+        " Slack/Mattermost incoming webhooks)",
+        shown="unset",
+        example="https://hooks.slack.com/services/T000/B000/XXXX",
+    )
+    alert_command: tuple[str, ...] = setting(
+        "ARGENTA_ALERT_COMMAND",
+        Command(),
+        (),
+        "run with each alert as JSON on stdin when it starts and when it clears",
+        shown="unset",
+        example="/usr/local/bin/page-oncall",
     )
     low_disk_threshold_mb: int = setting(
         "ARGENTA_LOW_DISK_MB",

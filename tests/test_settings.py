@@ -32,6 +32,8 @@ VARIABLES = {
     "ARGENTA_CATCHUP_DAYS",
     "ARGENTA_RETENTION_DAYS",
     "ARGENTA_PUBLISH_COMMAND",
+    "ARGENTA_ALERT_WEBHOOK",
+    "ARGENTA_ALERT_COMMAND",
     "ARGENTA_LOW_DISK_MB",
     "ARGENTA_WEIGHTS",
     "ARGENTA_BUY_THRESHOLD",
@@ -256,6 +258,7 @@ def test_the_example_environment_uncommented_gives_the_defaults_and_the_units_pa
     assert parsed.yf_cache_dir == Path("/var/cache/argenta")
     assert parsed.tickers and parsed.data_dir and parsed.publish_command  # unset by default
     unset = {"database_path", "yf_cache_dir", "tickers", "data_dir", "publish_command"}
+    unset |= {"alert_webhook", "alert_command"}
     assert {s.name for s in SETTINGS if getattr(parsed, s.name) != s.default} == unset
 
 
@@ -264,3 +267,11 @@ def test_publish_command_is_split_like_a_shell_and_refused_when_unbalanced():
     assert command.publish_command == ("rsync", "-a", "{path}", "replica:/srv/my data/")
     assert from_env().publish_command == ()
     assert "a command line" in rejection("ARGENTA_PUBLISH_COMMAND", "rsync '{path}")
+
+
+def test_alert_webhook_must_be_an_http_url():
+    url = "https://hooks.example.com/services/T0/B0/x"
+    assert from_env(ARGENTA_ALERT_WEBHOOK=url).alert_webhook == url
+    assert from_env().alert_webhook is None
+    assert "http:// or https://" in rejection("ARGENTA_ALERT_WEBHOOK", "hooks.example.com/x")
+    assert "http:// or https://" in rejection("ARGENTA_ALERT_WEBHOOK", "file:///etc/passwd")

@@ -1,0 +1,113 @@
+"""Alerts pushed to a real local webhook and a real command: once on start, once on clear."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pipeline.ops import alert_push
+from pipeline.ops.alert_push import Channel, channels, push
+
+FAILURES = {"code": "consecutive_failures", "severity": "critical", "message": "4 failed runs"}
+DISK = {"code": "low_disk", "severity": "warning", "message": "512 MB free"}
+
+
+class Hook:
+    """A webhook receiver on 127.0.0.1 that records each JSON body; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.status = 200
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                body = json.loads(self.rfile.read(length))
+                if hook.status == 200:
+                    hook.bodies.append(body)
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/argenta"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def states(self) -> list[tuple[str, str]]:
+        return [(b["state"], b["code"]) for b in self.bodies]
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    receiver = Hook()
+    yield receiver
+    receiver.server.shutdown()
+
+
+def test_each_alert_is_sent_once_when_it_starts_and_once_when_it_clears(hook, db_path):
+    targets = channels(hook.url, ())
+    assert push([FAILURES], db_path, targets) == [("webhook", "started", "consecutive_failures")]
+    assert push([FAILURES], db_path, targets) == []  # still active: not repeated
+    push([FAILURES, DISK], db_path, targets)
+    push([DISK], db_path, targets)
+    push([], db_path, targets)
+    push([], db_path, targets)
+    assert hook.states() == [
+        ("started", "consecutive_failures"),
+        ("started", "low_disk"),
+        ("cleared", "consecutive_failures"),
+        ("cleared", "low_disk"),
+    ]
+    first = hook.bodies[0]
+    assert first["severity"] == "critical" and first["database"] == str(db_path)
+    assert first["text"] == "[Argenta IA] ALERT critical consecutive_failures: 4 failed runs"
+    assert hook.bodies[2]["text"].startswith("[Argenta IA] CLEARED critical consecutive_failures")
+
+
+def test_a_failed_delivery_is_logged_and_retried_at_the_next_check(hook, db_path, caplog):
+    targets = channels(hook.url, ())
+    hook.status = 500
+    assert push([FAILURES], db_path, targets) == []
+    assert "event=alert_push_failed" in caplog.text and "HTTP 500" in caplog.text
+    hook.status = 200
+    assert push([FAILURES], db_path, targets) == [("webhook", "started", "consecutive_failures")]
+    assert hook.states() == [("started", "consecutive_failures")]
+
+
+def test_an_unreachable_webhook_never_raises(db_path, caplog):
+    down = [Channel("webhook", webhook="http://127.0.0.1:9/nobody")]  # discard port: refused
+    assert push([FAILURES], db_path, down) == []
+    assert "event=alert_push_failed" in caplog.text
+
+
+def test_a_command_gets_the_alert_on_stdin_and_channels_keep_their_own_state(
+    hook, db_path, tmp_path: Path
+):
+    inbox = tmp_path / "inbox.jsonl"
+    targets = channels(hook.url, ("sh", "-c", f"cat >> '{inbox}'; echo >> '{inbox}'"))
+    push([DISK], db_path, targets)
+    push([DISK], db_path, targets)
+    push([], db_path, targets)
+    got = [json.loads(line) for line in inbox.read_text().splitlines() if line.strip()]
+    assert [(b["state"], b["code"]) for b in got] == [
+        ("started", "low_disk"),
+        ("cleared", "low_disk"),
+    ]
+    assert hook.states() == [("started", "low_disk"), ("cleared", "low_disk")]
+    failing = channels(None, ("sh", "-c", "exit 7"))
+    assert push([FAILURES], tmp_path / "other.duckdb", failing) == []
+
+
+def test_what_was_sent_survives_a_restart(hook, db_path):
+    targets = channels(hook.url, ())
+    push([FAILURES], db_path, targets)
+    assert alert_push.state_path(db_path).exists()
+    assert push([FAILURES], db_path, channels(hook.url, ())) == []  # a new process: same state
