@@ -1,0 +1,45 @@
+"""Read latency as the dashboard experiences it, persisted outside the published file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.ops.latency import LatencyLog, latency_path, percentile, summary
+from tests.pages_support import assert_no_failure, open_page
+from ui import params
+
+
+def test_a_page_view_records_each_read_it_made(sample_db: Path, monkeypatch, tmp_path):
+    db = tmp_path / "argenta_ia.duckdb"
+    db.write_bytes(sample_db.read_bytes())  # the shared sample stays untouched
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db}")
+    at = open_page(params.RECOMMENDATIONS_PAGE)
+    assert_no_failure(at)
+    figures = summary(db)
+    assert "latest_recommendations" in figures and "latest_date" in figures
+    for read in figures.values():
+        assert read["reads"] >= 1 and 0 < read["p50_ms"] <= read["p95_ms"] < 60_000
+    assert latency_path(db).exists() and latency_path(db) != db  # never inside the published file
+
+
+def test_the_window_rolls_and_survives_a_restart(tmp_path):
+    db = tmp_path / "argenta_ia.duckdb"
+    first = LatencyLog(db, window=5, flush_seconds=0)
+    for ms in range(1, 11):
+        first.record("ticker_history", ms / 1000)
+    again = LatencyLog(db, window=5, flush_seconds=0)  # a dashboard restart reads the file
+    again.record("ticker_history", 0.011)
+    saved = json.loads(latency_path(db).read_text())["reads"]["ticker_history"]
+    assert saved == pytest.approx([0.007, 0.008, 0.009, 0.010, 0.011])
+    assert summary(db)["ticker_history"] == {"reads": 5, "p50_ms": 9.0, "p95_ms": 11.0}
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
+
+
+def test_an_unwritable_folder_keeps_the_figures_in_memory_and_warns_once(tmp_path, caplog):
+    log = LatencyLog(tmp_path / "missing" / "argenta_ia.duckdb", flush_seconds=0)
+    log.record("latest_date", 0.002)
+    log.record("latest_date", 0.003)
+    assert caplog.text.count("event=read_latency_not_saved") == 1
