@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +14,8 @@ import pytest
 
 from pipeline.ops import alert_push
 from pipeline.ops.alert_push import Channel, channels, push
+from tests.cli_support import run_argenta
+from tests.daemon_support import SOURCE, TODAY
 
 FAILURES = {"code": "consecutive_failures", "severity": "critical", "message": "4 failed runs"}
 DISK = {"code": "low_disk", "severity": "warning", "message": "512 MB free"}
@@ -111,3 +115,45 @@ def test_what_was_sent_survives_a_restart(hook, db_path):
     push([FAILURES], db_path, targets)
     assert alert_push.state_path(db_path).exists()
     assert push([FAILURES], db_path, channels(hook.url, ())) == []  # a new process: same state
+
+
+def test_status_notify_and_a_failed_unit_reach_the_webhook(hook, small_db, tmp_path):
+    env = {"ARGENTA_ALERT_WEBHOOK": hook.url, "ARGENTA_LOW_DISK_MB": "0"}
+    env["SCHEDULER_ENABLED"] = "false"  # no daemon in this test: no daemon_down alert
+    failed = run_argenta(
+        small_db, "notify-failed", "argenta-pipeline.service", cwd=tmp_path, env=env
+    )
+    assert failed.returncode == 0, failed.stderr
+    assert hook.states() == [("started", "service_failed")]
+    assert "journalctl -u argenta-pipeline.service" in hook.bodies[0]["message"]
+    healthy = run_argenta(small_db, "status", "--notify", cwd=tmp_path, env=env)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert hook.states() == [("started", "service_failed"), ("cleared", "service_failed")]
+    run_argenta(small_db, "status", "--notify", cwd=tmp_path, env=env)
+    assert len(hook.bodies) == 2  # nothing new to say
+
+
+def test_the_daemon_pushes_a_failure_streak_once_tells_systemd_and_clears_it(
+    hook, start, env, slow_env, db_path, tmp_path
+):
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(2)
+    pushed = {"ARGENTA_ALERT_WEBHOOK": hook.url, "SCHEDULER_ENABLED": "false"}
+    failing = slow_env | pushed | {"MAX_RETRIES": "3", "TEST_RUN_FAIL": "1"}
+    failing["NOTIFY_SOCKET"] = notify.getsockname()
+    down = start(failing, "--once", *SOURCE, "--pretend-date", TODAY)
+    assert down.wait() == 1  # four failed runs: more than the streak limit of three
+    assert hook.states() == [("started", "consecutive_failures")]
+    statuses = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            statuses += [m for m in notify.recv(4096).decode().split("\n") if "STATUS=" in m]
+    notify.close()
+    assert any("GAVE UP after 4 attempts" in m for m in statuses), statuses
+    fixed = start(env | pushed, "--once", *SOURCE, "--pretend-date", TODAY)
+    assert fixed.wait() == 0
+    assert hook.states() == [
+        ("started", "consecutive_failures"),
+        ("cleared", "consecutive_failures"),
+    ]

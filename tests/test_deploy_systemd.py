@@ -90,3 +90,17 @@ def test_the_example_environment_names_only_settings_and_leaves_the_units_paths_
     from_unit = unit_environment(UNIT.read_text(encoding="utf-8"))
     assert {"DATABASE_URL", "ARGENTA_YF_CACHE_DIR"} <= set(from_unit)
     assert not active & set(from_unit)  # EnvironmentFile= would override the unit's paths
+
+
+def test_the_alert_unit_verifies_and_the_pipeline_names_it_on_failure(tmp_path):
+    argenta = Path(sys.executable).with_name("argenta")
+    text = (DEPLOY / "argenta-alert@.service").read_text(encoding="utf-8")
+    instance = tmp_path / "argenta-alert@argenta-pipeline.service.service"
+    instance.write_text(text.replace(INSTALLED_BINARY, str(argenta)), encoding="utf-8")
+    result = systemd_analyze("verify", str(instance))
+    assert result.returncode == 0 and result.stdout + result.stderr == ""
+    audit = systemd_analyze("security", "--offline=true", str(instance))
+    match = re.search(r"Overall exposure level for \S+: ([\d.]+)", audit.stdout)
+    assert match and float(match.group(1)) <= 2.0
+    assert "OnFailure=argenta-alert@%n.service" in UNIT.read_text(encoding="utf-8")
+    assert f"ExecStart={INSTALLED_BINARY} notify-failed %i" in text

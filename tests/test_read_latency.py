@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ops.latency import LatencyLog, latency_path, percentile, summary
+from tests.cli_support import run_argenta
 from tests.pages_support import assert_no_failure, open_page
 from ui import params
 
@@ -43,3 +44,14 @@ def test_an_unwritable_folder_keeps_the_figures_in_memory_and_warns_once(tmp_pat
     log.record("latest_date", 0.002)
     log.record("latest_date", 0.003)
     assert caplog.text.count("event=read_latency_not_saved") == 1
+
+
+def test_status_json_shows_the_read_latencies(small_db, tmp_path):
+    log = LatencyLog(small_db, flush_seconds=0)
+    for ms in (2, 3, 40):
+        log.record("latest_recommendations", ms / 1000)
+    done = run_argenta(
+        small_db, "status", "--json", cwd=tmp_path, env={"SCHEDULER_ENABLED": "false"}
+    )
+    shown = json.loads(done.stdout)["read_latency"]
+    assert shown == {"latest_recommendations": {"reads": 3, "p50_ms": 3.0, "p95_ms": 40.0}}

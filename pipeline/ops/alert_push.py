@@ -117,10 +117,12 @@ def push(
     database: Path,
     targets: Sequence[Channel],
     now: dt.datetime | None = None,
+    clear: bool = True,
 ) -> list[tuple[str, str, str]]:
     """Tell each channel about alerts that started or cleared since it was last told.
 
-    `active` holds the current alerts (dicts with code, severity, message). Returns the
+    `active` holds the current alerts (dicts with code, severity, message); with
+    `clear=False` it is a partial list (one new alert) and nothing is cleared. Returns the
     (channel, started|cleared, code) deliveries made; failed ones stay pending.
     """
     if not targets:
@@ -133,7 +135,8 @@ def push(
     for channel in targets:
         sent = told.setdefault(channel.name, {})
         changes = [("started", a) for code, a in current.items() if code not in sent]
-        changes += [("cleared", a) for code, a in sent.items() if code not in current]
+        if clear:
+            changes += [("cleared", a) for code, a in sent.items() if code not in current]
         for kind, alert in changes:
             problem = send(channel, payload(kind, alert, database, now))
             if problem is not None:
@@ -159,3 +162,22 @@ def push(
         except OSError as exc:
             log.warning("event=alert_state_not_saved path=%s reason=%r", path, str(exc))
     return done
+
+
+def alert_dicts(alerts: Sequence[Any]) -> list[dict[str, Any]]:
+    """Monitoring's alerts as the dicts `push` sends (code, severity, message, ...)."""
+    out = []
+    for alert in alerts:
+        as_dict = alert.to_dict() if hasattr(alert, "to_dict") else dict(vars(alert))
+        out.append(as_dict)
+    return out
+
+
+def failed_unit_alert(unit: str) -> dict[str, Any]:
+    """The alert for a systemd unit that failed (argenta-alert@.service)."""
+    return {
+        "code": "service_failed",
+        "severity": "critical",
+        "message": f"systemd unit {unit} failed: see `journalctl -u {unit}`",
+        "unit": unit,
+    }

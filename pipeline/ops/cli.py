@@ -19,8 +19,8 @@ import click
 import polars as pl
 
 from pipeline.analysis import track_record
+from pipeline.ops import alert_push, exitcodes, jobs, latency, logfmt, monitoring
 from pipeline.ops import daemon as scheduler
-from pipeline.ops import exitcodes, jobs, logfmt, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.ops.publish_hook import publish_hook, run_publish_command
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
@@ -433,17 +433,28 @@ def run_days(ctx, days, job_name, source, data_dir, tickers) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the health summary as JSON.")
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Also push alerts that started or cleared since the last push "
+    "(ARGENTA_ALERT_WEBHOOK, ARGENTA_ALERT_COMMAND).",
+)
 @click.pass_context
 @handle_errors
-def status(ctx, as_json) -> None:
+def status(ctx, as_json, notify) -> None:
     """Print the health summary and active alerts; exit 4 when an alert is active.
 
     Checks the recent runs, the database, the free disk and the daemon's heartbeat. For
     a monitoring check: argenta status || notify-someone. Example: argenta status --json
     """
-    health = monitoring.health(load_settings(ctx))
+    settings = load_settings(ctx)
+    health = monitoring.health(settings)
+    if notify:
+        targets = alert_push.channels(settings.alert_webhook, settings.alert_command)
+        alert_push.push(alert_push.alert_dicts(health.alerts), settings.database_path, targets)
     if as_json:
-        click.echo(json.dumps(health.to_dict(), indent=2))
+        summary = health.to_dict() | {"read_latency": latency.summary(settings.database_path)}
+        click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(monitoring.render_text(health))
     if not health.healthy:
@@ -507,6 +518,25 @@ def restore(ctx, backup) -> None:
         if settings.publish_command:
             run_publish_command(settings.publish_command, db)
     click.echo(f"restored {backup} as {db}; the next run continues from it")
+
+
+@main.command("notify-failed")
+@click.argument("unit")
+@click.pass_context
+@handle_errors
+def notify_failed(ctx, unit) -> None:
+    """Push a `service_failed` alert for UNIT (systemd's OnFailure=, argenta-alert@.service).
+
+    Example: argenta notify-failed argenta-pipeline.service
+    """
+    settings = load_settings(ctx)
+    targets = alert_push.channels(settings.alert_webhook, settings.alert_command)
+    if not targets:
+        click.echo("no alert channel configured (ARGENTA_ALERT_WEBHOOK, ARGENTA_ALERT_COMMAND)")
+        return
+    alert = alert_push.failed_unit_alert(unit)
+    alert_push.push([alert], settings.database_path, targets, clear=False)
+    click.echo(f"alert service_failed for {unit} pushed")
 
 
 if __name__ == "__main__":

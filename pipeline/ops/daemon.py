@@ -31,7 +31,7 @@ from typing import Any
 
 import schedule
 
-from pipeline.ops import exitcodes, jobs
+from pipeline.ops import alert_push, exitcodes, jobs, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.ops.monitoring import Heartbeat, write_heartbeat
 from pipeline.settings import Settings
@@ -45,6 +45,7 @@ Clock = Callable[[], dt.datetime]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 LOOP_SECONDS = 0.5  # how often the loop looks at signals, the child and the schedule
 HEARTBEAT_SECONDS = 10.0  # see monitoring.HEARTBEAT_STALE_SECONDS
+ALERT_CHECK_SECONDS = 60.0  # health checked for alert pushes (also after every job)
 STOP_GRACE_SECONDS = 5.0  # a child told to stop gets this long before SIGKILL
 CLEANUP_LOCK_SECONDS = 2.0  # how long closing a killed child's run may wait for the file
 
@@ -197,6 +198,8 @@ class Daemon:
         self._started = clock()
         self._status: dict[str, Any] = {"state": "starting", "since": self._started}
         self._last_beat = -math.inf
+        self._last_alert_check = -math.inf
+        self._alert_channels = alert_push.channels(settings.alert_webhook, settings.alert_command)
 
     def serve(self) -> bool:
         """Run until SIGTERM/SIGINT (or one catch-up with `once`); False if a job failed.
@@ -275,11 +278,34 @@ class Daemon:
                 outcome = Outcome.FAILED
             if outcome is not Outcome.FAILED:
                 self._set_state("idle")
+                self._report(spec.id, outcome.value)
                 return outcome is Outcome.DONE
         if not self.stop_requested.is_set():
             log.error("event=job_gave_up job=%s attempts=%d", spec.id, attempts)
+            self._report(spec.id, f"GAVE UP after {attempts} attempts")
         self._set_state("idle")
         return False
+
+    def _report(self, job: str, result: str) -> None:
+        """Tell systemd (STATUS=, shown by `systemctl status`) and the alert channels."""
+        now = self.clock().astimezone(self.settings.tz)
+        self.notifier.send(
+            f"STATUS=last {job}: {result} at {now:%Y-%m-%d %H:%M %Z}; next run {self._next_run()}"
+        )
+        self._check_alerts()
+
+    def _check_alerts(self) -> None:
+        """Push alerts that started or cleared since the last check (never raises)."""
+        self._last_alert_check = time.monotonic()
+        if not self._alert_channels:
+            return
+        try:
+            alerts = monitoring.health(self.settings, now=self.clock()).alerts
+        except Exception as exc:  # a check that cannot run must not stop the daemon
+            log.warning("event=alert_check_failed reason=%r", f"{type(exc).__name__}: {exc}")
+            return
+        db = self.settings.database_path
+        alert_push.push(alert_push.alert_dicts(alerts), db, self._alert_channels)
 
     def catch_up(self, spec: JobSpec, attempt: int) -> Outcome:
         """One attempt of the daily job: analyse the missing days (one run if `coalesce`)."""
@@ -399,6 +425,8 @@ class Daemon:
         self.notifier.ping()
         if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
             self._write_beat()
+        if time.monotonic() - self._last_alert_check >= ALERT_CHECK_SECONDS:
+            self._check_alerts()
 
     def _set_state(self, state: str, **job: Any) -> None:
         """Enter `state` (with the job's name, pid and attempt) and say so in the heartbeat."""
