@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import resource
 import signal
 import threading
 import time
@@ -299,8 +300,22 @@ def _execute(
         "duration_s": timings["total"],
         "tickers_processed": len(tickers_ok),
         "db_size_bytes": file_size(work_path(settings.database_path)),  # what is published next
+        **process_usage(),
     }
     return len(tickers_ok), len(errors) + len(data.failed_tickers)
+
+
+def process_usage() -> dict[str, float]:
+    """Peak memory (MB) and CPU seconds of this process so far: a run's own, in its process.
+
+    The daemon runs each job in a child process, and `argenta run`/`backfill` are one
+    process each, so these are the run's figures (plus the interpreter's start).
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+    }
 
 
 def _no_prices(options: SourceOptions, data: MarketData, days: Sequence[dt.date] | None) -> str:
