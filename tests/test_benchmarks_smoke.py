@@ -120,6 +120,7 @@ def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
         size_years=(1,),
         reader_threads=2,
         reader_seconds=3.0,
+        track_runs=1,
     )
     rows = run_all.run(plan, tmp_path)
     benchmarks = {row.benchmark.split(" ")[0] for row in rows}
