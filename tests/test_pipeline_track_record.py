@@ -284,3 +284,28 @@ def test_readme_block_is_written_between_its_markers_from_the_records(sample_db)
     assert track_record_docs.with_block(readme, text) == (
         f"intro\n{track_record_docs.START}\n{text}\n{track_record_docs.END}\nrest\n"
     )
+
+
+def test_risk_ordering_equals_counting_every_pair():
+    rng = np.random.default_rng(5)
+    n = 120
+    frame = pl.DataFrame(
+        {
+            "analysis_date": [D1 + dt.timedelta(days=int(d)) for d in rng.integers(0, 4, n)],
+            "listing": rng.choice(["ADR", "BYMA"], n).tolist(),
+            "risk_level": rng.choice([*tr.RISK_ORDER, None], n).tolist(),
+            "realised_volatility": np.round(rng.uniform(0.1, 0.5, n), 1),  # many ties
+        }
+    )
+    got = tr.risk_ordering(frame.lazy()).collect().row(0)
+    rank = {level: i for i, level in enumerate(tr.RISK_ORDER)}
+    rows = [r for r in frame.iter_rows(named=True) if r["risk_level"] is not None]
+    right = pairs = 0.0
+    for a in rows:
+        for b in rows:
+            same = (a["analysis_date"], a["listing"]) == (b["analysis_date"], b["listing"])
+            if same and rank[a["risk_level"]] > rank[b["risk_level"]]:
+                pairs += 1
+                va, vb = a["realised_volatility"], b["realised_volatility"]
+                right += 1.0 if va > vb else 0.5 if va == vb else 0.0
+    assert got == pytest.approx((right, pairs))

@@ -141,7 +141,7 @@ def _pooled(
     for mask in range(2 ** len(pool)):
         pooled = [k for i, k in enumerate(pool) if mask >> i & 1]
         grouped = frame.with_columns(pl.lit(ALL).alias(k) for k in pooled)
-        parts.append(grouped.group_by(keys).agg(aggs))
+        parts.append(grouped.group_by(keys).agg(aggs).with_columns(pl.col(keys).cast(pl.String)))
     return pl.concat(parts).sort(keys)
 
 
@@ -153,8 +153,12 @@ def by_call(matured: pl.LazyFrame) -> pl.LazyFrame:
     the same listing and origin that beat (COMPRAR) or trailed (VENDER) the benchmark.
     """
     excess = pl.col("excess_return")
-    frame = matured
     keys = ["listing", "origin"]
+    frame = matured.select(  # categorical keys group faster than text
+        pl.col(*keys, "recommendation").cast(pl.Categorical),
+        "excess_return",
+        "universe_excess_return",
+    )
     stats = [
         pl.len().alias("calls"),
         excess.mean().alias("mean_excess"),
@@ -326,44 +330,28 @@ def turnover(calls: pl.LazyFrame) -> pl.LazyFrame:
     """Per listing: call changes per ticker-year (252 sessions) and median run length in sessions.
 
     A change is a call that differs from the same ticker's previous call; a run is a stretch
-    of consecutive equal calls (the last run of each ticker is still open and counts as is).
+    of consecutive equal calls (the last run of each ticker is still open and counts as is),
+    so a ticker's changes are its runs minus one.
     """
-    rec, ticker = pl.col("recommendation"), pl.col("ticker")
-    new_ticker = (ticker != ticker.shift(1)).fill_null(True)
-    new_run = new_ticker | (rec != rec.shift(1)).fill_null(True)
-    code = pl.col("ticker").cast(pl.Categorical).to_physical()  # sorts faster than the text
-    ordered = (
-        calls.select("ticker", "analysis_date", "recommendation")
-        .sort(code, "analysis_date")
+    in_order = pl.col("recommendation").sort_by("analysis_date")
+    runs = (
+        calls.group_by("ticker")
+        .agg(in_order.rle().struct.field("len").alias("_length"))
         .with_columns(
-            (new_run & ~new_ticker).alias("_change"),
-            new_run.cum_sum().alias("_run"),
-            _listing().alias("listing"),
+            _listing().alias("listing"), (pl.col("_length").list.len() - 1).alias("_changes")
         )
     )
-    runs = ordered.group_by("listing", "_run").agg(pl.len().alias("_length"))
-    rates = _pooled(
-        ordered,
-        ["listing"],
-        ["listing"],
-        [pl.col("_change").sum().alias("_changes"), pl.len().alias("calls")],
-    )
-    lengths = _pooled(
-        runs,
-        ["listing"],
-        ["listing"],
-        [pl.col("_length").median().alias("median_duration_sessions")],
-    )
+    stats = [
+        pl.col("_changes").sum().alias("_changes"),
+        pl.col("_length").list.sum().sum().alias("calls"),
+        pl.col("_length").explode().median().alias("median_duration_sessions"),
+    ]
     per_year = pl.col("_changes") / (pl.col("calls") / SESSIONS_PER_YEAR)
-    return (
-        rates.join(lengths, on="listing")
-        .select(
-            "listing",
-            per_year.alias("changes_per_ticker_year"),
-            "median_duration_sessions",
-            "calls",
-        )
-        .sort("listing")
+    return _pooled(runs, ["listing"], ["listing"], stats).select(
+        "listing",
+        per_year.alias("changes_per_ticker_year"),
+        pl.col("median_duration_sessions").cast(pl.Float64),
+        "calls",
     )
 
 
@@ -408,29 +396,43 @@ def risk_ordering(matured: pl.LazyFrame) -> pl.LazyFrame:
 
     Over every pair of names of the same date and listing with different levels, `right`
     counts those where the higher level had the higher realised volatility, ties half (the
-    Mann-Whitney statistic). Names are grouped by (date, listing, volatility); each group's
-    names of a level meet the lower-level names below them in that date and listing.
+    Mann-Whitney statistic). One sort by (date, listing, volatility), then running counts of
+    each level: the names of a lower level strictly below a name, plus half of those tied.
     """
     block = ["analysis_date", "listing"]
-    level = pl.col("risk_level")
-    n = [f"_n{k}" for k in range(len(RISK_ORDER))]
-    here = (
+    vol, level = pl.col("realised_volatility"), pl.col("risk_level")
+    new_block = pl.any_horizontal(pl.col(k) != pl.col(k).shift(1) for k in block).fill_null(True)
+    tie_start = (new_block | (vol != vol.shift(1))).fill_null(True)
+    tie_end = tie_start.shift(-1).fill_null(True)
+
+    def counts(name: str) -> tuple[pl.Expr, pl.Expr]:
+        """(names of `name` strictly below in the block, names of `name` tied with this one)."""
+        is_level = (level == name).cast(pl.Float64)
+        running = is_level.cum_sum()
+        before = running - is_level  # names of the level in earlier rows
+        block_base = pl.when(new_block).then(before).forward_fill()
+        tie_base = pl.when(tie_start).then(before).forward_fill()
+        tie_top = pl.when(tie_end).then(running).backward_fill()
+        return tie_base - block_base, tie_top - tie_base
+
+    (low_below, low_tied), (mid_below, mid_tied) = counts(RISK_ORDER[0]), counts(RISK_ORDER[1])
+    right = (
+        pl.when(level == RISK_ORDER[1]).then(low_below + low_tied / 2).otherwise(0.0)
+        + pl.when(level == RISK_ORDER[2])
+        .then(low_below + mid_below + (low_tied + mid_tied) / 2)
+        .otherwise(0.0)
+    ).sum()
+    n = [(level == name).sum().cast(pl.Float64) for name in RISK_ORDER]
+    per_block = (
+        _rated(matured).group_by(block).agg((n[0] * n[1] + n[0] * n[2] + n[1] * n[2]).alias("p"))
+    )
+    ordered = (
         _rated(matured)
-        .group_by(*block, "realised_volatility")
-        .agg(
-            (level == name).sum().cast(pl.Float64).alias(c)
-            for name, c in zip(RISK_ORDER, n, strict=True)
-        )
+        .select(*block, "realised_volatility", "risk_level")
         .sort(*block, "realised_volatility")
     )
-    below = [(pl.col(c).cum_sum().over(block) - pl.col(c)) for c in n]  # strictly lower volatility
-    right = pl.col(n[1]) * (below[0] + pl.col(n[0]) / 2) + pl.col(n[2]) * (
-        below[0] + below[1] + (pl.col(n[0]) + pl.col(n[1])) / 2
-    )
-    totals = here.group_by(block).agg(pl.col(c).sum() for c in n)
-    pairs = pl.col(n[0]) * pl.col(n[1]) + pl.col(n[0]) * pl.col(n[2]) + pl.col(n[1]) * pl.col(n[2])
     return pl.concat(
-        [here.select(right.sum().alias("right")), totals.select(pairs.sum().alias("pairs"))],
+        [ordered.select(right.alias("right")), per_block.select(pl.col("p").sum().alias("pairs"))],
         how="horizontal",
     )
 
