@@ -293,7 +293,7 @@ def test_risk_ordering_equals_counting_every_pair():
         {
             "analysis_date": [D1 + dt.timedelta(days=int(d)) for d in rng.integers(0, 4, n)],
             "listing": rng.choice(["ADR", "BYMA"], n).tolist(),
-            "risk_level": rng.choice([*tr.RISK_ORDER, None], n).tolist(),
+            "risk_level": [[*tr.RISK_ORDER, None][i] for i in rng.integers(0, 4, n)],
             "realised_volatility": np.round(rng.uniform(0.1, 0.5, n), 1),  # many ties
         }
     )
