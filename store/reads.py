@@ -314,30 +314,19 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: n for name, n in rows}
 
 
-def outcome_gaps(
-    con: duckdb.DuckDBPyConnection,
-    start: dt.date,
-    end: dt.date,
-    tickers: Sequence[str],
-    rows_per_call: int,
-) -> list[dt.date]:
-    """Analysis dates in [start, end] where a call of `tickers` lacks some of its outcomes."""
+def outcome_counts(
+    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, tickers: Sequence[str]
+) -> pl.DataFrame:
+    """Per analysis date in [start, end] and ticker of `tickers`: the outcome rows stored."""
     sql = """
-        WITH calls AS (
-            SELECT analysis_date, count(*) AS n FROM daily_recommendations
-            WHERE analysis_date BETWEEN $start AND $end
-              AND ticker IN (SELECT unnest($tickers::VARCHAR[]))
-            GROUP BY analysis_date),
-        done AS (
-            SELECT analysis_date, count(*) AS n FROM call_outcomes
-            WHERE analysis_date BETWEEN $start AND $end
-              AND ticker IN (SELECT unnest($tickers::VARCHAR[]))
-            GROUP BY analysis_date)
-        SELECT c.analysis_date FROM calls c LEFT JOIN done d USING (analysis_date)
-        WHERE coalesce(d.n, 0) < c.n * $per_call ORDER BY 1
+        SELECT r.analysis_date, r.ticker, count(o.ticker)::INTEGER AS outcomes
+        FROM daily_recommendations r
+        LEFT JOIN call_outcomes o USING (analysis_date, ticker)
+        WHERE r.analysis_date BETWEEN $start AND $end
+          AND r.ticker IN (SELECT unnest($tickers::VARCHAR[]))
+        GROUP BY ALL
     """
-    params = {"start": start, "end": end, "tickers": list(tickers), "per_call": rows_per_call}
-    return [r[0] for r in con.execute(sql, params).fetchall()]
+    return con.sql(sql, params={"start": start, "end": end, "tickers": list(tickers)}).pl()
 
 
 def outcome_calls(

@@ -277,3 +277,18 @@ def test_calls_written_before_the_origin_was_recorded_count_as_simulated(tmp_pat
     )
     assert con.sql("SELECT job_run_id FROM daily_recommendations").fetchall() == [(None,)]
     assert con.sql("SELECT origin FROM call_outcomes_with_calls").fetchall() == [("simulado",)]
+
+
+def test_a_daily_run_recomputes_only_the_dates_whose_outcomes_came_due(tmp_path):
+    path = tmp_path / "a.duckdb"
+    settings, options = settings_for(path), jobs.SourceOptions("sample", tickers=ADRS)
+    jobs.backfill(settings, options, dt.date(2023, 6, 1), dt.date(2024, 3, 7))
+    before = stored_outcomes(path)
+    daily = jobs.run_daily(settings, options, SAMPLE_END)
+    after = stored_outcomes(path)
+    rewritten = after.filter(pl.col("job_run_id") == daily.job_id)
+    # One more session: the calls 5, 20 and 60 sessions back (+1 for next_close) come due.
+    assert rewritten["analysis_date"].n_unique() <= 7
+    assert rewritten.select(KEYS).join(before.select(KEYS), on=KEYS, how="anti").height > 0
+    unchanged = after.filter(pl.col("job_run_id") != daily.job_id).drop("created_at")
+    assert unchanged.join(before.drop("created_at"), on=unchanged.columns, how="anti").is_empty()

@@ -167,6 +167,36 @@ def _schedule(
     )
 
 
+def matured_rows(
+    calls: pl.DataFrame, last: dt.date, horizons: tuple[int, ...] = HORIZONS
+) -> pl.Series:
+    """Per call (analysis_date, ticker), how many (horizon, entry) rows have exited by `last`.
+
+    Counts sessions of the ticker's exchange from the call to the last session on or before
+    `last`; a row whose ticker lacks the bars stays unfilled, so this is an upper bound.
+    """
+    if calls.is_empty():
+        return pl.Series("due", [], dtype=pl.Int32)
+    sessions = _session_index(cast(dt.date, calls["analysis_date"].min()), last)
+    latest = sessions.group_by("exchange").agg(pl.col("idx").max().alias("_last_idx"))
+    offsets = [h + offset for h in horizons for offset in ENTRIES.values()]
+    left = pl.col("_last_idx") - pl.col("idx")
+    due = pl.sum_horizontal((left >= k).cast(pl.Int32) for k in offsets)
+    return (
+        calls.with_columns(calendar.exchange_expr().alias("exchange"))
+        .join(
+            sessions,
+            left_on=["exchange", "analysis_date"],
+            right_on=["exchange", "date"],
+            how="left",
+            maintain_order="left",
+        )
+        .join(latest, on="exchange", how="left", maintain_order="left")
+        .select(due.fill_null(0).alias("due"))
+        .to_series()
+    )
+
+
 def empty_outcomes() -> pl.DataFrame:
     """An outcome frame with no rows and the stored schema."""
     schema = dict.fromkeys(OUTCOME_COLUMNS, pl.Float64) | {

@@ -13,8 +13,6 @@ from pipeline.analysis import outcomes
 from pipeline.analysis.frames import MarketData
 from store import reads, writes
 
-ROWS_PER_CALL = len(outcomes.HORIZONS) * len(outcomes.ENTRIES)
-
 
 def fill_outcomes(
     con: duckdb.DuckDBPyConnection,
@@ -24,18 +22,20 @@ def fill_outcomes(
 ) -> int:
     """Recompute the outcomes of the calls the loaded prices can settle; returns rows written.
 
-    The dates considered are those inside the loaded price window whose calls still lack
-    some outcome, plus the dates just replaced. Only calls of tickers present in the prices
-    are touched, and every value comes from bars up to each row's exit session (a daily run
-    for day T settles the calls of T-5, T-20 and T-60 sessions).
+    The dates considered are those inside the loaded price window with a call that lacks
+    an outcome whose exit session has passed, plus the dates just replaced. Only calls of
+    tickers present in the prices are touched, and every value comes from bars up to each
+    row's exit session (a daily run for day T settles the calls of T-5, T-20 and T-60
+    sessions, so it recomputes about six dates, not every immature one).
     """
     if data.prices.is_empty():
         return 0
     tickers = data.prices.get_column("ticker").unique().sort().to_list()
     dates = data.prices.get_column("date")
     first, last = cast(dt.date, dates.min()), cast(dt.date, dates.max())
-    gaps = reads.outcome_gaps(con, first, last, tickers, ROWS_PER_CALL)
-    pending = sorted(set(gaps) | {d for d in replaced if first <= d <= last})
+    counts = reads.outcome_counts(con, first, last, tickers)
+    gaps = counts.filter(pl.col("outcomes") < outcomes.matured_rows(counts, last))
+    pending = sorted(set(gaps["analysis_date"]) | {d for d in replaced if first <= d <= last})
     if not pending:
         return 0
     stored = reads.outcome_calls(con, pending, tickers)
