@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import streamlit as st
 
-from pipeline.ops import monitoring
+from pipeline.ops import latency, monitoring
 from store import reads
 from ui import charts, data, tables
 from ui import format as fmt
+
+
+def run_usage(runs: pl.DataFrame) -> dict[str, float]:
+    """Peak memory (MB) and CPU seconds of the latest completed run, from its log."""
+    done = runs.filter(pl.col("status") == "completed")
+    if done.is_empty() or not done["log_data"][0]:
+        return {}
+    metrics = json.loads(done["log_data"][0]).get("metrics", {})
+    return {k: metrics[k] for k in ("peak_rss_mb", "cpu_seconds") if k in metrics}
+
+
+def read_latency_table(summary: dict[str, dict[str, float]]) -> pl.DataFrame:
+    """The dashboard's read latencies as a Spanish table (es-AR numbers)."""
+    return pl.DataFrame(
+        {
+            "Lectura": list(summary),
+            "Lecturas": [r["reads"] for r in summary.values()],
+            "Mediana (ms)": [fmt.number(r["p50_ms"], 1) for r in summary.values()],
+            "p95 (ms)": [fmt.number(r["p95_ms"], 1) for r in summary.values()],
+        }
+    )
 
 
 def daemon_state(report: monitoring.Health, tz: str) -> tuple[str, str]:
@@ -67,3 +90,21 @@ else:
 
 st.subheader("Corridas recientes")
 tables.runs(runs)
+
+st.subheader("Recursos y tiempos de lectura")
+usage = run_usage(report.runs)
+memory, cpu = st.columns(2)
+memory.metric(
+    "Memoria máxima de la última corrida",
+    f"{fmt.number(usage['peak_rss_mb'], 0)} MB" if "peak_rss_mb" in usage else "—",
+    border=True,
+)
+cpu.metric(
+    "CPU de la última corrida",
+    fmt.duration(usage["cpu_seconds"]) if "cpu_seconds" in usage else "—",
+    border=True,
+)
+reads_seen = latency.summary(report.database)
+if reads_seen:
+    st.caption("Lecturas del tablero (sin caché), últimas 200 de cada una: mediana y p95.")
+    st.dataframe(read_latency_table(reads_seen), hide_index=True)

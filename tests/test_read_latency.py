@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.ops.latency import LatencyLog, latency_path, percentile, summary
+from store import writes
+from store.connection import open_writer
 from tests.cli_support import run_argenta
 from tests.pages_support import assert_no_failure, open_page
 from ui import params
@@ -55,3 +57,23 @@ def test_status_json_shows_the_read_latencies(small_db, tmp_path):
     )
     shown = json.loads(done.stdout)["read_latency"]
     assert shown == {"latest_recommendations": {"reads": 3, "p50_ms": 3.0, "p95_ms": 40.0}}
+
+
+def test_the_health_page_shows_the_last_runs_resources_and_the_read_latencies(db_path, monkeypatch):
+    with open_writer(db_path) as con:
+        job = writes.start_job(con, "daily_analysis")
+        metrics = {"peak_rss_mb": 812.4, "cpu_seconds": 95.5, "duration_s": 60.0}
+        writes.finish_job(con, job, 30, 0, {"metrics": metrics})
+    log = LatencyLog(db_path, flush_seconds=0)
+    for seconds in (0.5, 1.2345, 1.2345):
+        log.record("ticker_history", seconds)
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    monkeypatch.setenv("SCHEDULER_ENABLED", "false")
+    at = open_page(params.HEALTH_PAGE)
+    assert_no_failure(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Memoria máxima de la última corrida"] == "812 MB"
+    assert shown["CPU de la última corrida"] != "—"
+    table = at.dataframe[-1].value
+    row = table[table["Lectura"] == "ticker_history"].iloc[0]
+    assert (row["Lecturas"], row["Mediana (ms)"], row["p95 (ms)"]) == (3, "1.234,5", "1.234,5")
