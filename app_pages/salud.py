@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 import streamlit as st
 
 from pipeline.ops import latency, monitoring
 from store import reads
-from ui import charts, data, tables
+from ui import alerts, charts, data, tables
 from ui import format as fmt
 
 
-def run_usage(runs: pl.DataFrame) -> dict[str, float]:
-    """Peak memory (MB) and CPU seconds of the latest completed run, from its log."""
-    done = runs.filter(pl.col("status") == "completed")
-    if done.is_empty() or not done["log_data"][0]:
+def run_usage(report: monitoring.Health) -> dict[str, float]:
+    """Peak memory (MB) and CPU seconds of the latest completed run, from its record."""
+    done = report.runs.filter(pl.col("status") == "completed")
+    if done.is_empty():
         return {}
-    metrics = json.loads(done["log_data"][0]).get("metrics", {})
-    return {k: metrics[k] for k in ("peak_rss_mb", "cpu_seconds") if k in metrics}
+    record = report.records[done.item(0, "id")]
+    usage = {"peak_rss_mb": record.peak_rss_mb, "cpu_seconds": record.cpu_seconds}
+    return {k: v for k, v in usage.items() if v is not None}
 
 
 def read_latency_table(summary: dict[str, dict[str, float]]) -> pl.DataFrame:
@@ -59,7 +58,7 @@ if report.healthy:
     st.success("Sin alertas activas: el análisis diario funciona con normalidad.", icon="✅")
 for alert in report.alerts:
     show = st.error if alert.severity == "critical" else st.warning
-    show(alert.mensaje, icon=":material/notifications_active:")
+    show(alerts.mensaje(alert, tz), icon=":material/notifications_active:")
 
 state, when = daemon_state(report, tz)
 rate, streak, daemon, size, disk = st.columns(5)
@@ -89,10 +88,10 @@ else:
     errors.success("La última corrida completada no tuvo errores.", icon="✅")
 
 st.subheader("Corridas recientes")
-tables.runs(runs)
+tables.runs(runs, report.records)
 
 st.subheader("Recursos y tiempos de lectura")
-usage = run_usage(report.runs)
+usage = run_usage(report)
 memory, cpu = st.columns(2)
 memory.metric(
     "Memoria máxima de la última corrida",

@@ -72,7 +72,7 @@ def backfill_process(
     options = jobs.SourceOptions("files", data_dir)
     try:
         result = jobs.backfill(settings_for(database), options, days[0], days[-1], progress)
-        timings = result.log["timings"]
+        timings = result.record.timings
     except jobs.JobFailed as exc:
         if not isinstance(exc.__cause__, _Enough):
             raise

@@ -54,7 +54,7 @@ def daily_rows(database: Path, data_dir: Path, day: dt.date, runs: int, label: s
         start = time.perf_counter()
         result = jobs.run_daily(settings, options, day)
         walls.append(time.perf_counter() - start)
-        stages.append(result.log["timings"])
+        stages.append(result.record.timings)
     rows = [
         below(
             label,

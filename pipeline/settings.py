@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from pipeline.errors import BadInput
 from pipeline.textsafe import redact
 
 SOURCES = ("sample", "files", "yfinance")
@@ -38,7 +39,7 @@ _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(BadInput):
     """A setting has a value we cannot use; the message names it and what is accepted."""
 
     def __init__(self, variable: str, value: object, accepted: str) -> None:

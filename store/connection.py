@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from pipeline.errors import USAGE, RunFailed
 from store import safefile
 from store.migrate import migrate
 
@@ -36,7 +37,7 @@ COMPACT_SLACK = 0.15
 log = logging.getLogger("argenta.store")
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(RunFailed):
     """A database problem worth one clear line to the user."""
 
 
@@ -61,6 +62,8 @@ def missing_database(path: Path) -> DatabaseMissing:
 
 class ForeignFiles(DatabaseError):
     """The database's files belong to another user than the one running the writer."""
+
+    exit_code = USAGE  # run the command as the files' owner: retrying as is cannot help
 
 
 def _user(uid: int) -> str:

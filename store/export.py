@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.errors import BadInput
 from store.json_schemas import json_schemas
 from store.migrate import current_version
 
@@ -45,7 +46,7 @@ _EXPORT_CASTS = {
 }
 
 
-class ExportError(RuntimeError):
+class ExportError(BadInput):
     """The export cannot be written where asked (one line for the user)."""
 
 

@@ -1,8 +1,7 @@
-"""The daemon in process: the job table on the schedule, catch-up days, retries, sd_notify."""
+"""The daemon in process: the daily job on the schedule, catch-up days, retries, sd_notify."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import socket
@@ -16,7 +15,7 @@ import schedule
 
 from pipeline.analysis import calendar
 from pipeline.ops import daemon
-from pipeline.ops.daemon import SCHEDULER_JOBS, Daemon, JobSpec, Outcome, SystemdNotifier
+from pipeline.ops.daemon import Daemon, Outcome, SystemdNotifier
 from pipeline.ops.jobs import SourceOptions
 from pipeline.ops.monitoring import read_heartbeat
 from pipeline.settings import Settings
@@ -33,18 +32,18 @@ def make_settings(db_path: Path, **env: str) -> Settings:
 
 def registered(settings: Settings, at: str | None = None) -> list[schedule.Job]:
     scheduler = schedule.Scheduler()
-    daemon.schedule_jobs(scheduler, SCHEDULER_JOBS, settings, lambda spec: None, at)
+    daemon.schedule_daily(scheduler, settings, lambda: None, at)
     return scheduler.jobs
 
 
 def test_the_daily_job_runs_monday_to_friday_at_the_configured_time(db_path):
     settings = make_settings(db_path, DAILY_ANALYSIS_HOUR="7", DAILY_ANALYSIS_MINUTE="45")
     jobs = registered(settings)
-    assert sorted(str(j.start_day) for j in jobs) == sorted(daemon.WEEKDAYS)
+    weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    assert sorted(str(j.start_day) for j in jobs) == sorted(weekdays)
     assert {(j.at_time, str(j.at_time_zone)) for j in jobs} == {
         (dt.time(7, 45), "America/Argentina/Buenos_Aires")
     }
-    assert {tuple(j.tags) for j in jobs} == {("daily_analysis",)}
 
 
 def test_every_day_and_an_explicit_time_when_asked(db_path):
@@ -61,12 +60,6 @@ def test_the_next_run_is_at_the_wall_clock_time_of_a_zone_with_daylight_saving(d
     local = job.next_run.astimezone(ZoneInfo(zone))  # next_run is naive system-local time
     assert (local.hour, local.minute) == (6, 0)
     assert dt.timedelta(0) < job.next_run - dt.datetime.now() <= dt.timedelta(days=1)
-
-
-def test_a_job_allowing_parallel_instances_is_rejected(db_path):
-    spec = JobSpec("twice", "catch_up", daemon.Daily(), max_instances=2)
-    with pytest.raises(ValueError, match="max_instances"):
-        daemon.schedule_jobs(schedule.Scheduler(), [spec], make_settings(db_path), print)
 
 
 def fixed(moment: str) -> daemon.Clock:
@@ -106,18 +99,17 @@ class Recording(Daemon):
         super().__init__(settings, SAMPLE, clock=fixed("2024-03-11T12:00:00+00:00"))
         self.batches: list[list[dt.date]] = []
 
-    def _run_child(self, spec: JobSpec, days: list[dt.date], attempt: int) -> Outcome:
+    def _run_child(self, days: list[dt.date], attempt: int) -> Outcome:
         self.batches.append(days)
         return Outcome.DONE
 
 
-@pytest.mark.parametrize("coalesce", [True, False])
-def test_missed_days_are_filled_in_one_run_unless_the_job_says_otherwise(db_path, coalesce):
+def test_missed_days_are_filled_in_one_run(db_path):
     recording = Recording(make_settings(db_path))
     days = recording.missing_days()
-    spec = dataclasses.replace(SCHEDULER_JOBS[0], coalesce=coalesce)
-    assert recording.catch_up(spec, attempt=1) is Outcome.DONE
-    assert recording.batches == ([days] if coalesce else [[d] for d in days])
+    assert len(days) > 1
+    assert recording.catch_up(attempt=1) is Outcome.DONE
+    assert recording.batches == [days]
 
 
 def test_nothing_runs_when_no_day_is_missing(db_path):
@@ -126,7 +118,7 @@ def test_nothing_runs_when_no_day_is_missing(db_path):
     with open_writer(db_path) as con:
         writes.replace_partitions(con, days, [partition(d, ["GGAL"]) for d in days])
     assert recording.missing_days() == []
-    assert recording.catch_up(SCHEDULER_JOBS[0], attempt=1) is Outcome.DONE
+    assert recording.catch_up(attempt=1) is Outcome.DONE
     assert recording.batches == []
 
 
@@ -138,7 +130,7 @@ class Scripted(Daemon):
         self.outcomes = outcomes
         self.attempts: list[tuple[int, float]] = []
 
-    def catch_up(self, spec: JobSpec, attempt: int) -> Outcome:
+    def catch_up(self, attempt: int) -> Outcome:
         self.attempts.append((attempt, time.monotonic()))
         return self.outcomes.pop(0)
 
@@ -156,7 +148,7 @@ def test_failed_attempts_are_retried_with_exponential_backoff(
 ):
     env = {"MAX_RETRIES": retries, "ARGENTA_RETRY_BACKOFF_SECONDS": "0.2"}
     scripted = Scripted(make_settings(db_path, **env), outcomes)
-    assert scripted.run_job(SCHEDULER_JOBS[0]) is done
+    assert scripted.run_job() is done
     assert [n for n, _ in scripted.attempts] == list(range(1, attempts + 1))
     times = [t for _, t in scripted.attempts]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
@@ -170,7 +162,7 @@ def test_a_stop_request_cuts_the_backoff_short(db_path):
     scripted = Scripted(make_settings(db_path, **env), [Outcome.FAILED] * 4)
     threading.Timer(0.3, scripted.stop_requested.set).start()
     started = time.monotonic()
-    assert scripted.run_job(SCHEDULER_JOBS[0]) is False
+    assert scripted.run_job() is False
     assert time.monotonic() - started < 2
     assert len(scripted.attempts) == 1
 
@@ -233,8 +225,3 @@ def test_the_child_command_carries_the_days_and_the_source(tmp_path):
     joined = " ".join(cmd)
     assert "run-days --job daily_analysis --source files" in joined
     assert f"--data-dir {tmp_path}" in joined and "--tickers GGAL,YPF" in joined
-
-
-def test_every_job_in_the_table_names_a_daemon_method():
-    assert {spec.id for spec in SCHEDULER_JOBS} == {"daily_analysis"}
-    assert all(callable(getattr(Daemon, spec.function)) for spec in SCHEDULER_JOBS)

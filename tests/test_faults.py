@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.ops import exitcodes
+from pipeline import errors
 from store.connection import database_problem, work_path
 
 pytestmark = pytest.mark.slow
@@ -225,12 +225,9 @@ def test_a_full_disk_mid_backfill_loses_nothing_and_the_next_run_recovers(tmp_pa
         assert content(disk / DB) == states.after
 
 
-@pytest.mark.xfail(
-    reason="environment faults exit 1 (retryable): issue 12 item 5, wt-ops", strict=True
-)
 def test_a_full_disk_exits_1_so_the_daemon_retries(tmp_path, states):
     with small_disk(tmp_path / "disk", 32) as disk:
         settle(disk, states)
         fill(disk)
         code, _ = finish(argenta(disk, *BACKFILL, *END))
-        assert code == exitcodes.FAILED
+        assert code == errors.FAILED

@@ -12,11 +12,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.ops import cli, exitcodes, monitoring
-from pipeline.ops.monitoring import Heartbeat, health, read_heartbeat, write_heartbeat
+from pipeline import errors
+from pipeline.ops import cli, monitoring
+from pipeline.ops.monitoring import (
+    ALERT_TEXT,
+    Heartbeat,
+    describe,
+    health,
+    read_heartbeat,
+    write_heartbeat,
+)
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer
+from ui.alerts import ALERTAS, mensaje
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
@@ -76,8 +85,11 @@ def test_more_than_three_failures_in_a_row_alert(quiet, db_path, history, alerte
     if alerted:
         alert = report.alerts[0]
         assert alert.severity == "critical"
-        assert "4 times in a row" in alert.message and "timeout" in alert.message
-        assert "4 veces seguidas" in alert.mensaje
+        assert alert.params == {"job": "daily_analysis", "count": 4, "reason": "timeout"}
+        assert describe(alert) == "daily_analysis failed 4 times in a row (latest reason: timeout)"
+        assert mensaje(alert, "UTC") == (
+            "El proceso daily_analysis falló 4 veces seguidas (último motivo: tiempo agotado)."
+        )
 
 
 def test_a_healthy_history_reports_its_metrics_and_no_alert(quiet, db_path):
@@ -112,7 +124,13 @@ def test_a_run_in_progress_for_more_than_an_hour_alerts(quiet, db_path, minutes,
     alerts = health(quiet, NOW).alerts
     assert [a.code for a in alerts] == (["long_run"] if alerted else [])
     if alerted:
-        assert "daily_analysis run in progress has been running for 70 minutes" in alerts[0].message
+        assert (alerts[0].key, alerts[0].params["minutes"]) == ("long_run.running", 70)
+        assert "daily_analysis run in progress has been running for 70 minutes" in describe(
+            alerts[0]
+        )
+        assert mensaje(alerts[0], "UTC") == (
+            "La corrida daily_analysis en curso lleva 70 minutos (más de 60)."
+        )
 
 
 HOLD_READ_WRITE = (  # e.g. a DuckDB CLI opened on the published file without -readonly
@@ -146,7 +164,7 @@ def test_database_connection_errors_alert(quiet, db_path, problem):
     assert report.alerts[0].severity == "critical"
     assert {"missing": "does not exist", "corrupt": "not a valid", "locked": "locked"}[
         problem
-    ] in report.alerts[0].message
+    ] in describe(report.alerts[0])
     assert report.runs.is_empty()
 
 
@@ -189,6 +207,8 @@ def test_the_daemon_heartbeat_alerts_when_missing_stale_or_stopped(
     enabled = dataclasses.replace(quiet, scheduler_enabled=True)
     assert ("daemon_down" in codes(enabled)) is alerted
     assert codes(quiet) == []  # without a scheduler there is no daemon to miss
+    for alert in health(enabled, NOW).alerts:  # every situation reads in both languages
+        assert describe(alert) and mensaje(alert, "America/Argentina/Buenos_Aires")
 
 
 def test_a_heartbeat_reads_back_as_written(db_path):
@@ -208,7 +228,7 @@ def test_the_summary_is_json_and_names_every_alert(quiet, db_path):
     assert "2 alerts" in text and "CRITICAL  consecutive_failures" in text
 
 
-@pytest.mark.parametrize(("history", "code"), [([DONE], 0), ([FAILED] * 4, exitcodes.ALERT)])
+@pytest.mark.parametrize(("history", "code"), [([DONE], 0), ([FAILED] * 4, errors.ALERT)])
 @pytest.mark.parametrize("as_json", [False, True])
 def test_status_exits_non_zero_while_an_alert_is_active(db_path, history, code, as_json):
     record(db_path, *history)
@@ -219,3 +239,24 @@ def test_status_exits_non_zero_while_an_alert_is_active(db_path, history, code, 
         assert json.loads(result.output)["healthy"] is (code == 0)
     else:
         assert ("consecutive_failures" in result.output) is (code != 0)
+
+
+def test_every_alert_has_an_english_and_a_spanish_text():
+    assert set(ALERT_TEXT) == set(ALERTAS)
+
+
+def test_a_stopped_or_silent_daemon_reads_in_local_time_and_es_ar_numbers(quiet, db_path):
+    record(db_path, DONE)
+    enabled = dataclasses.replace(quiet, scheduler_enabled=True)
+    write_heartbeat(db_path, beat("stopped"))
+    [stopped] = health(enabled, NOW).alerts
+    assert describe(stopped) == "the daemon (pid 4242) stopped at 2026-03-10 11:59:55 UTC"
+    buenos_aires = "America/Argentina/Buenos_Aires"
+    assert (
+        mensaje(stopped, buenos_aires) == "El programador (pid 4242) se detuvo el 10/03/2026 08:59."
+    )
+    write_heartbeat(db_path, beat(seconds_ago=3 * 3600 + 125))
+    [silent] = health(enabled, NOW).alerts
+    assert (
+        mensaje(silent, buenos_aires) == "El programador (pid 4242) no da señales hace 3 h 02 min."
+    )

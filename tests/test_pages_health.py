@@ -72,3 +72,21 @@ def test_a_missing_heartbeat_raises_the_daemon_alert(runs_db: Path) -> None:
     at = open_page(PAGE)
     assert "No hay señal del programador" in messages(at)
     assert {m.label: m.value for m in at.metric}["Programador"] == "sin señal"
+
+
+@pytest.mark.parametrize(
+    "log_data",
+    ['{"dates": 3, "errors_by_type": ["technical"], "metrics": 5}', "null", "[]"],
+    ids=["odd-types", "null", "not-object"],
+)
+def test_runs_with_logs_of_any_shape_still_show(db_path: Path, monkeypatch, log_data) -> None:
+    """Rows written by earlier versions (or by hand) display with what can be read."""
+    with open_writer(db_path) as con:
+        job = writes.start_job(con, "daily_analysis")
+        writes.finish_job(con, job, 30, 0, {})
+        con.execute("UPDATE job_runs SET log_data = ? WHERE id = ?", [log_data, job])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    runs = at.dataframe[0].value
+    assert list(runs["status"]) == ["Completado"] and list(runs["errors_by_type"]) == [""]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 
 import polars as pl
 import pytest
@@ -97,7 +99,7 @@ def test_catch_up_leaves_a_day_without_bars_for_later_instead_of_failing(tmp_pat
     days = [dt.date(2024, 3, 8), dt.date(2024, 3, 11)]  # the sample ends on the 8th
     result = jobs.run_dates(settings, options, days, "daily_analysis", skip_days_without_data=True)
     assert result.dates == [dt.date(2024, 3, 8)]
-    assert result.log["no_data_dates"] == ["2024-03-11"]
+    assert result.record.no_data_dates == [dt.date(2024, 3, 11)]
     empty = jobs.run_dates(
         settings, options, days[1:], "daily_analysis", skip_days_without_data=True
     )
@@ -173,3 +175,36 @@ def test_stored_indicators_equal_talib_on_the_full_history(sample_db, ticker):
     both = values.join(oracle, on="date", suffix="_talib")
     for name in oracle.columns[1:]:
         np.testing.assert_allclose(both[name], both[f"{name}_talib"], rtol=1e-6, err_msg=name)
+
+
+def _slow_load(send_sigterm: bool):
+    """A load that spends its time inside one long DuckDB query (as a big write does)."""
+
+    def load(run, days, record):
+        if send_sigterm:  # from inside the run, so the run's handlers are installed
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        cross_join = "SELECT max(a.range * b.range) FROM range(10_000_000) a, range(10_000_000) b"
+        run.con.execute(cross_join).fetchall()
+
+    return load
+
+
+@pytest.mark.parametrize(
+    ("timeout_minutes", "send_sigterm", "reason", "error"),
+    [(0.01, False, "timeout", jobs.JobTimeout), (60, True, "interrupted", jobs.JobInterrupted)],
+    ids=["timeout", "sigterm"],
+)
+def test_a_stop_inside_a_duckdb_query_is_recorded_as_such(
+    tmp_path, monkeypatch, timeout_minutes, send_sigterm, reason, error
+):
+    """DuckDB answers a signal handler's exception with "Query interrupted": not the reason."""
+    from pipeline.settings import Settings
+
+    env = {"DATABASE_URL": str(tmp_path / "a.duckdb"), "JOB_TIMEOUT_MINUTES": str(timeout_minutes)}
+    settings = Settings.from_env(env, env_file=None)
+    monkeypatch.setattr(jobs, "_load", _slow_load(send_sigterm))
+    with pytest.raises(error):
+        jobs.run_daily(settings, jobs.SourceOptions("sample", tickers=("YPF",)), SAMPLE_END)
+    with open_reader(settings.database_path) as con:
+        run = reads.job_runs(con).row(0, named=True)
+    assert run["status"] == "failed" and json.loads(run["log_data"])["failure_reason"] == reason

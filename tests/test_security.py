@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline.errors import BadInput
 from pipeline.ops.locking import exclusive, lock_path
 from pipeline.settings import ConfigError, Settings
 from store import writes
@@ -111,7 +112,7 @@ def test_a_symlinked_lock_file_is_never_followed(tmp_path: Path):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     lock_path(database, "run").symlink_to(victim)
-    with pytest.raises(OSError, match="symbolic link") as err, exclusive(database, "run", "test"):
+    with pytest.raises(BadInput, match="symbolic link") as err, exclusive(database, "run", "test"):
         pass
     assert victim.read_text() == "precious\n"
     assert "\n" not in str(err.value)

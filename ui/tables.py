@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 
 import polars as pl
@@ -12,6 +12,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from pipeline.ops.runlog import RunRecord
 from pipeline.textsafe import neutralise_formulas
 from ui import format as fmt
 from ui import params
@@ -84,9 +85,9 @@ def recommendations(frame: pl.DataFrame, day: dt.date) -> None:
     )
 
 
-def runs(frame: pl.DataFrame) -> None:
-    """Recent job runs, newest first (times already in local time)."""
-    by_type = [_errors_by_type(log) for log in frame["log_data"]]
+def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
+    """Recent job runs, newest first (times already in local time), with their records."""
+    by_type = [_errors_by_type(records[i].errors_by_type) for i in frame["id"]]
     shown = frame.select(
         "id",
         "job_name",
@@ -208,9 +209,8 @@ def _localized(
     )
 
 
-def _errors_by_type(log_data: str | None) -> str:
-    """A run's `errors_by_type` log entry as "Técnico: 2 · Fuente de datos: 1"."""
-    counts = json.loads(log_data or "{}").get("errors_by_type") or {}
+def _errors_by_type(counts: Mapping[str, int]) -> str:
+    """A run's errors by analysis type as "Técnico: 2 · Fuente de datos: 1"."""
     return " · ".join(f"{fmt.ERROR_TYPES.get(k, k)}: {n}" for k, n in counts.items() if n)
 
 

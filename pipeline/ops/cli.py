@@ -1,13 +1,14 @@
 """`argenta`: thin commands over the pipeline and the store.
 
-Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration,
-3 refused because another run or daemon holds the lock, 4 (`status`) an alert is active.
+Exit codes (`pipeline.errors`): 0 success, 1 the run or the environment failed (retry
+later), 2 bad usage, configuration or input, 3 refused because another run or daemon
+holds the lock, 4 (`status`) an alert is active. `OneLineErrors.main` is the one place
+where errors become exits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 import sys
@@ -18,20 +19,21 @@ from typing import Any, NoReturn
 import click
 import polars as pl
 
+from pipeline import errors
 from pipeline.analysis import track_record
-from pipeline.ops import alert_push, exitcodes, jobs, latency, logfmt, monitoring
+from pipeline.errors import ArgentaError, BadInput, EnvironmentFault, Refused, RunFailed
+from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring
 from pipeline.ops import daemon as scheduler
-from pipeline.ops.locking import LockHeld, exclusive
+from pipeline.ops.locking import exclusive
 from pipeline.ops.publish_hook import publish_hook, run_publish_command
 from pipeline.settings import SOURCES, ConfigError, Settings, parse_tickers
-from pipeline.sources import SourceError
 from pipeline.sources.validate import FIRST_DATE
 from pipeline.textsafe import neutralise_formulas
 from store import reads
 from store.backup import backup as backup_file
 from store.backup import restore as restore_file
-from store.connection import DatabaseError, ForeignFiles, open_reader, open_writer
-from store.export import FORMATS, ExportError, export
+from store.connection import open_reader, open_writer
+from store.export import FORMATS, export
 from store.migrate import current_version
 
 MAX_PROBLEMS_SHOWN = 10  # input problems printed after a run; all are in job_runs
@@ -42,49 +44,21 @@ def configure_logging(level: int = logging.INFO) -> None:
     logfmt.configure(level)
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print one error line to stderr and exit with `code`."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn known errors into one line and the documented exit code, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            fail(str(exc), exitcodes.USAGE)
-        except (jobs.UsageError, SourceError) as exc:
-            fail(str(exc), exitcodes.USAGE)
-        except LockHeld as exc:
-            logging.getLogger("argenta.cli").warning("event=refused reason=%r", str(exc))
-            fail(str(exc), exitcodes.LOCKED)
-        except jobs.JobFailed as exc:
-            fail(f"run failed: {exc}", exitcodes.FAILED)
-        except ForeignFiles as exc:
-            fail(str(exc), exitcodes.USAGE)
-        except DatabaseError as exc:
-            fail(str(exc), exitcodes.FAILED)
-        except ExportError as exc:
-            fail(str(exc), exitcodes.USAGE)
-        except OSError as exc:  # e.g. a lock file in a folder we may not write
-            fail(f"{exc.filename or 'file'}: {exc.strerror or exc}", exitcodes.USAGE)
-
-    return wrapper
+def exit_with(error: ArgentaError) -> NoReturn:
+    """Print the error's one line to stderr and exit with its code."""
+    if isinstance(error, Refused):
+        logging.getLogger("argenta.cli").warning("event=refused reason=%r", error.message)
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(error.exit_code)
 
 
 def load_settings(ctx: click.Context) -> Settings:
     """The settings read once at the entry point (cached on the click context)."""
     root = ctx.find_root()
-    if root.obj is None:
-        try:
-            root.obj = Settings.from_env()
-        except ConfigError as exc:
-            fail(str(exc), exitcodes.USAGE)
-    return root.obj
+    settings = root.obj
+    if not isinstance(settings, Settings):
+        settings = root.obj = Settings.from_env()
+    return settings
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -140,27 +114,36 @@ def resolve_source(
     name = source or settings.source
     folder = data_dir or settings.data_dir
     if name == "files" and folder is None:
-        raise jobs.UsageError("--source files needs --data-dir DIR (or ARGENTA_DATA_DIR)")
+        raise BadInput("--source files needs --data-dir DIR (or ARGENTA_DATA_DIR)")
     return jobs.SourceOptions(name, folder, tickers or settings.tickers)
 
 
 class OneLineErrors(click.Group):
-    """The `argenta` group: a usage error is one line on stderr (exit 2), like every error."""
+    """The `argenta` group: every error ends the command here, as one line and its exit code.
+
+    An ArgentaError carries both; click's usage errors are bad input (exit 2); any other
+    OSError is the environment failing (disk full, a file removed: exit 1, retry later).
+    """
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
-        """Run the command; click's usage errors become one `error:` line."""
+        """Run the command; an error becomes one `error:` line and its exit code."""
         extra["standalone_mode"] = False
         try:
             return super().main(args, prog_name, **extra)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "argenta"
-            fail(f"{exc.format_message()} (see `{where} --help`)", exitcodes.USAGE)
+            error: ArgentaError = BadInput(f"{exc.format_message()} (see `{where} --help`)")
         except click.ClickException as exc:
-            fail(exc.format_message(), exitcodes.USAGE)
+            error = BadInput(exc.format_message())
         except click.Abort:
-            fail("aborted", exitcodes.FAILED)
+            error = RunFailed("aborted")
+        except ArgentaError as exc:
+            error = exc
+        except OSError as exc:  # disk full, a file removed, a permission: retry later (exit 1)
+            error = EnvironmentFault.from_os_error(exc)
+        exit_with(error)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,7 +160,6 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.pass_context
-@handle_errors
 def migrate(ctx: click.Context) -> None:
     """Bring the database schema up to date (idempotent).
 
@@ -195,7 +177,6 @@ def migrate(ctx: click.Context) -> None:
 @click.option("--date", "day", callback=_date, help="Trading day YYYY-MM-DD (default: latest).")
 @source_options
 @click.pass_context
-@handle_errors
 def run(ctx, day, source, data_dir, tickers) -> None:
     """Run the daily analysis for one trading day and store its partition.
 
@@ -212,7 +193,6 @@ def run(ctx, day, source, data_dir, tickers) -> None:
 @click.option("--end", required=True, callback=_date, help="Last day, YYYY-MM-DD.")
 @source_options
 @click.pass_context
-@handle_errors
 def backfill(ctx, start, end, source, data_dir, tickers) -> None:
     """Analyse every trading day in a range in one pass and store the partitions.
 
@@ -252,7 +232,7 @@ def _report(result: jobs.RunResult) -> None:
         f"{result.job_name} #{result.job_id} {result.status}: {span}, "
         f"{result.tickers_processed} tickers, {result.errors_count} errors"
     )
-    problems, total = result.problems, result.log.get("data_problems_count", 0)
+    problems, total = result.record.data_problems, result.record.data_problems_count
     for line in problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(f"warning: {line}", err=True)
     if total > MAX_PROBLEMS_SHOWN:
@@ -293,7 +273,6 @@ def _report(result: jobs.RunResult) -> None:
     show_default=True,
 )
 @click.pass_context
-@handle_errors
 def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fmt) -> None:
     """Print a read of the database: latest, history, ticker TICKER, jobs, or track-record.
 
@@ -302,7 +281,7 @@ def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fm
     """
     settings = load_settings(ctx)
     if what == "ticker" and not ticker:
-        raise jobs.UsageError("query ticker needs a TICKER, e.g. `argenta query ticker GGAL`")
+        raise BadInput("query ticker needs a TICKER, e.g. `argenta query ticker GGAL`")
     with open_reader(settings.database_path) as con:
         if what == "latest":
             frame = reads.latest_recommendations(con, as_of=day)
@@ -322,7 +301,7 @@ def _ticker_frame(con, ticker: str, day: dt.date | None, brief: bool) -> pl.Data
     """The ticker's call with its four analyses, one row per analysis."""
     rec, details = reads.ticker_analysis(con, ticker, day)
     if rec.is_empty():
-        raise jobs.UsageError(f"no analysis stored for ticker {ticker!r}")
+        raise BadInput(f"no analysis stored for ticker {ticker!r}")
     frame = (
         rec.drop("created_at")
         .rename({"id": "recommendation_id"})
@@ -395,7 +374,6 @@ def _time_of_day(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="Replays and tests: act as if today were YYYY-MM-DD (the schedule keeps real time).",
 )
 @click.pass_context
-@handle_errors
 def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> None:
     """Run the daily analysis on schedule: catch-up, retries, heartbeat; stop with SIGTERM.
 
@@ -412,7 +390,7 @@ def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> 
     verbose = ctx.find_root().params["verbose"]
     run = scheduler.DaemonOptions(at=at, catch_up_on_start=catch_up, once=once, verbose=verbose)
     if not scheduler.Daemon(settings, options, run, clock=clock).serve():
-        sys.exit(exitcodes.FAILED)
+        raise RunFailed(f"{scheduler.JOB_NAME} did not complete; the event= lines above say why")
 
 
 @main.command("run-days", hidden=True)
@@ -420,7 +398,6 @@ def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> 
 @click.option("--job", "job_name", required=True, help="The job_name recorded in job_runs.")
 @source_options
 @click.pass_context
-@handle_errors
 def run_days(ctx, days, job_name, source, data_dir, tickers) -> None:
     """Internal (the daemon's child process): analyse DAYS in one run recorded as JOB.
 
@@ -440,7 +417,6 @@ def run_days(ctx, days, job_name, source, data_dir, tickers) -> None:
     "(ARGENTA_ALERT_WEBHOOK, ARGENTA_ALERT_COMMAND).",
 )
 @click.pass_context
-@handle_errors
 def status(ctx, as_json, notify) -> None:
     """Print the health summary and active alerts; exit 4 when an alert is active.
 
@@ -458,7 +434,7 @@ def status(ctx, as_json, notify) -> None:
     else:
         click.echo(monitoring.render_text(health))
     if not health.healthy:
-        sys.exit(exitcodes.ALERT)
+        sys.exit(errors.ALERT)
 
 
 @main.command("export")
@@ -470,7 +446,6 @@ def status(ctx, as_json, notify) -> None:
     help="Only rows dated on or after YYYY-MM-DD (the small catalog tables are exported whole).",
 )
 @click.pass_context
-@handle_errors
 def export_command(ctx, dest, fmt, since) -> None:
     """Export every table and view to DEST (hive-partitioned) with a data dictionary.
 
@@ -488,7 +463,6 @@ def export_command(ctx, dest, fmt, since) -> None:
 @main.command()
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.pass_context
-@handle_errors
 def backup(ctx, dest) -> None:
     """Copy the published database to DEST (a file, or a folder for a time-stamped name).
 
@@ -504,7 +478,6 @@ def backup(ctx, dest) -> None:
 @main.command()
 @click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
-@handle_errors
 def restore(ctx, backup) -> None:
     """Make BACKUP the published database (checked first; the next run adopts it).
 
@@ -523,7 +496,6 @@ def restore(ctx, backup) -> None:
 @main.command("notify-failed")
 @click.argument("unit")
 @click.pass_context
-@handle_errors
 def notify_failed(ctx, unit) -> None:
     """Push a `service_failed` alert for UNIT (systemd's OnFailure=, argenta-alert@.service).
 

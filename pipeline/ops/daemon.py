@@ -31,7 +31,8 @@ from typing import Any
 
 import schedule
 
-from pipeline.ops import alert_push, exitcodes, jobs, monitoring
+from pipeline import errors
+from pipeline.ops import alert_push, jobs, monitoring
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.ops.monitoring import Heartbeat, write_heartbeat
 from pipeline.settings import Settings
@@ -42,7 +43,6 @@ log = logging.getLogger("argenta.daemon")
 
 Clock = Callable[[], dt.datetime]
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 LOOP_SECONDS = 0.5  # how often the loop looks at signals, the child and the schedule
 HEARTBEAT_SECONDS = 10.0  # see monitoring.HEARTBEAT_STALE_SECONDS
 ALERT_CHECK_SECONDS = 60.0  # health checked for alert pushes (also after every job)
@@ -50,32 +50,11 @@ STOP_GRACE_SECONDS = 5.0  # a child told to stop gets this long before SIGKILL
 CLEANUP_LOCK_SECONDS = 2.0  # how long closing a killed child's run may wait for the file
 
 
-@dataclass(frozen=True)
-class Daily:
-    """Trigger: every day (Monday to Friday with ARGENTA_WEEKDAYS_ONLY) at a wall-clock time
-    in DAILY_ANALYSIS_TIMEZONE; `at=None` means DAILY_ANALYSIS_HOUR:DAILY_ANALYSIS_MINUTE."""
-
-    at: str | None = None
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One row of the job table: what runs, when, and how overlapping or missed runs behave."""
-
-    id: str  # also the job_name recorded in job_runs
-    function: str  # the Daemon method that runs the job
-    trigger: Daily
-    max_instances: int = 1  # never more than one run at a time (DuckDB has one writer)
-    coalesce: bool = True  # missed days are filled in one run (False: one run per day)
-
-
-SCHEDULER_JOBS: tuple[JobSpec, ...] = (
-    # The daily analysis, at 06:00 in Buenos Aires by default: the previous sessions of BYMA
-    # and NYSE are final and the calls are ready before the open. It fills every trading day
-    # up to yesterday that has no partition (usually just yesterday; after downtime, all the
-    # missed days within ARGENTA_CATCHUP_DAYS in one run).
-    JobSpec(id="daily_analysis", function="catch_up", trigger=Daily()),
-)
+# The daily analysis, at 06:00 in Buenos Aires by default: the previous sessions of BYMA
+# and NYSE are final and the calls are ready before the open. It fills every trading day
+# up to yesterday that has no partition (usually just yesterday; after downtime, all the
+# missed days within ARGENTA_CATCHUP_DAYS, in one run).
+JOB_NAME = "daily_analysis"  # as recorded in job_runs
 
 
 class Outcome(Enum):
@@ -113,23 +92,22 @@ def backoff_seconds(base: float, retry: int) -> float:
     return base * 2 ** (retry - 1)
 
 
-def schedule_jobs(
-    scheduler: schedule.Scheduler,
-    specs: Sequence[JobSpec],
-    settings: Settings,
-    run: Callable[[JobSpec], Any],
-    at: str | None = None,
-) -> None:
-    """Register each job's trigger on `scheduler`; `at` overrides every daily time."""
-    default = f"{settings.daily_analysis_hour:02d}:{settings.daily_analysis_minute:02d}"
-    days = WEEKDAYS if settings.weekdays_only else ("day",)
-    for spec in specs:
-        if spec.max_instances != 1:
-            raise ValueError(f"job {spec.id}: only max_instances=1 is supported")
-        time_of_day = at or spec.trigger.at or default
-        for day in days:
-            every = getattr(scheduler.every(), day)
-            every.at(time_of_day, settings.daily_analysis_timezone).do(run, spec).tag(spec.id)
+def schedule_daily(
+    scheduler: schedule.Scheduler, settings: Settings, job: Callable[[], Any], at: str | None = None
+) -> list[schedule.Job]:
+    """Register `job` at `at` (default: the settings' hour:minute) in the analysis zone,
+    Monday to Friday with ARGENTA_WEEKDAYS_ONLY, else every day."""
+    time_of_day = at or f"{settings.daily_analysis_hour:02d}:{settings.daily_analysis_minute:02d}"
+    zone = settings.daily_analysis_timezone
+    if not settings.weekdays_only:
+        return [scheduler.every().day.at(time_of_day, zone).do(job)]
+    return [
+        scheduler.every().monday.at(time_of_day, zone).do(job),
+        scheduler.every().tuesday.at(time_of_day, zone).do(job),
+        scheduler.every().wednesday.at(time_of_day, zone).do(job),
+        scheduler.every().thursday.at(time_of_day, zone).do(job),
+        scheduler.every().friday.at(time_of_day, zone).do(job),
+    ]
 
 
 def child_command(
@@ -227,7 +205,7 @@ class Daemon:
         self._set_state("starting")
         self._close_stale_runs(jobs.STALE_REASON)
         if not self.options.once:
-            schedule_jobs(self.scheduler, SCHEDULER_JOBS, self.settings, self._job, self.options.at)
+            schedule_daily(self.scheduler, self.settings, self._scheduled_tick, self.options.at)
         self._set_state("idle")
         log.info(
             "event=daemon_started pid=%d source=%s database=%s next_run=%s",
@@ -239,7 +217,7 @@ class Daemon:
         self.notifier.send("READY=1", f"STATUS=next run {self._next_run()}")
         ok = True
         if self.options.catch_up_on_start or self.options.once:
-            ok = all([self.run_job(spec) for spec in SCHEDULER_JOBS])
+            ok = self.run_job()
         if self.options.once:
             return ok
         while not self.stop_requested.is_set():
@@ -251,46 +229,49 @@ class Daemon:
         self._signal = signal.Signals(signum).name
         self.stop_requested.set()
 
-    def _job(self, spec: JobSpec) -> None:
-        """A scheduled tick of `spec`."""
-        log.info("event=job_due job=%s", spec.id)
-        self.run_job(spec)
+    def _scheduled_tick(self) -> None:
+        """The daily job's scheduled time has come."""
+        log.info("event=job_due job=%s", JOB_NAME)
+        self.run_job()
 
-    def run_job(self, spec: JobSpec) -> bool:
-        """Run one job now, retrying failed attempts with exponential backoff; True if done."""
+    def run_job(self) -> bool:
+        """Run the daily job now, retrying failures with exponential backoff; True if done."""
         attempts = self.settings.max_retries + 1
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 delay = backoff_seconds(self.settings.retry_backoff_seconds, attempt - 1)
-                log.info("event=retry_scheduled job=%s attempt=%d in_s=%g", spec.id, attempt, delay)
-                self._set_state("retrying", job=spec.id, attempt=attempt)
+                log.info(
+                    "event=retry_scheduled job=%s attempt=%d in_s=%g", JOB_NAME, attempt, delay
+                )
+                self._set_state("retrying", job=JOB_NAME, attempt=attempt)
                 if not self._idle(delay):
                     break
             try:
-                outcome = getattr(self, spec.function)(spec, attempt)
+                outcome = self.catch_up(attempt)
             except Exception as exc:  # e.g. an unreadable database: retried like a failed run
                 log.error(
                     "event=attempt_failed job=%s attempt=%d error=%r",
-                    spec.id,
+                    JOB_NAME,
                     attempt,
                     f"{type(exc).__name__}: {exc}",
                 )
                 outcome = Outcome.FAILED
             if outcome is not Outcome.FAILED:
                 self._set_state("idle")
-                self._report(spec.id, outcome.value)
+                self._report(outcome.value)
                 return outcome is Outcome.DONE
         if not self.stop_requested.is_set():
-            log.error("event=job_gave_up job=%s attempts=%d", spec.id, attempts)
-            self._report(spec.id, f"GAVE UP after {attempts} attempts")
+            log.error("event=job_gave_up job=%s attempts=%d", JOB_NAME, attempts)
+            self._report(f"GAVE UP after {attempts} attempts")
         self._set_state("idle")
         return False
 
-    def _report(self, job: str, result: str) -> None:
+    def _report(self, result: str) -> None:
         """Tell systemd (STATUS=, shown by `systemctl status`) and the alert channels."""
         now = self.clock().astimezone(self.settings.tz)
         self.notifier.send(
-            f"STATUS=last {job}: {result} at {now:%Y-%m-%d %H:%M %Z}; next run {self._next_run()}"
+            f"STATUS=last {JOB_NAME}: {result} at {now:%Y-%m-%d %H:%M %Z}; "
+            f"next run {self._next_run()}"
         )
         self._check_alerts()
 
@@ -307,20 +288,16 @@ class Daemon:
         db = self.settings.database_path
         alert_push.push(alert_push.alert_dicts(alerts), db, self._alert_channels)
 
-    def catch_up(self, spec: JobSpec, attempt: int) -> Outcome:
-        """One attempt of the daily job: analyse the missing days (one run if `coalesce`)."""
+    def catch_up(self, attempt: int) -> Outcome:
+        """One attempt of the daily job: analyse every missing day in one run."""
         days = self.missing_days()
         if not days:
-            log.info("event=nothing_missing job=%s", spec.id)
+            log.info("event=nothing_missing job=%s", JOB_NAME)
             return Outcome.DONE
         log.info(
-            "event=catch_up job=%s days=%d first=%s last=%s", spec.id, len(days), days[0], days[-1]
+            "event=catch_up job=%s days=%d first=%s last=%s", JOB_NAME, len(days), days[0], days[-1]
         )
-        for batch in [days] if spec.coalesce else [[d] for d in days]:
-            outcome = self._run_child(spec, batch, attempt)
-            if outcome is not Outcome.DONE:
-                return outcome
-        return Outcome.DONE
+        return self._run_child(days, attempt)
 
     def missing_days(self) -> list[dt.date]:
         """Trading days up to yesterday (by the clock, in the schedule's zone) with no partition."""
@@ -328,23 +305,23 @@ class Daemon:
         yesterday = today - dt.timedelta(days=1)
         return jobs.missing_days(self.settings, self.source, yesterday, self.settings.catchup_days)
 
-    def _run_child(self, spec: JobSpec, days: list[dt.date], attempt: int) -> Outcome:
+    def _run_child(self, days: list[dt.date], attempt: int) -> Outcome:
         """Analyse `days` in a child process, recorded by it as one job_runs row."""
-        cmd = child_command(spec.id, days, self.source, self.options.verbose)
+        cmd = child_command(JOB_NAME, days, self.source, self.options.verbose)
         started = time.monotonic()
         child = subprocess.Popen(cmd, env=_child_env(), start_new_session=True)
         log.info(
             "event=run_spawned job=%s attempt=%d pid=%d days=%d",
-            spec.id,
+            JOB_NAME,
             attempt,
             child.pid,
             len(days),
         )
-        self._set_state("running", job=spec.id, job_pid=child.pid, attempt=attempt)
+        self._set_state("running", job=JOB_NAME, job_pid=child.pid, attempt=attempt)
         code = self._wait(child)
         log.info(
             "event=run_exited job=%s attempt=%d code=%d seconds=%.1f",
-            spec.id,
+            JOB_NAME,
             attempt,
             code,
             time.monotonic() - started,
@@ -353,7 +330,7 @@ class Daemon:
             return Outcome.STOPPED
         if code == 0:
             return Outcome.DONE
-        return Outcome.FATAL if code == exitcodes.USAGE else Outcome.FAILED
+        return Outcome.FATAL if code == errors.USAGE else Outcome.FAILED
 
     def _wait(self, child: subprocess.Popen) -> int:
         """Wait for the child while beating; stop it on a signal, kill it past the backstop.

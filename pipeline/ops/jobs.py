@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import resource
 import signal
 import threading
@@ -14,34 +15,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from pipeline.analysis import analyse, calendar
 from pipeline.analysis.frames import WARMUP_BARS, MarketData
+from pipeline.analysis.stages import Analysis
+from pipeline.errors import BadInput, RunFailed
 from pipeline.ops.locking import exclusive
 from pipeline.ops.outcomes import fill_outcomes
 from pipeline.ops.publish_hook import publish_hook
+from pipeline.ops.runlog import MAX_LOGGED_ITEMS, RunRecord
 from pipeline.settings import Settings
-from pipeline.sources import SourceError, load_market_data
+from pipeline.sources import load_market_data
 from store import reads, writes
 from store.connection import file_size, open_writer, work_path
 
 log = logging.getLogger("argenta.jobs")
 
+Progress = Callable[[str, int, int], None]  # (stage, done, total), for a progress bar
+
 # (ticker, date) rows analysed per chunk: bounds a backfill's memory (a chunk's details JSON
 # takes ~3 KB a row) while a daily run analyses every ticker at once (one chunk of 250 tickers
 # cost twice as much per ticker). The write stays one transaction.
 CHUNK_ROWS = 250_000
-MAX_LOGGED_ITEMS = 500
 STALE_REASON = "process died (found running at next start)"
+# After a timeout or stop signal, a DuckDB query still running this long is interrupted.
+INTERRUPT_GRACE_SECONDS = 1.0
 
 
-class UsageError(ValueError):
-    """The request itself is wrong (exit code 2)."""
-
-
-class JobFailed(RuntimeError):
+class JobFailed(RunFailed):
     """The run started and failed; it is recorded in job_runs (exit code 1)."""
+
+    @property
+    def message(self) -> str:
+        """`run failed: ` and the reason recorded in job_runs."""
+        return f"run failed: {super().message}"
 
 
 class JobTimeout(JobFailed):
@@ -52,7 +61,7 @@ class JobInterrupted(JobFailed):
     """The run was stopped by SIGTERM or SIGINT."""
 
 
-class NoPrices(RuntimeError):
+class NoPrices(RunFailed):
     """The source has no price bar for what was asked."""
 
 
@@ -72,15 +81,22 @@ class RunResult:
     job_id: int
     job_name: str
     status: str
-    dates: list[dt.date]
-    tickers_processed: int
-    errors_count: int
-    log: dict[str, Any] = field(default_factory=dict)
+    record: RunRecord
 
     @property
-    def problems(self) -> list[str]:
-        """The input problems of the run (rows dropped), as one-line messages."""
-        return self.log.get("data_problems", [])
+    def dates(self) -> list[dt.date]:
+        """The days analysed and written."""
+        return self.record.dates
+
+    @property
+    def tickers_processed(self) -> int:
+        """Tickers that got a call."""
+        return self.record.tickers_processed or 0
+
+    @property
+    def errors_count(self) -> int:
+        """Ticker errors plus tickers the source failed on."""
+        return self.record.errors_count
 
 
 def run_daily(settings: Settings, options: SourceOptions, day: dt.date | None = None) -> RunResult:
@@ -95,14 +111,14 @@ def backfill(
     options: SourceOptions,
     start: dt.date,
     end: dt.date,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Every trading day in [start, end], computed in one vectorised pass, one job_runs row."""
     if start > end:
-        raise UsageError(f"--start {start} is after --end {end}: give start <= end")
+        raise BadInput(f"--start {start} is after --end {end}: give start <= end")
     days = sorted(set().union(*(calendar.trading_days(x, start, end) for x in _exchanges(options))))
     if not days:
-        raise UsageError(f"no trading day between {start} and {end}")
+        raise BadInput(f"no trading day between {start} and {end}")
     return run_dates(settings, options, days, "backfill", progress=progress)
 
 
@@ -129,7 +145,7 @@ def run_dates(
     options: SourceOptions,
     days: Sequence[dt.date] | None,
     job_name: str,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
     skip_days_without_data: bool = False,
 ) -> RunResult:
     """Analyse `days` (None: the latest day with data) and replace their partitions.
@@ -138,184 +154,233 @@ def run_dates(
     `skip_days_without_data` (the daemon's catch-up: an unlisted holiday, or data not
     published yet), which records it in the log and leaves it for the next attempt.
     """
-    what = f"{job_name} ({options.source})"
     with (
-        exclusive(settings.database_path, "run", what),
+        exclusive(settings.database_path, "run", f"{job_name} ({options.source})"),
         open_writer(
             settings.database_path, on_publish=publish_hook(settings.publish_command)
         ) as con,
-        _RunGuard(settings.job_timeout_minutes * 60) as guard,
+        _RunGuard(settings.job_timeout_minutes * 60, con) as guard,
     ):
-        guard.critical = True  # hold signals until the run is recorded as started
-        stale = writes.close_stale_runs(con, STALE_REASON)
-        if stale:
-            log.warning("event=stale_runs_closed count=%d", stale)
-        requested = {"dates": [str(d) for d in days] if days else "latest"}
-        run_log: dict[str, Any] = {"source": options.source, "requested": requested}
-        job_id = writes.start_job(con, job_name, run_log)
-        log.info("event=run_started job_id=%d job=%s source=%s", job_id, job_name, options.source)
+        record = RunRecord(source=options.source, requested=list(days) if days else None)
+        job_id = _start(con, guard, job_name, record)
+        run = _Run(con, settings, options, guard, progress, skip_days_without_data, job_id)
         try:
             guard.release()
-            tickers, errors = _execute(
-                con,
-                settings,
-                options,
-                days,
-                run_log,
-                progress,
-                guard,
-                skip_days_without_data,
-                job_id,
-            )
-            writes.finish_job(con, job_id, tickers, errors, run_log)
+            count = _execute(run, days, record)
+            writes.finish_job(con, job_id, count, record.errors_count, record.to_dict())
         except BaseException as exc:
             guard.critical = True  # record the failure whatever arrives now
-            reason, error = _failure(exc)
-            writes.fail_job(con, job_id, reason, run_log)
-            log.error("event=run_failed job_id=%d reason=%r", job_id, reason)
+            record.failure_reason, error = _failure(exc, guard.fired)
+            writes.fail_job(con, job_id, record.failure_reason, record.to_dict())
+            log.error("event=run_failed job_id=%d reason=%r", job_id, record.failure_reason)
             raise error from exc
         finally:
-            guard.critical = False
-        log.info(
-            "event=run_completed job_id=%d dates=%d tickers=%d errors=%d seconds=%.1f",
-            job_id,
-            run_log["dates"]["count"],
-            tickers,
-            errors,
-            run_log["timings"]["total"],
-        )
-    dates = [dt.date.fromisoformat(d) for d in run_log["dates"]["list"]]
-    return RunResult(job_id, job_name, "completed", dates, tickers, errors, run_log)
+            guard.finished, guard.critical = True, False
+    log.info(
+        "event=run_completed job_id=%d dates=%d tickers=%d errors=%d seconds=%.1f",
+        *(job_id, len(record.dates), count, record.errors_count, record.duration_s),
+    )
+    return RunResult(job_id, job_name, "completed", record)
 
 
-def _failure(exc: BaseException) -> tuple[str, JobFailed | SourceError]:
-    """The failure reason recorded in job_runs and the exception the caller sees."""
+def _start(
+    con: duckdb.DuckDBPyConnection, guard: _RunGuard, job_name: str, record: RunRecord
+) -> int:
+    """Close runs left `running` by a dead process, then record this one; signals held."""
+    guard.critical = True  # released once the run is recorded as started
+    stale = writes.close_stale_runs(con, STALE_REASON)
+    if stale:
+        log.warning("event=stale_runs_closed count=%d", stale)
+    job_id = writes.start_job(con, job_name, record.to_dict())
+    log.info("event=run_started job_id=%d job=%s source=%s", job_id, job_name, record.source)
+    return job_id
+
+
+def _failure(exc: BaseException, fired: JobFailed | None) -> tuple[str, Exception]:
+    """The failure reason recorded in job_runs and the exception the caller sees.
+
+    `fired` is the timeout or stop signal that arrived during the run, if any: DuckDB
+    turns an exception raised by a signal handler inside a query into its own
+    "Query interrupted", which must not hide the real reason.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        fired = JobInterrupted("stopped by SIGINT")
+    if isinstance(fired, JobTimeout):
+        return "timeout", fired
+    if fired is not None or isinstance(exc, JobInterrupted):
+        return "interrupted", JobInterrupted("run interrupted by a signal; nothing was written")
     if isinstance(exc, JobTimeout):
         return "timeout", exc
-    if isinstance(exc, JobInterrupted | KeyboardInterrupt):
-        return "interrupted", JobInterrupted("run interrupted by a signal; nothing was written")
-    if isinstance(exc, SourceError):  # unusable input: retrying cannot help (exit code 2)
-        return str(exc), exc
+    if isinstance(exc, BadInput):  # unusable input: retrying cannot help (exit code 2)
+        return exc.message, exc
     reason = str(exc) if isinstance(exc, NoPrices) else f"{type(exc).__name__}: {exc}"
     return reason, JobFailed(reason)
 
 
-def _execute(
-    con,
-    settings: Settings,
-    options: SourceOptions,
-    days: Sequence[dt.date] | None,
-    run_log: dict[str, Any],
-    progress: Callable[[str, int, int], None] | None,
-    guard: _RunGuard,
-    skip_days_without_data: bool,
-    job_id: int | None = None,
-) -> tuple[int, int]:
-    """Load, analyse in ticker chunks, write in one transaction; fill `run_log`; return counts."""
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    run_log["timings"] = timings
-    last = max(days) if days else None
-    first = min(days) if days else (last or dt.date.today())
-    data = load_market_data(
-        options.source,
-        tickers=options.tickers,
-        data_dir=options.data_dir,
-        start=first if days else None,
-        end=last,
-        warmup_bars=WARMUP_BARS,  # what every analysed date needs: see frames.WARMUP_BARS
-        max_retries=settings.max_retries,
-        cache_dir=settings.yfinance_cache,
-    )
-    timings["load"] = round(time.perf_counter() - t0, 3)
-    _log_source(run_log, data)
-    if progress:
-        progress("load", 1, 1)
-    if data.prices.is_empty():
-        raise NoPrices(_no_prices(options, data, days))
-    available = set(data.prices.get_column("date").unique().to_list())
-    if days is None:
-        days = [max(available)]
-    targets = sorted(d for d in days if d in available)
-    run_log["no_data_dates"] = [str(d) for d in days if d not in available][:MAX_LOGGED_ITEMS]
-    run_log["dates"] = {
-        "first": str(targets[0]) if targets else None,
-        "last": str(targets[-1]) if targets else None,
-        "count": len(targets),
-        "list": [str(d) for d in targets],
-    }
-    if not targets:
-        if not skip_days_without_data:
-            raise NoPrices(_no_prices(options, data, days))
-        log.warning("event=no_bars_on_days days=%s", ",".join(run_log["no_data_dates"]))
-        guard.critical = True
-        timings["total"] = round(time.perf_counter() - t0, 3)
-        return 0, len(data.failed_tickers)
-    errors: list[dict[str, Any]] = []
-    tickers_ok: set[str] = set()
-    stage: dict[str, float] = defaultdict(float)
+@dataclass
+class _Run:
+    """What every step of one run needs: the working copy, the settings and the guard."""
 
-    def chunks() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        names = data.prices.get_column("ticker").unique().sort().to_list()
-        groups = ticker_chunks(names, len(targets))
-        for n, group in enumerate(groups, 1):
-            start = time.perf_counter()
-            result = analyse(_subset(data, group), settings, targets)
-            stage["analyse"] += time.perf_counter() - start
-            for name, seconds in result.timings.items():
-                stage[name] += seconds
-            errors.extend(result.errors)
-            tickers_ok.update(result.recommendations.get_column("ticker").unique().to_list())
-            if progress:
-                progress("analyse", n, len(groups))
-            yield result.recommendations, result.details
-            del result  # written: free it before the next chunk is analysed
-        guard.critical = True  # the store commits next: hold signals until recorded
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    options: SourceOptions
+    guard: _RunGuard
+    progress: Progress | None
+    skip_days_without_data: bool
+    job_id: int  # this run's job_runs row, recorded on the calls and outcomes it writes
+    started: float = field(default_factory=time.perf_counter)
 
-    t1 = time.perf_counter()
-    written = writes.replace_partitions(
-        con,
-        targets,
-        chunks(),
-        keep_tickers=list(data.failed_tickers),
-        only_tickers=options.tickers or None,  # a run for some tickers keeps the others' calls
-        job_run_id=job_id,
-    )
-    timings.update({k: round(v, 3) for k, v in stage.items()})
-    timings["write"] = round(time.perf_counter() - t1 - stage["analyse"], 3)
-    t2 = time.perf_counter()  # outcomes that matured, from the prices loaded for the calls
-    run_log["outcomes_written"] = fill_outcomes(con, data, targets, job_id)
-    timings["outcomes"] = round(time.perf_counter() - t2, 3)
-    if settings.history_retention_days > 0:
-        cutoff = targets[-1] - dt.timedelta(days=settings.history_retention_days)
-        run_log["retention_deleted"] = writes.delete_before(con, cutoff)
-        run_log["retention_cutoff"] = str(cutoff)
-    timings["total"] = round(time.perf_counter() - t0, 3)
-    run_log["recommendations_written"] = written
-    run_log["errors"] = errors[:MAX_LOGGED_ITEMS]
-    by_type = Counter(e.get("analysis_type", "unknown") for e in errors)
+
+def _execute(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> int:
+    """Load → choose the days → analyse and write → outcomes → retain; fill `record`.
+
+    Returns the number of tickers that got a call.
+    """
+    data = _load(run, days, record)
+    targets = _choose_days(run, data, days, record)
+    if targets:
+        tickers = _analyse_and_write(run, data, targets, record)
+        _fill_outcomes(run, data, targets, record)
+        _retain(run, targets[-1], record)
+    else:
+        log.warning("event=no_bars_on_days days=%s", ",".join(map(str, record.no_data_dates)))
+        run.guard.critical = True  # recording the outcome is next: hold signals
+        tickers = set()
+    by_type = Counter(e.get("analysis_type", "unknown") for e in record.errors)
     by_type["source"] += len(data.failed_tickers)
-    run_log["errors_by_type"] = dict(by_type)
-    run_log["metrics"] = {
-        "duration_s": timings["total"],
-        "tickers_processed": len(tickers_ok),
-        "db_size_bytes": file_size(work_path(settings.database_path)),  # what is published next
-        **process_usage(),
-    }
-    return len(tickers_ok), len(errors) + len(data.failed_tickers)
+    record.errors_by_type = dict(by_type)
+    record.errors = record.errors[:MAX_LOGGED_ITEMS]
+    record.tickers_processed = len(tickers)
+    record.db_size_bytes = file_size(work_path(run.settings.database_path))
+    record.peak_rss_mb, record.cpu_seconds = process_usage()
+    record.timings["total"] = _since(run.started)
+    return len(tickers)
 
 
-def process_usage() -> dict[str, float]:
+def process_usage() -> tuple[float, float]:
     """Peak memory (MB) and CPU seconds of this process so far: a run's own, in its process.
 
     The daemon runs each job in a child process, and `argenta run`/`backfill` are one
     process each, so these are the run's figures (plus the interpreter's start).
     """
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-    }
+    peak_mb = round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
+    return peak_mb, round(usage.ru_utime + usage.ru_stime, 2)
+
+
+def _load(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> MarketData:
+    """Read the source: `days` plus the indicators' warm-up (everything up to today if None)."""
+    start = time.perf_counter()
+    first = min(days) if days else None
+    data = load_market_data(
+        run.options.source,
+        tickers=run.options.tickers,
+        data_dir=run.options.data_dir,
+        start=first,
+        end=max(days) if days else None,
+        warmup_bars=WARMUP_BARS,  # what every analysed date needs: see frames.WARMUP_BARS
+        max_retries=run.settings.max_retries,
+        cache_dir=run.settings.yfinance_cache,
+    )
+    record.timings["load"] = _since(start)
+    record.failed_tickers = dict(list(data.failed_tickers.items())[:MAX_LOGGED_ITEMS])
+    record.data_problems = [str(p) for p in data.problems[:MAX_LOGGED_ITEMS]]
+    record.data_problems_count = len(data.problems)
+    if run.progress:
+        run.progress("load", 1, 1)
+    return data
+
+
+def _choose_days(
+    run: _Run, data: MarketData, days: Sequence[dt.date] | None, record: RunRecord
+) -> list[dt.date]:
+    """The requested days the source has bars for (None: its latest day); the rest are logged.
+
+    Raises NoPrices when there is nothing to analyse, except for a catch-up, which leaves
+    the days without bars for its next attempt.
+    """
+    if data.prices.is_empty():
+        raise NoPrices(_no_prices(run.options, data, days))
+    available = set(data.prices.get_column("date").unique().to_list())
+    asked = list(days) if days else [max(available)]
+    record.dates = sorted(d for d in asked if d in available)
+    record.no_data_dates = [d for d in asked if d not in available][:MAX_LOGGED_ITEMS]
+    if not record.dates and not run.skip_days_without_data:
+        raise NoPrices(_no_prices(run.options, data, asked))
+    return record.dates
+
+
+def _analyse_and_write(
+    run: _Run, data: MarketData, targets: list[dt.date], record: RunRecord
+) -> set[str]:
+    """Analyse in ticker chunks streamed into one partition replace; the tickers with a call."""
+    tally = _Tally()
+    start = time.perf_counter()
+    record.recommendations_written = writes.replace_partitions(
+        run.con,
+        targets,
+        _analysed_chunks(run, data, targets, tally),
+        keep_tickers=list(data.failed_tickers),
+        only_tickers=run.options.tickers or None,  # a run for some tickers keeps the others'
+        job_run_id=run.job_id,
+    )
+    record.timings.update({k: round(v, 3) for k, v in tally.seconds.items()})
+    record.timings["write"] = round(time.perf_counter() - start - tally.seconds["analyse"], 3)
+    record.errors = tally.errors
+    return tally.tickers
+
+
+@dataclass
+class _Tally:
+    """What the analysis of the chunks found: errors, tickers with a call, seconds per stage."""
+
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    tickers: set[str] = field(default_factory=set)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, result: Analysis, seconds: float) -> None:
+        """Count one chunk's analysis."""
+        self.seconds["analyse"] += seconds
+        for stage, seconds_in_stage in result.timings.items():
+            self.seconds[stage] += seconds_in_stage
+        self.errors.extend(result.errors)
+        self.tickers.update(result.recommendations.get_column("ticker").unique().to_list())
+
+
+def _analysed_chunks(
+    run: _Run, data: MarketData, targets: list[dt.date], tally: _Tally
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Each ticker chunk's (recommendations, details), counted in `tally` as it is analysed."""
+    names = data.prices.get_column("ticker").unique().sort().to_list()
+    groups = ticker_chunks(names, len(targets))
+    for n, group in enumerate(groups, 1):
+        start = time.perf_counter()
+        result = analyse(_subset(data, group), run.settings, targets)
+        tally.add(result, time.perf_counter() - start)
+        if run.progress:
+            run.progress("analyse", n, len(groups))
+        yield result.recommendations, result.details
+        del result  # written: free it before the next chunk is analysed
+    run.guard.critical = True  # the store commits next: hold signals until recorded
+
+
+def _fill_outcomes(run: _Run, data: MarketData, targets: list[dt.date], record: RunRecord) -> None:
+    """Fill the call outcomes that matured, from the prices loaded for the calls."""
+    start = time.perf_counter()
+    record.outcomes_written = fill_outcomes(run.con, data, targets, run.job_id)
+    record.timings["outcomes"] = _since(start)
+
+
+def _retain(run: _Run, last: dt.date, record: RunRecord) -> None:
+    """Delete partitions older than ARGENTA_RETENTION_DAYS before `last` (0 keeps all)."""
+    if run.settings.history_retention_days > 0:
+        cutoff = last - dt.timedelta(days=run.settings.history_retention_days)
+        record.retention_deleted = writes.delete_before(run.con, cutoff)
+        record.retention_cutoff = cutoff
+
+
+def _since(start: float) -> float:
+    return round(time.perf_counter() - start, 3)
 
 
 def _no_prices(options: SourceOptions, data: MarketData, days: Sequence[dt.date] | None) -> str:
@@ -352,12 +417,6 @@ def _subset(data: MarketData, tickers: list[str]) -> MarketData:
     )
 
 
-def _log_source(run_log: dict[str, Any], data: MarketData) -> None:
-    run_log["failed_tickers"] = dict(list(data.failed_tickers.items())[:MAX_LOGGED_ITEMS])
-    run_log["data_problems"] = [str(p) for p in data.problems[:MAX_LOGGED_ITEMS]]
-    run_log["data_problems_count"] = len(data.problems)
-
-
 def _exchanges(options: SourceOptions) -> set[str]:
     if options.tickers:
         return {calendar.exchange_for(t) for t in options.tickers}
@@ -368,7 +427,7 @@ def _check_trading_day(day: dt.date, options: SourceOptions) -> None:
     exchanges = sorted(_exchanges(options))
     if not any(calendar.is_trading_day(x, day) for x in exchanges):
         prev = max(calendar.latest_trading_day(x, day) for x in exchanges)
-        raise UsageError(
+        raise BadInput(
             f"{day} ({day:%A}) is not a trading day on {'/'.join(exchanges)}; "
             f"the previous one is {prev}"
         )
@@ -379,20 +438,35 @@ class _RunGuard:
 
     While `critical` (recording the run's start, the final COMMIT and recording the
     outcome) a signal is held and logged, so a run is always either committed and
-    completed, or rolled back and failed. Off the main thread (tests), signals are not
-    touched.
+    completed, or rolled back and failed. Python runs a signal handler only between
+    bytecodes, and DuckDB notices a pending one late or not at all, so a watcher thread
+    (woken through `signal.set_wakeup_fd`) interrupts a query that still runs
+    INTERRUPT_GRACE_SECONDS after the signal. Off the main thread (tests), signals are
+    not touched.
     """
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, con: duckdb.DuckDBPyConnection) -> None:
         self.timeout_s = timeout_s
+        self.con = con
         self.critical = False
-        self.held: JobFailed | None = None
+        self.held: JobFailed | None = None  # arrived while critical, raised at release()
+        self.fired: JobFailed | None = None  # stopped the run (DuckDB may replace it)
         self._previous: dict[int, Any] = {}
+        self._wakeup: tuple[int, int] | None = None  # read end, write end
+        self._previous_wakeup_fd = -1
+        self._watcher: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.finished = False  # the outcome is recorded: nothing left to interrupt
 
     def __enter__(self) -> _RunGuard:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT):
                 self._previous[sig] = signal.signal(sig, self._handle)
+            read, write = self._wakeup = os.pipe()
+            os.set_blocking(write, False)
+            self._previous_wakeup_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+            self._watcher = threading.Thread(target=self._watch, args=(read,), daemon=True)
+            self._watcher.start()
             if self.timeout_s > 0:
                 signal.setitimer(signal.ITIMER_REAL, self.timeout_s)
         return self
@@ -400,8 +474,14 @@ class _RunGuard:
     def __exit__(self, *exc: object) -> None:
         if self._previous:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.set_wakeup_fd(self._previous_wakeup_fd)
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)
+        self._closing.set()
+        if self._wakeup and self._watcher:
+            os.close(self._wakeup[1])  # the watcher reads the end of the pipe and returns
+            self._watcher.join()
+            os.close(self._wakeup[0])
 
     def release(self) -> None:
         """Leave the critical section; raise a signal that arrived during it."""
@@ -410,15 +490,32 @@ class _RunGuard:
         if held is not None:
             raise held
 
-    def _handle(self, signum: int, frame: object) -> None:
+    def _error(self, signum: int) -> JobFailed:
         if signum == signal.SIGALRM:
-            error: JobFailed = JobTimeout(
-                f"run exceeded {self.timeout_s / 60:g} minutes (JOB_TIMEOUT_MINUTES)"
-            )
-        else:
-            error = JobInterrupted(f"stopped by {signal.Signals(signum).name}")
+            return JobTimeout(f"run exceeded {self.timeout_s / 60:g} minutes (JOB_TIMEOUT_MINUTES)")
+        return JobInterrupted(f"stopped by {signal.Signals(signum).name}")
+
+    def _handle(self, signum: int, frame: object) -> None:
+        error = self.fired or self._error(signum)
         if self.critical:
             self.held = error
             log.warning("event=signal_held_during_commit signal=%s", signal.Signals(signum).name)
             return
+        self.fired = error
         raise error
+
+    def _watch(self, wakeup: int) -> None:
+        """After a signal, interrupt DuckDB every INTERRUPT_GRACE_SECONDS until the run ends.
+
+        A query that keeps the handler from running is stopped; its "Query interrupted"
+        is then recorded under the signal's reason (`fired`).
+        """
+        signals = os.read(wakeup, 64)
+        if not signals:
+            return
+        error = self._error(signals[0])
+        while not self._closing.wait(INTERRUPT_GRACE_SECONDS):
+            if not self.critical and not self.finished:
+                self.fired = self.fired or error
+                log.warning("event=query_interrupted reason=%s", type(self.fired).__name__)
+                self.con.interrupt()

@@ -9,13 +9,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipeline.errors import BadInput, Refused
 from store import safefile
 from store.connection import check_owner
 
 LOCK_MODE = 0o600  # only the owner: the file names the holder's command line
 
 
-class LockHeld(RuntimeError):
+class LockHeld(Refused):
     """Another process holds the lock; the message names it."""
 
 
@@ -37,10 +38,9 @@ def _open_lock(path: Path) -> int:
     except OSError as exc:
         if exc.errno != errno.ELOOP:
             raise
-        raise OSError(
-            errno.ELOOP,
-            "is a symbolic link, which lock files never follow: remove it (it is recreated)",
-            str(path),
+        raise BadInput(
+            f"{path}: is a symbolic link, which lock files never follow: remove it "
+            "(it is recreated)"
         ) from None
 
 

@@ -10,13 +10,15 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from pipeline.ops.runlog import RunRecord
 from pipeline.settings import Settings
 from store import reads, safefile
 from store.connection import DatabaseError, file_size, open_reader
@@ -41,21 +43,59 @@ RUNS_SCHEMA = pl.Schema(
         "errors_count": pl.Int32(),
         "duration_s": pl.Float64(),
         "failure_reason": pl.String(),
-        "errors_by_type": pl.String(),  # JSON object: analysis type (or "source") -> count
         "db_size_bytes": pl.Int64(),
-        "log_data": pl.String(),
     }
 )
 
 
 @dataclass(frozen=True)
 class Alert:
-    """An active problem: a stable code, `warning` or `critical`, and what to tell people."""
+    """An active problem: a stable code, `warning` or `critical`, and the facts behind it.
+
+    The words are the reader's: `describe` gives English (logs, `argenta status`) from
+    ALERT_TEXT, and `ui.alerts` gives Spanish (the dashboard) from its own templates,
+    both keyed by `key`.
+    """
 
     code: str
     severity: str
-    message: str  # English, for logs and `argenta status`
-    mensaje: str  # Spanish, for the dashboard
+    params: Mapping[str, Any] = field(default_factory=dict)
+    variant: str = ""  # which situation of `code` (daemon_down: no_heartbeat, stopped, silent)
+
+    @property
+    def key(self) -> str:
+        """The template key: `code`, or `code.variant`."""
+        return f"{self.code}.{self.variant}" if self.variant else self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        """The alert as JSON-ready values, with its English message."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "variant": self.variant or None,
+            "params": _jsonable(dict(self.params)),
+            "message": describe(self),
+        }
+
+
+# One English template per alert key (`argenta status`, logs); ui/alerts.py has the Spanish.
+ALERT_TEXT = {
+    "database_error": "cannot read the database {database}: {detail}",
+    "consecutive_failures": "{job} failed {count} times in a row (latest reason: {reason})",
+    "long_run.running": "the {run} run in progress has been running for {minutes:.0f} minutes "
+    "(over {limit_minutes:.0f})",
+    "long_run.finished": "run {run} took {minutes:.0f} minutes (over {limit_minutes:.0f})",
+    "low_disk": "only {free_mb:.0f} MB free next to the database (threshold {threshold_mb} MB)",
+    "daemon_down.no_heartbeat": "no daemon heartbeat: the scheduler has not run against this "
+    "database (start it: systemctl start argenta-pipeline)",
+    "daemon_down.stopped": "the daemon (pid {pid}) stopped at {at:%Y-%m-%d %H:%M:%S %Z}",
+    "daemon_down.silent": "the daemon (pid {pid}) has been silent for {silent:.0f} s: dead or hung",
+}
+
+
+def describe(alert: Alert) -> str:
+    """The alert as one English line."""
+    return ALERT_TEXT[alert.key].format(**alert.params)
 
 
 @dataclass(frozen=True)
@@ -112,6 +152,7 @@ class Health:
     checked_at: dt.datetime
     database: Path
     runs: pl.DataFrame  # recent runs, newest first (RUNS_SCHEMA)
+    records: dict[int, RunRecord]  # each recent run's log, by run id
     success_rate: float | None  # completed / finished among the recent runs
     consecutive_failures: int  # the longest current streak of failures of one job
     last_run: dict[str, Any] | None  # the latest finished run
@@ -139,8 +180,11 @@ class Health:
             "last_run": _jsonable(self.last_run),
             "errors_by_type": self.errors_by_type,
             "heartbeat": self.heartbeat.to_dict() if self.heartbeat else None,
-            "alerts": [dataclasses.asdict(a) for a in self.alerts],
-            "recent_runs": _jsonable(self.runs.drop("log_data").to_dicts()),
+            "alerts": [a.to_dict() for a in self.alerts],
+            "recent_runs": [
+                _jsonable(run | {"errors_by_type": self.records[run["id"]].errors_by_type})
+                for run in self.runs.to_dicts()
+            ],
         }
 
 
@@ -157,7 +201,9 @@ def health(
     """
     now = now or dt.datetime.now(dt.UTC)
     db = settings.database_path
-    runs, db_alert = recent_runs(db, limit) if runs is None else (run_metrics(runs), None)
+    runs, db_alert = recent_runs(db, limit) if runs is None else (runs, None)
+    records = {i: RunRecord.from_json(text) for i, text in runs.select("id", "log_data").rows()}
+    runs = run_metrics(runs, records)
     beat = read_heartbeat(db)
     free = _free_disk(db)
     finished = runs.filter(pl.col("status") != "running")
@@ -173,10 +219,11 @@ def health(
         checked_at=now,
         database=db,
         runs=runs,
+        records=records,
         success_rate=_success_rate(finished),
         consecutive_failures=streak,
-        last_run=finished.drop("log_data").row(0, named=True) if finished.height else None,
-        errors_by_type=_errors_by_type(runs),
+        last_run=finished.row(0, named=True) if finished.height else None,
+        errors_by_type=_errors_by_type(runs, records),
         heartbeat=beat,
         db_size_bytes=file_size(db),
         free_disk_bytes=free,
@@ -185,22 +232,21 @@ def health(
 
 
 def recent_runs(database: Path, limit: int = RECENT_RUNS) -> tuple[pl.DataFrame, Alert | None]:
-    """The latest runs with their metrics from the run log, or an alert if the file is unusable."""
+    """The latest runs (`store.reads.job_runs`), or none and an alert if the file is unusable."""
     try:
         with open_reader(database, retry_seconds=READ_RETRY_SECONDS) as con:
-            runs = reads.job_runs(con, limit)
+            return reads.job_runs(con, limit), None
     except (DatabaseError, duckdb.Error) as exc:
-        return pl.DataFrame(schema=RUNS_SCHEMA), _database_alert(database, exc)
-    return run_metrics(runs), None
+        empty = pl.DataFrame(schema={**RUNS_SCHEMA, "log_data": pl.String})
+        return empty, _database_alert(database, exc)
 
 
-def run_metrics(runs: pl.DataFrame) -> pl.DataFrame:
-    """Runs with the metrics of their log: failure reason, errors by type, database size."""
-    log = pl.col("log_data")
+def run_metrics(runs: pl.DataFrame, records: dict[int, RunRecord]) -> pl.DataFrame:
+    """Runs with the metrics of their records (failure reason, database size), in RUNS_SCHEMA."""
+    ids = runs.get_column("id").to_list()
     return runs.with_columns(
-        failure_reason=log.str.json_path_match("$.failure_reason"),
-        errors_by_type=log.str.json_path_match("$.errors_by_type"),
-        db_size_bytes=log.str.json_path_match("$.metrics.db_size_bytes").cast(pl.Int64),
+        pl.Series("failure_reason", [records[i].failure_reason for i in ids], pl.String),
+        pl.Series("db_size_bytes", [records[i].db_size_bytes for i in ids], pl.Int64),
     ).select(list(RUNS_SCHEMA))
 
 
@@ -222,33 +268,22 @@ def _success_rate(finished: pl.DataFrame) -> float | None:
     return float(finished.get_column("status").eq("completed").sum()) / finished.height
 
 
-def _errors_by_type(runs: pl.DataFrame) -> dict[str, int]:
+def _errors_by_type(runs: pl.DataFrame, records: dict[int, RunRecord]) -> dict[str, int]:
+    """The errors by analysis type of the latest completed run."""
     completed = runs.filter(pl.col("status") == "completed")
-    if completed.is_empty():
-        return {}
-    return json.loads(completed.get_column("errors_by_type")[0] or "{}")
+    return records[completed.item(0, "id")].errors_by_type if completed.height else {}
 
 
 def _database_alert(database: Path, exc: Exception) -> Alert:
     detail = str(exc).splitlines()[0]
-    return Alert(
-        "database_error",
-        "critical",
-        f"cannot read the database {database}: {detail}",
-        f"No se puede leer la base de datos {database.name}: {detail}",
-    )
+    return Alert("database_error", "critical", {"database": str(database), "detail": detail})
 
 
 def _failure_alert(streak: int, job: str | None, reason: str | None) -> Alert | None:
     if streak <= FAILURE_STREAK_LIMIT:
         return None
-    why = reason or "unknown"
-    return Alert(
-        "consecutive_failures",
-        "critical",
-        f"{job} failed {streak} times in a row (latest reason: {why})",
-        f"El trabajo {job} falló {streak} veces seguidas (último motivo: {why}).",
-    )
+    params = {"job": job, "count": streak, "reason": reason or "unknown"}
+    return Alert("consecutive_failures", "critical", params)
 
 
 def _long_run_alert(
@@ -257,62 +292,33 @@ def _long_run_alert(
     """The run in progress (known from the heartbeat: the published database only holds
     finished runs), else the latest finished run, when it lasted more than an hour."""
     if beat is not None and beat.state == "running" and beat.since is not None:
-        running, name, seconds = True, beat.job, (now - beat.since).total_seconds()
+        variant, name, seconds = "running", beat.job, (now - beat.since).total_seconds()
     elif finished.height:
         run = finished.row(0, named=True)
-        running, name, seconds = False, f"{run['job_name']} #{run['id']}", run["duration_s"]
+        variant, name, seconds = "finished", f"{run['job_name']} #{run['id']}", run["duration_s"]
     else:
         return None
     if (seconds or 0.0) <= LONG_RUN_SECONDS:
         return None
-    minutes = f"{seconds / 60:.0f}"
-    if running:
-        message = f"the {name} run in progress has been running for {minutes} minutes"
-        mensaje = f"La corrida {name} en curso lleva {minutes} minutos (más de 60)."
-    else:
-        message = f"run {name} took {minutes} minutes"
-        mensaje = f"La corrida {name} tardó {minutes} minutos (más de 60)."
-    return Alert("long_run", "warning", message + " (over 60)", mensaje)
+    params = {"run": name, "minutes": seconds / 60, "limit_minutes": LONG_RUN_SECONDS / 60}
+    return Alert("long_run", "warning", params, variant)
 
 
 def _disk_alert(free_bytes: int | None, threshold_mb: int) -> Alert | None:
     if free_bytes is None or threshold_mb <= 0 or free_bytes >= threshold_mb * MB:
         return None
-    free_mb = free_bytes / MB
-    return Alert(
-        "low_disk",
-        "warning",
-        f"only {free_mb:.0f} MB free next to the database (threshold {threshold_mb} MB)",
-        f"Quedan solo {free_mb:.0f} MB libres junto a la base de datos "
-        f"(umbral: {threshold_mb} MB).",
-    )
+    return Alert("low_disk", "warning", {"free_mb": free_bytes / MB, "threshold_mb": threshold_mb})
 
 
 def _daemon_alert(beat: Heartbeat | None, now: dt.datetime) -> Alert | None:
     if beat is None:
-        return Alert(
-            "daemon_down",
-            "critical",
-            "no daemon heartbeat: the scheduler has not run against this database "
-            "(start it: systemctl start argenta-pipeline)",
-            "No hay señal del programador: el análisis diario no está corriendo.",
-        )
+        return Alert("daemon_down", "critical", {}, "no_heartbeat")
     if beat.state == "stopped":
-        return Alert(
-            "daemon_down",
-            "critical",
-            f"the daemon (pid {beat.pid}) stopped at {beat.last_tick:%Y-%m-%d %H:%M:%S %Z}",
-            f"El programador se detuvo el {beat.last_tick:%d/%m/%Y %H:%M} UTC.",
-        )
+        return Alert("daemon_down", "critical", {"pid": beat.pid, "at": beat.last_tick}, "stopped")
     silent = (now - beat.last_tick).total_seconds()
     if silent <= HEARTBEAT_STALE_SECONDS:
         return None
-    return Alert(
-        "daemon_down",
-        "critical",
-        f"the daemon (pid {beat.pid}) has been silent for {silent:.0f} s: dead or hung",
-        f"El programador no da señales hace {silent / 60:.0f} minutos.",
-    )
+    return Alert("daemon_down", "critical", {"pid": beat.pid, "silent": silent}, "silent")
 
 
 def render_text(health: Health) -> str:
@@ -334,7 +340,7 @@ def render_text(health: Health) -> str:
             f"recent    {health.success_rate:.0%} of the recent runs completed; "
             f"{health.consecutive_failures} consecutive failures"
         )
-    lines += [f"{a.severity.upper():9} {a.code}: {a.message}" for a in health.alerts]
+    lines += [f"{a.severity.upper():9} {a.code}: {describe(a)}" for a in health.alerts]
     return "\n".join(lines)
 
 

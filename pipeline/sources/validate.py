@@ -26,6 +26,7 @@ from pipeline.analysis.frames import (
     MarketData,
 )
 from pipeline.analysis.scoring.combine import MAX_PRICE, MAX_TARGET_MOVE
+from pipeline.errors import BadInput
 from pipeline.settings import TICKER_RE
 
 MIN_BARS = MIN_HISTORY_BARS  # fewer bars than this are reported: no call can be made
@@ -52,7 +53,7 @@ STORABLE_PRICE = MAX_PRICE / (1 + MAX_TARGET_MOVE)
 EXCHANGE_ZONES = {BUENOS_AIRES: "America/Argentina/Buenos_Aires", NEW_YORK: "America/New_York"}
 
 
-class SourceError(ValueError):
+class SourceError(BadInput):
     """The input cannot be used at all; the message names the file or column and the fix."""
 
 

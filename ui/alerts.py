@@ -1,0 +1,46 @@
+"""The health alerts in Spanish: one template per alert key, filled with es-AR numbers and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pipeline.ops.monitoring import Alert
+from ui import format as fmt
+
+# One per `Alert.key` that pipeline.ops.monitoring emits (a test checks both lists agree).
+ALERTAS = {
+    "database_error": "No se puede leer la base de datos {database}: {detail}",
+    "consecutive_failures": "El proceso {job} falló {count} veces seguidas "
+    "(último motivo: {reason}).",
+    "long_run.running": "La corrida {run} en curso lleva {minutes} minutos "
+    "(más de {limit_minutes}).",
+    "long_run.finished": "La corrida {run} tardó {minutes} minutos (más de {limit_minutes}).",
+    "low_disk": "Quedan solo {free_mb} MB libres junto a la base de datos "
+    "(umbral: {threshold_mb} MB).",
+    "daemon_down.no_heartbeat": "No hay señal del programador: "
+    "el análisis diario no está corriendo.",
+    "daemon_down.stopped": "El programador (pid {pid}) se detuvo el {at}.",
+    "daemon_down.silent": "El programador (pid {pid}) no da señales hace {silent}.",
+}
+
+# Failure reasons the pipeline records as codes (others are the error's own one line).
+MOTIVOS = {"timeout": "tiempo agotado", "interrupted": "interrumpida", None: "desconocido"}
+
+
+def mensaje(alert: Alert, tz: str) -> str:
+    """The alert as one Spanish sentence (times in `tz`)."""
+    return ALERTAS[alert.key].format(**{k: _valor(k, v, tz) for k, v in alert.params.items()})
+
+
+def _valor(name: str, value: Any, tz: str) -> str:
+    """One parameter in es-AR: decimal comma, thousands dot, dd/mm/aaaa, durations."""
+    if name == "reason":
+        return MOTIVOS.get(value, str(value))
+    if name == "silent":  # seconds
+        return fmt.duration(value)
+    if isinstance(value, dt.datetime):
+        return fmt.timestamp(fmt.local(value, tz))
+    if isinstance(value, int | float) and name != "pid":
+        return fmt.number(value, 0)
+    return str(value)
