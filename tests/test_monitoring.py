@@ -224,6 +224,9 @@ def test_the_summary_is_json_and_names_every_alert(quiet, db_path):
     assert data["healthy"] is False
     assert {a["code"] for a in data["alerts"]} == {"consecutive_failures", "daemon_down"}
     assert len(data["recent_runs"]) == 5 and data["consecutive_failures"] == 5
+    # every timestamp says its zone (the store's naive UTC times included)
+    stamps = [data["checked_at"]] + [r["start_time"] for r in data["recent_runs"]]
+    assert all(dt.datetime.fromisoformat(t).utcoffset() == dt.timedelta(0) for t in stamps)
     text = monitoring.render_text(report)
     assert "2 alerts" in text and "CRITICAL  consecutive_failures" in text
 

@@ -386,10 +386,13 @@ def _free_disk(database: Path) -> int | None:
 
 
 def _jsonable(value: Any) -> Any:
+    """JSON-ready values; a naive datetime is UTC (the store's convention) and says so."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
