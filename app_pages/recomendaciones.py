@@ -10,6 +10,7 @@ import streamlit as st
 
 from pipeline.settings import Settings
 from store import reads
+from ui import calls as today
 from ui import data, params, tables
 from ui import format as fmt
 
@@ -35,14 +36,17 @@ def freshness(db: data.Database, cfg: Settings, shown: dt.date, latest: dt.date)
     )
 
 
-def lagging(calls: pl.DataFrame, shown: dt.date) -> None:
-    """Say how many tickers have no data on the day shown (the table dims their rows)."""
-    old = calls.filter(pl.col("analysis_date") < shown)["ticker"].sort().to_list()
-    if old:
+def set_aside(stale: pl.DataFrame, cfg: Settings) -> str | None:
+    """Older calls in a collapsed section, with their dates; returns a selected ticker."""
+    if stale.is_empty():
+        return None
+    label = f"Sin datos recientes ({fmt.count(stale.height, 'ticker')})"
+    with st.expander(label, expanded=False, icon=":material/history:"):
         st.caption(
-            f"{fmt.count(len(old), 'ticker')} sin datos el {fmt.date(shown)} "
-            f"({', '.join(old)}): la tabla los muestra en gris, con la fecha de su último análisis."
+            "Su último análisis es anterior a la última rueda de su mercado: no cuentan en "
+            "los totales, el orden, los cambios ni el CSV para Excel."
         )
+        return tables.recommendations(stale.sort("analysis_date", "ticker"), cfg, "stale")
 
 
 def overview(calls: pl.DataFrame) -> None:
@@ -58,9 +62,11 @@ def overview(calls: pl.DataFrame) -> None:
     )
 
 
-def changes(db: data.Database, day: dt.date) -> None:
-    """Upgrades and downgrades since the previous trading day."""
+def changes(db: data.Database, day: dt.date, current: set[str]) -> None:
+    """Upgrades and downgrades of today's calls since the previous trading day."""
     moved = db.read(reads.recommendation_changes, day)
+    if not moved.is_empty():
+        moved = moved.filter(pl.col("ticker").is_in(current))
     with st.container(border=True):
         if moved.is_empty():
             st.markdown("**Cambios de recomendación**")
@@ -87,6 +93,37 @@ def filters() -> dict[str, Any]:
     }
 
 
+def open_detail(ticker: str | None, frame: pl.DataFrame) -> None:
+    """Go to the detail page of the selected ticker, on the date of its call."""
+    if ticker is None:
+        return
+    day = frame.filter(pl.col("ticker") == ticker)["analysis_date"][0]
+    st.switch_page(params.DETAIL_PAGE, query_params=params.detail_query(ticker, day))
+
+
+def downloads(current: pl.DataFrame, everything: pl.DataFrame, shown: dt.date) -> None:
+    """The Excel CSV of today's calls (default) and the raw machine CSV of every row."""
+    excel, raw = st.columns(2)
+    excel.download_button(
+        "Descargar CSV (Excel)",
+        tables.csv_excel(current),
+        file_name=f"recomendaciones_{shown:%Y-%m-%d}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        type="primary",
+        help="Separado por punto y coma, con coma decimal: se abre directo en Excel en español.",
+    )
+    raw.download_button(
+        "CSV de datos (formato máquina)",
+        tables.csv(everything),
+        file_name=f"recomendaciones_{shown:%Y-%m-%d}_datos.csv",
+        mime="text/csv",
+        icon=":material/data_object:",
+        help="Coma como separador, punto decimal y los nombres de columna de la base; incluye "
+        "los tickers sin datos recientes.",
+    )
+
+
 cfg = data.settings()
 db = data.database(cfg)
 dates = db.read(reads.analysis_dates)
@@ -95,27 +132,34 @@ title, picker = st.columns([3, 1], vertical_alignment="bottom")
 title.title("Recomendaciones")
 day = params.date_select(picker, "Fecha del análisis", dates)
 shown = db.read(reads.latest_date, day) or dates[0]  # never None: day >= dates[0]
-calls = db.read(reads.latest_recommendations, day)
+current_all, _ = today.split(db.read(reads.latest_recommendations, day), shown)
 freshness(db, cfg, shown, dates[-1])
-lagging(calls, shown)
-overview(calls)
-changes(db, day)
+if notice := today.missing_components(current_all):
+    st.info(notice, icon=":material/info:")
+overview(current_all)
+changes(db, day, set(current_all["ticker"]))
 
-st.subheader("Todas las recomendaciones")
+st.subheader("Recomendaciones de la última rueda")
 chosen = filters()
 search_col, sort_col, order_col = st.columns([2, 2, 3], vertical_alignment="bottom")
 search = search_col.text_input("Buscar ticker", placeholder="p. ej. GGAL")
 sort_by = sort_col.selectbox("Ordenar por", list(tables.SORTS))
 descending = order_col.toggle("De mayor a menor", value=True)
 
-table = db.read(reads.latest_recommendations, day, search=search, **chosen)
-table = tables.sort(tables.with_upside(table), sort_by, descending, shown)
-st.caption(f"{fmt.count(table.height, 'ticker')} · tocá uno para ver su análisis completo.")
-tables.recommendations(table, shown)
-st.download_button(
-    "Descargar CSV",
-    tables.csv(table),
-    file_name=f"recomendaciones_{shown.isoformat()}.csv",
-    mime="text/csv",
-    icon=":material/download:",
+table = tables.with_upside(db.read(reads.latest_recommendations, day, search=search, **chosen))
+current, stale = today.split(table, shown)
+current = tables.sort(current, sort_by, descending)
+count_col, jump_col = st.columns([3, 2], vertical_alignment="bottom")
+count_col.caption(
+    f"{fmt.count(current.height, 'ticker')} · tocá una fila o elegí el ticker a la derecha "
+    "para ver su análisis completo."
 )
+jump = jump_col.selectbox(
+    "Ver el análisis de",
+    table.sort("ticker")["ticker"],
+    index=None,
+    placeholder="Escribí o elegí un ticker",
+)
+picked = tables.recommendations(current, cfg, "current")
+downloads(current, pl.concat([current, stale]), shown)
+open_detail(jump or picked or set_aside(stale, cfg), table)

@@ -7,7 +7,11 @@ page are kept in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,12 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from store import reads
 from store.connection import open_reader
-from ui import params
+from ui import calls as today
+from ui import params, tables
 
 pytestmark = pytest.mark.browser
 
@@ -143,28 +149,102 @@ def test_every_page_renders_its_content(
     screenshot(page, name)
 
 
-def test_ticker_link_in_the_table_opens_its_detail_page(
-    app_url: str, page: Page, sample_db: Path
-) -> None:
-    page.goto(app_url)
+def todays_order(sample_db: Path) -> list[tuple[str, str]]:
+    """(ticker, date) of today's calls in the table's default order (total score, descending)."""
+    with open_reader(sample_db) as con:
+        calls = reads.latest_recommendations(con)
+        last = reads.latest_date(con)
+    assert last is not None
+    current, _ = today.split(tables.with_upside(calls), last)
+    ordered = tables.sort(current, "Puntaje total", descending=True)
+    return [(t, d.isoformat()) for t, d in ordered.select("ticker", "analysis_date").rows()]
+
+
+def opened_detail(page: Page) -> tuple[str, str]:
+    """Wait for the detail page in the same tab; its (ticker, date) from the URL."""
+    page.wait_for_function("location.pathname.endsWith('/detalle')", timeout=15_000)
     settle(page)
-    table = page.locator('[data-testid="stDataFrame"]')
+    assert len(page.context.pages) == 1  # the same tab, no new window
+    query = parse_qs(urlsplit(page.url).query)
+    ticker = query[params.TICKER][0]
+    assert page.locator("h2").first.inner_text().startswith(ticker)
+    return ticker, query[params.DATE][0]
+
+
+def row_centre(page: Page, row: int) -> tuple[float, float]:
+    """The centre of the Ticker cell of a body row of the first table (0-based)."""
+    table = page.locator('[data-testid="stDataFrame"]').first
     table.scroll_into_view_if_needed()
     box = table.bounding_box()
     assert box is not None
-    first_ticker = (box["x"] + 20, box["y"] + 35 + 17)  # first body row of the Ticker column
-    page.mouse.click(*first_ticker)  # selects the cell; clicking a selected link opens it
-    with page.context.expect_page() as opened:
-        page.mouse.click(*first_ticker)
-    detail = opened.value
-    detail.wait_for_load_state()
-    settle(detail)
-    query = parse_qs(urlsplit(detail.url).query)
-    assert urlsplit(detail.url).path == f"/{params.DETAIL_URL_PATH}"
-    ticker = query[params.TICKER][0]
+    return box["x"] + 60, box["y"] + 35 + 17 + 35 * row
+
+
+def test_first_click_on_a_row_opens_its_detail(app_url: str, page: Page, sample_db: Path) -> None:
+    page.goto(app_url)
+    settle(page)
+    page.mouse.click(*row_centre(page, 4))  # one click, no hover first
+    assert opened_detail(page) == todays_order(sample_db)[4]
+    screenshot(page, "detalle-desde-tabla")
+
+
+def test_a_tap_on_a_phone_opens_the_detail(app_url: str, browser: Browser, sample_db: Path) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale="es-AR"
+    )
+    phone = context.new_page()
+    try:
+        phone.goto(app_url)
+        settle(phone)
+        phone.touchscreen.tap(*row_centre(phone, 2))
+        assert opened_detail(phone) == todays_order(sample_db)[2]
+    finally:
+        context.close()
+
+
+def test_the_keyboard_opens_a_detail(app_url: str, page: Page, sample_db: Path) -> None:
+    page.goto(app_url)
+    settle(page)
+    target = page.get_by_role("combobox", name="Ver el análisis de")
+    for _ in range(60):  # Tab from the top of the page until the ticker picker has focus
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        pytest.fail("the ticker picker is not reachable with Tab")
+    ticker, day = todays_order(sample_db)[-1]
+    page.keyboard.type(ticker)
+    page.keyboard.press("Enter")
+    assert opened_detail(page) == (ticker, day)
+
+
+def test_stale_calls_stay_out_of_the_kpis(app_url: str, page: Page, sample_db: Path) -> None:
+    page.goto(app_url)
+    settle(page)
+    current = dict(todays_order(sample_db))
     with open_reader(sample_db) as con:
-        rec, _ = reads.ticker_analysis(con, ticker)
-    assert query[params.DATE] == [rec["analysis_date"][0].isoformat()]
-    assert detail.locator("h2").first.inner_text().startswith(ticker)
-    assert detail.locator('[data-testid="stExpander"]').count() == 4
-    screenshot(detail, "detalle-desde-tabla")
+        every = reads.latest_recommendations(con)
+    today_calls = every.filter(pl.col("ticker").is_in(list(current)))["recommendation"]
+    for call in ("Comprar", "Mantener", "Vender"):
+        metric = page.locator('[data-testid="stMetric"]').filter(has_text=call)
+        value = metric.locator('[data-testid="stMetricValue"]').inner_text()
+        assert value == str((today_calls == call.upper()).sum()), call
+    aside = page.locator('[data-testid="stExpander"]').filter(has_text="Sin datos recientes")
+    assert f"({every.height - len(current)} tickers)" in aside.inner_text()
+    assert aside.locator("details").get_attribute("open") is None  # collapsed
+
+
+def test_the_excel_csv_downloads_for_argentina(app_url: str, page: Page) -> None:
+    page.goto(app_url)
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Descargar CSV (Excel)").click()
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(codecs.BOM_UTF8)
+    text = data.decode("utf-8-sig")
+    assert text.startswith("Ticker;Fecha;Recomendación;Puntaje total;")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert rows and all(None not in row for row in rows)  # every row has the header's cells
+    cells = rows[0]
+    assert re.fullmatch(r"\d+,\d\d", cells["Precio"]), cells["Precio"]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", cells["Fecha"]) and cells["Moneda"] in {"ARS", "USD"}

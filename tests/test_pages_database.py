@@ -31,7 +31,8 @@ def use_db(monkeypatch: pytest.MonkeyPatch, db_path: Path) -> Path:
 def test_a_published_run_shows_without_restarting_the_app(small_db: Path, monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
     at = open_page(params.RECOMMENDATIONS_PAGE)
-    assert set(at.dataframe[0].value["analysis_date"].dt.date) == {D1, D2}
+    assert set(at.dataframe[0].value["analysis_date"].dt.date) == {D2}
+    assert set(at.dataframe[1].value["analysis_date"].dt.date) == {D1}  # set aside: no data on D2
     with open_writer(small_db) as con:  # the daily run publishes a new file
         writes.replace_partitions(con, [D3], [partition(D3, ["GGAL", "YPF", "PAM"])])
     at.run()
@@ -98,7 +99,7 @@ def test_locked_database_keeps_showing_the_last_data_with_a_notice(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
     at = open_page(params.RECOMMENDATIONS_PAGE)
-    shown = at.dataframe[0].value["link"].tolist()
+    shown = at.dataframe[0].value["ticker"].tolist()
     # A run publishes a new file, and a foreign read-write process grabs it at once.
     shutil.copyfile(small_db, tmp_path / "next.duckdb")
     os.replace(tmp_path / "next.duckdb", small_db)
@@ -106,4 +107,4 @@ def test_locked_database_keeps_showing_the_last_data_with_a_notice(
         at.run()
     assert_no_failure(at)
     assert "se muestran los últimos datos leídos" in messages(at)
-    assert at.dataframe[0].value["link"].tolist() == shown
+    assert at.dataframe[0].value["ticker"].tolist() == shown

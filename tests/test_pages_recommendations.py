@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import io
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import polars as pl
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline.analysis import calendar
 from pipeline.settings import Settings
-from store import writes
+from store import reads, writes
 from store.connection import open_reader, open_writer
 from tests.factories import partition
 from tests.pages_support import assert_no_failure, messages, open_page
@@ -41,30 +42,46 @@ def db_calls(path: Path, day: dt.date | None = None) -> dict[str, str]:
     return dict(rows)
 
 
-def link_ticker(link: str) -> str:
-    """The ticker a table link points at (the text the table shows)."""
-    return parse_qs(urlsplit(link).query)[params.TICKER][0]
+def table_calls(at: AppTest, index: int = 0) -> dict[str, str]:
+    """Ticker → call as one of the page's tables shows them (0: today's, 1: older calls)."""
+    table = at.dataframe[index].value
+    return dict(zip(table["ticker"], table["recommendation"], strict=True))
 
 
-def table_calls(at: AppTest) -> dict[str, str]:
-    """Ticker → call as the page's table shows them."""
-    table = at.dataframe[0].value
-    return dict(zip(map(link_ticker, table["link"]), table["recommendation"], strict=True))
+def current_calls(path: Path) -> dict[str, str]:
+    """The calls made on the latest session of each ticker's exchange, from the database."""
+    with open_reader(path) as con:
+        rows = con.sql(
+            "SELECT ticker, recommendation, analysis_date FROM daily_recommendations"
+            " QUALIFY analysis_date = max(analysis_date) OVER (PARTITION BY ticker)"
+        ).fetchall()
+        last = con.sql("SELECT max(analysis_date) FROM daily_recommendations").fetchall()[0][0]
+    sessions = {x: calendar.latest_trading_day(x, last) for x in calendar.EXCHANGES}
+    return {t: c for t, c, d in rows if d >= sessions[calendar.exchange_for(t)]}
 
 
-def test_table_lists_every_ticker_with_its_latest_call(sample_page: AppTest, sample_db) -> None:
+def test_today_lists_only_the_latest_session_of_each_exchange(
+    sample_page: AppTest, sample_db: Path
+) -> None:
     assert_no_failure(sample_page)
-    assert table_calls(sample_page) == db_calls(sample_db)
-    buy = next(m for m in sample_page.metric if "Comprar" in m.label)
-    assert buy.value == str(list(db_calls(sample_db).values()).count("COMPRAR"))
+    every, today = db_calls(sample_db), current_calls(sample_db)
+    assert table_calls(sample_page) == today
+    assert any(t.endswith(".BA") for t in every) and not any(t.endswith(".BA") for t in today)
+    assert table_calls(sample_page, 1) == {t: c for t, c in every.items() if t not in today}
+    (aside,) = sample_page.expander
+    assert aside.label == f"Sin datos recientes ({len(every) - len(today)} tickers)"
 
 
-def test_each_ticker_links_to_its_detail_page_on_the_shown_date(sample_page: AppTest) -> None:
-    table = sample_page.dataframe[0].value
-    for link, day in zip(table["link"], table["analysis_date"], strict=True):
-        url = urlsplit(link)
-        assert url.path == params.DETAIL_URL_PATH
-        assert parse_qs(url.query)[params.DATE] == [pd.Timestamp(day).date().isoformat()]
+def test_kpis_count_only_todays_calls(sample_page: AppTest, sample_db: Path) -> None:
+    today = list(current_calls(sample_db).values())
+    for call in ("COMPRAR", "MANTENER", "VENDER"):
+        metric = next(m for m in sample_page.metric if call.capitalize() in m.label)
+        assert metric.value == str(today.count(call)), call
+
+
+def test_a_component_missing_for_every_current_call_is_named_once(sample_page: AppTest) -> None:
+    notices = [i.value for i in sample_page.info if "Puntajes solo" in i.value]
+    assert notices == ["Puntajes solo técnicos y macro: no hay datos fundamentales ni de noticias."]
 
 
 def test_old_data_shows_a_freshness_warning_with_its_date(sample_page: AppTest) -> None:
@@ -77,7 +94,8 @@ def test_a_past_day_shows_the_calls_of_that_day(sample_db: Path, monkeypatch) ->
     past = dt.date(2023, 12, 15)
     at = open_page(PAGE, **{params.DATE: past.isoformat()})
     assert_no_failure(at)
-    assert table_calls(at) == db_calls(sample_db, past)
+    assert table_calls(at) | table_calls(at, 1) == db_calls(sample_db, past)
+    assert all(not t.endswith(".BA") for t in table_calls(at))  # .BA data stops in 2023
     assert "Análisis histórico del **vie 15/12/2023**" in messages(at)
 
 
@@ -96,7 +114,7 @@ def test_the_url_holds_a_picked_date_but_not_the_latest(sample_page: AppTest) ->
         ),
         (
             lambda at: at.text_input[0].set_value("BA"),
-            lambda row: "BA" in link_ticker(row["link"]),
+            lambda row: "BA" in row["ticker"],
         ),
         (
             lambda at: at.slider[0].set_value((50, 100)),
@@ -113,31 +131,76 @@ def test_filters_keep_only_matching_tickers(sample_page: AppTest, choose, keeps)
     assert all(map(keeps, after))
 
 
-def test_sorting_orders_the_current_calls_and_puts_older_ones_last(sample_page: AppTest) -> None:
+def test_sorting_orders_todays_calls(sample_page: AppTest) -> None:
+    sample_page.selectbox[0].set_value("Potencial")
+    table = sample_page.run().dataframe[0].value
+    upside = table["upside_pct"].tolist()
+    assert upside == sorted(upside, reverse=True)
     sample_page.selectbox[0].set_value("Ticker")
     sample_page.toggle[0].set_value(False)
-    table = sample_page.run().dataframe[0].value
-    dates = table["analysis_date"].dt.date
-    tickers = [link_ticker(link) for link in table["link"]]
-    current = [t for t, d in zip(tickers, dates, strict=True) if d == dates.max()]
-    assert tickers[: len(current)] == sorted(current)
-    assert all(d < dates.max() for d in dates[len(current) :])
+    tickers = sample_page.run().dataframe[0].value["ticker"].tolist()
+    assert tickers == sorted(tickers)
 
 
-def test_tickers_without_data_on_the_day_are_named(small_db: Path, monkeypatch) -> None:
+def test_tickers_without_data_on_the_day_are_set_aside(small_db: Path, monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")  # PAM has no row on the last day
     at = open_page(PAGE)
-    note = "\n".join(c.value for c in at.caption if "sin datos el" in c.value)
-    assert "1 ticker sin datos el vie 08/03/2024 (PAM)" in note
-    assert "PAM" in table_calls(at)
+    assert_no_failure(at)
+    assert "PAM" not in table_calls(at)
+    assert [e.label for e in at.expander] == ["Sin datos recientes (1 ticker)"]
+    assert list(table_calls(at, 1)) == ["PAM"]
+    assert "Vender" in at.metric[2].label and at.metric[2].value == "2"  # GGAL, YPF; not PAM
 
 
-def test_csv_download_holds_the_shown_rows(small_db: Path) -> None:
+def test_machine_csv_holds_the_rows_with_database_names(small_db: Path) -> None:
     with open_reader(small_db) as con:
         frame = con.sql("SELECT * FROM latest_recommendations").pl()
     back = pl.read_csv(tables.csv(frame))
     assert sorted(back["ticker"]) == sorted(frame["ticker"])
     assert {"recommendation", "total_score", "summary"} <= set(back.columns)
+
+
+def test_excel_csv_is_argentine(sample_db: Path) -> None:
+    with open_reader(sample_db) as con:
+        frame = reads.latest_recommendations(con)
+    data = tables.csv_excel(frame)
+    assert data.startswith(codecs.BOM_UTF8)
+    text = data.decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype={"Ticker": str})
+    assert list(back.columns[:3]) == ["Ticker", "Fecha", "Recomendación"]
+    assert {"Moneda", "Precio", "Precio objetivo", "Potencial (%)"} <= set(back.columns)
+    rows = back.set_index("Ticker")
+    local = next(t for t in frame["ticker"] if t.endswith(".BA"))
+    stored = frame.filter(pl.col("ticker") == local).row(0, named=True)
+    assert rows.loc[local, "Moneda"] == "ARS" and rows.loc["GGAL", "Moneda"] == "USD"
+    assert rows.loc[local, "Precio"] == pytest.approx(float(stored["current_price"]), abs=0.005)
+    assert rows.loc[local, "Fecha"] == f"{stored['analysis_date']:%d/%m/%Y}"
+    price_cell = text.splitlines()[1].split(";")[list(back.columns).index("Precio")]
+    assert "," in price_cell and "." not in price_cell
+
+
+def test_excel_csv_keeps_accents_and_neutralises_formulas() -> None:
+    frame = pl.DataFrame(
+        {
+            "ticker": ["GGAL", "YPFD.BA"],
+            "analysis_date": [dt.date(2024, 3, 8)] * 2,
+            "recommendation": ["COMPRAR", "VENDER"],
+            "total_score": [70.0, 30.0],
+            "technical_score": [70.0, 30.0],
+            "fundamental_score": [None, None],
+            "macro_score": [None, None],
+            "sentiment_score": [None, None],
+            "confidence": [50.0, 50.0],
+            "current_price": [1512.5, 20000.0],
+            "target_price": [1600.0, 18000.0],
+            "risk_level": ["BAJO", "ALTO"],
+            "summary": ["=HYPERLINK(1) acompaña", "-2+3"],
+        }
+    )
+    text = tables.csv_excel(frame).decode("utf-8")  # strict UTF-8 after the BOM
+    assert ";'=HYPERLINK(1) acompaña" in text
+    assert ";USD;1512,50;1600,00;5,8;BAJO;" in text
+    assert ";ARS;20000,00;18000,00;-10,0;ALTO;'-2+3" in text  # a number is not a formula
 
 
 def test_changes_list_upgrades_and_downgrades(db_path: Path, monkeypatch) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
@@ -12,10 +11,12 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from pipeline.analysis import calendar
 from pipeline.ops.runlog import RunRecord
+from pipeline.settings import Settings
 from pipeline.textsafe import neutralise_formulas
 from ui import format as fmt
-from ui import params
+from ui import help_text
 
 SORTS = {
     "Puntaje total": "total_score",
@@ -29,13 +30,20 @@ _BADGE_BACKGROUND = {
     "#cf222e": "#ffebe9",
     "#1f6feb": "#ddf4ff",
 }
-_DIMMED = "color: #8c959f; font-style: italic"  # a row whose latest call predates the day shown
+# Text on those backgrounds: darker shades with at least 4.5:1 contrast (WCAG AA).
+_BADGE_TEXT = {
+    "#1a7f37": "#116329",
+    "#b7791f": "#7d4e00",
+    "#cf222e": "#a40e26",
+    "#1f6feb": "#0550ae",
+}
+CURRENCY_CODES = {calendar.BUENOS_AIRES: "ARS", calendar.NEW_YORK: "USD"}
 
 
-def _score_bar(label: str) -> ColumnConfig:
-    """A 0-100 score drawn as a bar with one decimal."""
+def _score_bar(label: str, help: str) -> ColumnConfig:
+    """A 0-100 component score drawn as a bar, labelled in whole points (no decimal mark)."""
     return st.column_config.ProgressColumn(
-        label, width=100, min_value=0, max_value=100, format="%.1f"
+        label, width=100, min_value=0, max_value=100, format="%d", help=help
     )
 
 
@@ -45,23 +53,46 @@ def with_upside(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(upside.round(1).alias("upside_pct"))
 
 
-def sort(frame: pl.DataFrame, label: str, descending: bool, day: dt.date) -> pl.DataFrame:
-    """Sort by one of `SORTS`, calls older than `day` last (nulls last, ticker breaks ties)."""
-    older = pl.col("analysis_date") < day
-    keys = [older, SORTS[label], "ticker"]
-    return frame.sort(keys, descending=[False, descending, False], nulls_last=True)
+def sort(frame: pl.DataFrame, label: str, descending: bool) -> pl.DataFrame:
+    """Sort by one of `SORTS` (missing values last, ticker breaks ties)."""
+    keys = [SORTS[label], "ticker"]
+    return frame.sort(keys, descending=[descending, False], nulls_last=True)
 
 
 def csv(frame: pl.DataFrame) -> bytes:
-    """The recommendations as CSV, with the database's column names (no formula cells)."""
+    """The recommendations as machine CSV: the database's column names (no formula cells)."""
     return neutralise_formulas(frame.drop("id", "created_at", strict=False)).write_csv().encode()
 
 
-def recommendations(frame: pl.DataFrame, day: dt.date) -> None:
-    """The calls, one row per ticker linking to its detail page; rows older than `day` dimmed."""
-    links = [params.detail_url(t, d) for t, d in frame.select("ticker", "analysis_date").rows()]
+def csv_excel(frame: pl.DataFrame) -> bytes:
+    """The recommendations for Excel in Argentina: `;`, decimal comma, BOM, Spanish headers."""
+    numbers = [
+        pl.col(name)
+        .cast(pl.Float64)
+        .map_elements(partial(_decimal_comma, decimals=decimals), return_dtype=pl.String)
+        .alias(name)
+        for name, (_, decimals) in _EXCEL_COLUMNS.items()
+        if decimals is not None
+    ]
+    currency = calendar.exchange_expr("ticker").replace_strict(CURRENCY_CODES)
+    shown = with_upside(frame).with_columns(currency.alias("currency"))
+    shown = neutralise_formulas(shown.select(list(_EXCEL_COLUMNS))).with_columns(numbers)
+    shown = shown.rename({name: header for name, (header, _) in _EXCEL_COLUMNS.items()})
+    text = shown.write_csv(separator=";", date_format="%d/%m/%Y", include_bom=True)
+    return text.encode("utf-8")
+
+
+def _decimal_comma(value: float, decimals: int) -> str:
+    """A number with a fixed count of decimals and a decimal comma, no thousands mark."""
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def recommendations(
+    frame: pl.DataFrame, cfg: Settings, key: str, height: int | None = None
+) -> str | None:
+    """The calls, one row per ticker; a selected row returns its ticker (None: no selection)."""
     shown = frame.select(
-        pl.Series("link", links, dtype=pl.String),
+        "ticker",
         "recommendation",
         "total_score",
         *fmt.COMPONENT_COLUMNS,
@@ -75,14 +106,21 @@ def recommendations(frame: pl.DataFrame, day: dt.date) -> None:
         "summary",
     )
     styled = _badges(shown, {"recommendation": fmt.CALL_HEX, "risk_level": fmt.RISK_HEX})
-    older = (shown["analysis_date"] < day).to_list()
-    st.dataframe(
-        styled.apply(lambda row: [_DIMMED if older[row.name] else ""] * len(row), axis=1),
+    styled = styled.format(_RECOMMENDATION_FORMATS, na_rep="—")
+    event = st.dataframe(
+        styled,
         hide_index=True,
-        height=min(38 + 35 * shown.height, 720),
+        height=height or min(38 + 35 * shown.height, 720),
         row_height=35,
-        column_config=_RECOMMENDATION_COLUMNS,
+        column_config=_recommendation_columns(cfg),
+        on_select="rerun",
+        selection_mode=["single-row", "single-cell"],
+        key=key,
     )
+    if event is None:
+        return None
+    picked = [*event.selection.rows, *(row for row, _ in event.selection.cells)]
+    return shown["ticker"][picked[0]] if picked else None
 
 
 def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
@@ -238,7 +276,8 @@ def _badges(frame: pl.DataFrame, colours: dict[str, dict[str, str]]) -> Styler:
         colour = palette.get(value)
         if colour is None:
             return ""
-        return f"color: {colour}; background-color: {_BADGE_BACKGROUND[colour]}; font-weight: 600"
+        background = _BADGE_BACKGROUND[colour]
+        return f"color: {_BADGE_TEXT[colour]}; background-color: {background}; font-weight: 600"
 
     styler = frame.to_pandas().style
     for column, palette in colours.items():
@@ -246,22 +285,50 @@ def _badges(frame: pl.DataFrame, colours: dict[str, dict[str, str]]) -> Styler:
     return styler
 
 
-_RECOMMENDATION_COLUMNS = {
-    "link": st.column_config.LinkColumn(
-        "Ticker", display_text=rf"{params.TICKER}=([^&]+)", pinned=True
-    ),
-    "recommendation": st.column_config.TextColumn("Recomendación"),
-    "total_score": _score_bar("Puntaje"),
-    **{column: _score_bar(label) for column, label in fmt.COMPONENT_COLUMNS.items()},
-    "confidence": st.column_config.NumberColumn("Confianza", format="%.0f%%"),
-    "currency": st.column_config.TextColumn("Moneda"),
-    "current_price": st.column_config.NumberColumn("Precio", format="%.2f"),
-    "target_price": st.column_config.NumberColumn("Objetivo", format="%.2f"),
-    "upside_pct": st.column_config.NumberColumn("Potencial", format="%+.1f%%"),
-    "risk_level": st.column_config.TextColumn("Riesgo"),
-    "analysis_date": st.column_config.DateColumn("Fecha", format="DD/MM/YYYY"),
-    "summary": st.column_config.TextColumn("Resumen", width="large"),
+def _recommendation_columns(cfg: Settings) -> dict[str, ColumnConfig]:
+    """The recommendations table's columns, their tooltips written from the settings."""
+    return {
+        "ticker": st.column_config.TextColumn("Ticker", width=80),
+        "recommendation": st.column_config.TextColumn("Recomendación", help=help_text.call(cfg)),
+        "total_score": st.column_config.NumberColumn("Puntaje", help=help_text.total(cfg)),
+        **{
+            column: _score_bar(label, help_text.COMPONENTS[column])
+            for column, label in fmt.COMPONENT_COLUMNS.items()
+        },
+        "confidence": st.column_config.NumberColumn("Confianza", help=help_text.CONFIDENCE),
+        "currency": st.column_config.TextColumn("Moneda", width="small", help=help_text.CURRENCY),
+        "current_price": st.column_config.NumberColumn("Precio", width=90, help=help_text.PRICE),
+        "target_price": st.column_config.NumberColumn("Objetivo", width=90, help=help_text.TARGET),
+        "upside_pct": st.column_config.NumberColumn("Potencial", help=help_text.UPSIDE),
+        "risk_level": st.column_config.TextColumn("Riesgo", help=help_text.RISK),
+        "analysis_date": st.column_config.DateColumn("Fecha", format="DD/MM/YYYY"),
+        "summary": st.column_config.TextColumn("Resumen", width="large"),
+    }
+
+
+_RECOMMENDATION_FORMATS = {
+    "total_score": fmt.number,  # as stored (2 decimals): never rounded across a threshold
+    "confidence": lambda v: f"{fmt.number(v, 0)} %",
+    "current_price": fmt.number,
+    "target_price": fmt.number,
+    "upside_pct": lambda v: fmt.percent(v / 100, 1, signed=True),
 }
+# The Excel CSV: column → (Spanish header, decimals; None: not a number).
+_EXCEL_COLUMNS: dict[str, tuple[str, int | None]] = {
+    "ticker": ("Ticker", None),
+    "analysis_date": ("Fecha", None),
+    "recommendation": ("Recomendación", None),
+    "total_score": ("Puntaje total", 1),
+    **{column: (f"Puntaje {label.lower()}", 1) for column, label in fmt.COMPONENT_COLUMNS.items()},
+    "confidence": ("Confianza (%)", 0),
+    "currency": ("Moneda", None),
+    "current_price": ("Precio", 2),
+    "target_price": ("Precio objetivo", 2),
+    "upside_pct": ("Potencial (%)", 1),
+    "risk_level": ("Riesgo", None),
+    "summary": ("Resumen", None),
+}
+
 _BY_CALL_COLUMNS: dict[str, Column] = {
     "recommendation": ("Recomendación", None),
     "origin": ("Origen", None),
