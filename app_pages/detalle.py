@@ -8,7 +8,7 @@ import streamlit as st
 
 from pipeline.textsafe import escape_markdown
 from store import reads
-from ui import data, params, tables
+from ui import data, help_text, params, tables
 from ui import format as fmt
 
 JSON_FIELDS = {"raw_data": "Datos de entrada", "indicators": "Indicadores", "metadata": "Metadatos"}
@@ -40,16 +40,21 @@ with st.container(border=True):
     )
     st.markdown(call["summary"] or "")
     total, confidence, price, target, risk = st.columns(5)
-    total.metric("Puntaje total", fmt.score(call["total_score"]))
-    confidence.metric("Confianza", f"{fmt.number(call['confidence'], 0)} %")
-    price.metric("Precio", fmt.price(call["current_price"], ticker))
+    total.metric(
+        "Puntaje total", f"{fmt.number(call['total_score'])}/100", help=help_text.total(cfg)
+    )
+    confidence.metric(
+        "Confianza", f"{fmt.number(call['confidence'], 0)} %", help=help_text.CONFIDENCE
+    )
+    price.metric("Precio", fmt.price(call["current_price"], ticker), help=help_text.PRICE)
     upside = tables.with_upside(rec)["upside_pct"][0]
     target.metric(
         "Precio objetivo",
         fmt.price(call["target_price"], ticker),
-        delta=None if upside is None else f"{fmt.number(upside, 1)} %",
+        delta=None if upside is None else fmt.percent(upside / 100, 1, signed=True),
+        help=help_text.UPSIDE,
     )
-    risk.metric("Riesgo", call["risk_level"] or "—")
+    risk.metric("Riesgo", call["risk_level"] or "—", help=help_text.RISK)
 
 st.subheader("Los cuatro análisis")
 for detail in details.iter_rows(named=True):
@@ -64,7 +69,7 @@ for detail in details.iter_rows(named=True):
             column.json(json.loads(detail[field] or "{}"), expanded=1)
 
 st.subheader("Indicadores")
-tables.indicators(details)
+tables.indicators(details, ticker)
 st.page_link(
     params.EVOLUTION_PAGE,
     label=f"Ver la evolución de {ticker}",

@@ -8,11 +8,19 @@ import polars as pl
 import streamlit as st
 
 from store import reads
-from ui import charts, data, params
+from ui import charts, data, help_text, params
 from ui import format as fmt
 
 DEFAULT_TICKERS = 3
 DEFAULT_PERIOD = dt.timedelta(days=182)
+
+
+def own_last_date(db: data.Database, tickers: list[str]) -> dt.date | None:
+    """The latest analysis date among the chosen tickers (their own data, not the market's)."""
+    lasts = [db.read(reads.ticker_analysis, t)[0] for t in tickers]
+    days = [rec["analysis_date"][0] for rec in lasts if not rec.is_empty()]
+    return max(days) if days else None
+
 
 cfg = data.settings()
 db = data.database(cfg)
@@ -30,14 +38,11 @@ chosen = params.tickers_select(
     max_selections=10,
     placeholder="Elegí uno o más tickers",
 )
-span = period.date_input(
-    "Período",
-    value=(max(dates[0], dates[-1] - DEFAULT_PERIOD), dates[-1]),
-    min_value=dates[0],
-    max_value=dates[-1],
-    format="DD/MM/YYYY",
+own_end = own_last_date(db, chosen) or dates[-1]
+span = params.period_select(
+    period, "Período", (dates[0], dates[-1]), (max(dates[0], own_end - DEFAULT_PERIOD), own_end)
 )
-if not chosen or len(span) != 2:
+if not chosen or span is None:
     st.info("Elegí al menos un ticker y un período completo (desde y hasta).")
     st.stop()
 
@@ -49,10 +54,7 @@ if missing := [t for t in chosen if t not in shown]:
 if not shown:
     st.stop()
 st.plotly_chart(charts.score_history(history, cfg.buy_threshold, cfg.sell_threshold))
-st.caption(
-    f"Bandas: COMPRAR desde {cfg.buy_threshold:g} puntos, VENDER por debajo de "
-    f"{cfg.sell_threshold:g} (ARGENTA_BUY_THRESHOLD / ARGENTA_SELL_THRESHOLD)."
-)
+st.caption(f"Bandas: {help_text.call(cfg)}")
 st.plotly_chart(charts.components(history))
 
 st.subheader("Precio")
@@ -65,6 +67,11 @@ in_dollars = dollars_col.toggle(
     disabled=not has_ccl,
     help="Sólo para acciones en pesos (.BA) cuando los datos traen el dólar CCL del día.",
 )
+if not charts.has_candles(prices):
+    st.caption(
+        f"{ticker} sólo tiene precios de cierre en este período: se dibuja una línea "
+        "(las velas necesitan apertura, máximo y mínimo)."
+    )
 st.plotly_chart(charts.prices(prices, ticker, in_dollars and has_ccl))
 st.page_link(
     params.DETAIL_PAGE,

@@ -18,8 +18,19 @@ from pipeline.analysis.track_record import TrackRecord
 from pipeline.analysis.track_record import track_record as compute_track_record
 
 # What the price chart reads from the technical details.
-_CANDLE_FIELDS = ("open", "high", "low", "close", "usdars_ccl")  # in raw_data
-_CHART_INDICATORS = ("sma_20", "sma_50", "sma_200", "bb_upper", "bb_middle", "bb_lower")
+_CANDLE_FIELDS = ("open", "high", "low", "close", "volume", "usdars_ccl")  # in raw_data
+_CHART_INDICATORS = (
+    "sma_20",
+    "sma_50",
+    "sma_200",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+)
 
 _REC_SELECT = """
     r.id, r.analysis_date, r.ticker, r.recommendation,
@@ -253,11 +264,11 @@ def technical_history(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pl.DataFrame:
-    """One ticker's stored OHLC and indicators per date (from the technical details' JSON).
+    """One ticker's stored OHLC, volume and chart indicators per date (technical details' JSON).
 
     Each JSON document is parsed once into a struct (12 `->>` extractions cost twice as much).
     """
-    raw = ", ".join(f"raw.{name}" for name in _CANDLE_FIELDS[:4])
+    raw = ", ".join(f"raw.{name}" for name in _CANDLE_FIELDS[:5])
     indicators = ", ".join(f"ind.{name}" for name in _CHART_INDICATORS)
     sql = f"""
         SELECT analysis_date, {raw}, {indicators}, raw.usdars_ccl

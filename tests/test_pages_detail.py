@@ -44,7 +44,8 @@ def test_header_shows_the_call_its_scores_and_summary(latest_call: dict) -> None
     text = "\n".join(m.value for m in at.markdown)
     assert rec["ticker"] in text and rec["recommendation"] in text and rec["summary"] in text
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Puntaje total"] == fmt.score(rec["total_score"])
+    assert metrics["Puntaje total"] == f"{fmt.number(rec['total_score'])}/100"  # as stored
+    assert {m.label: m.help for m in at.metric}["Precio objetivo"].startswith("Potencial")
     assert metrics["Riesgo"] == rec["risk_level"]
 
 
@@ -62,16 +63,47 @@ def test_json_viewer_shows_the_four_analyses(latest_call: dict) -> None:
     assert {"open", "high", "low", "close"} <= set(shown[0])  # technical raw data
 
 
-def test_indicator_table_lists_every_technical_indicator(latest_call: dict) -> None:
+def test_indicator_table_names_every_technical_indicator_in_spanish(latest_call: dict) -> None:
     table = open_detail(latest_call).dataframe[0].value
     technical = latest_call["details"].row(0, named=True)
-    names = set(table.loc[table["Análisis"] == "Técnico", "Indicador"])
-    expected = {
-        f"{name} · {inner}" if isinstance(value, dict) else name
-        for name, value in json.loads(technical["indicators"]).items()
-        for inner in (value if isinstance(value, dict) else [None])
-    }
-    assert names == expected
+    rows = table[table["Análisis"] == "Técnico"].set_index("Indicador")
+    stored = json.loads(technical["indicators"])
+    flat = sum(len(v) if isinstance(v, dict) else 1 for v in stored.values())
+    assert len(rows) == flat  # one row per stored indicator, none dropped
+    assert not any("_" in name for name in rows.index)  # Spanish names, no JSON keys
+    rsi = rows.loc["RSI 14 ruedas"]
+    assert rsi["Valor"] == fmt.number(stored["rsi_14"], 1) and rsi["Unidad"] == "índice (0-100)"
+    sma = rows.loc["Media móvil simple 20 ruedas"]
+    assert sma["Valor"] == fmt.number(stored["sma_20"]) and "," in sma["Valor"]
+    drawdown = rows.loc["Caída desde el máximo de 52 semanas", "Valor"]
+    assert drawdown == fmt.percent(stored["drawdown_252"], 1, signed=True)  # a percentage
+
+
+@pytest.mark.parametrize("asked", ["ggal", " GgAl "])
+def test_ticker_in_the_url_ignores_case(sample_db: Path, monkeypatch, asked: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE, **{params.TICKER: asked})
+    assert_no_failure(at)
+    assert at.markdown[0].value.startswith("## GGAL ·") and not at.warning
+    assert at.query_params[params.TICKER] == "GGAL"
+
+
+def test_an_unknown_ticker_is_named_with_what_is_shown(sample_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE, **{params.TICKER: "NOPE"})
+    assert_no_failure(at)
+    shown = at.selectbox[0].value
+    assert f"No hay ningún ticker «NOPE» en la base; se muestra {shown}" in at.warning[0].value
+
+
+def test_a_date_out_of_range_is_named_with_the_date_shown(sample_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE, **{params.TICKER: "GGAL", params.DATE: "2099-01-01"})
+    assert_no_failure(at)
+    with open_reader(sample_db) as con:
+        last = reads.latest_date(con)
+    assert "Pediste el 01/01/2099" in messages(at)
+    assert f"se muestra el {last:%d/%m/%Y}" in messages(at)
 
 
 def test_a_day_without_analysis_shows_the_previous_one(latest_call: dict, sample_db) -> None:

@@ -128,3 +128,48 @@ def test_tickers_without_calls_in_the_period_are_named(db_path: Path, monkeypatc
     assert_no_failure(at)
     assert "Sin análisis entre el vie 08/03/2024 y el vie 08/03/2024: YPF." in at.info[0].value
     assert [trace["name"] for trace in figures(at)[0]["data"]] == ["GGAL"]
+
+
+def test_a_close_only_ticker_gets_a_price_line_over_its_own_period(
+    db_path: Path, monkeypatch
+) -> None:
+    days = [dt.date(2022, 8, 1) + dt.timedelta(days=i) for i in range(5)]  # BA data ends early
+    with open_writer(db_path) as con:
+        for i, day in enumerate(days):
+            recs, details = partition(day, ["GGAL.BA"])
+            details = details.with_columns(raw_data=pl.lit(json.dumps({"close": 200.0 + i})))
+            writes.replace_partitions(con, [day], [(recs, details)])
+        last = dt.date(2024, 3, 8)
+        writes.replace_partitions(con, [last], [partition(last, ["GGAL"])])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE, **{params.TICKER: "ggal.ba"})  # case-insensitive
+    assert_no_failure(at)
+    assert at.date_input[0].value == (days[0], days[-1])  # its own data, not the market's end
+    price = figures(at)[2]
+    kinds = {trace.get("name"): trace["type"] for trace in price["data"]}
+    assert "candlestick" not in kinds.values()
+    line = next(t for t in price["data"] if t["name"] == "GGAL.BA (cierre)")
+    assert numbers(line["y"]).tolist() == [200.0, 201.0, 202.0, 203.0, 204.0]
+    assert {"RSI 14", "MACD (12, 26)"} <= set(kinds)  # the panels under the price
+
+
+def test_the_period_lives_in_the_url(on_sample: Path) -> None:
+    ticker = sample_tickers(on_sample, 1)[0]
+    at = open_page(
+        PAGE, **{params.TICKER: ticker, params.START: "2023-12-01", "hasta": "2024-01-31"}
+    )
+    assert at.date_input[0].value == (dt.date(2023, 12, 1), dt.date(2024, 1, 31))
+    at.date_input[0].set_value((dt.date(2023, 11, 1), dt.date(2024, 2, 1))).run()
+    assert (at.query_params[params.START], at.query_params[params.END]) == (
+        "2023-11-01",
+        "2024-02-01",
+    )
+
+
+def test_every_chart_hovers_in_spanish_with_dates_dd_mm_yyyy(on_sample: Path) -> None:
+    for figure in figures(open_charts(sample_tickers(on_sample, 2))):
+        assert figure["layout"]["separators"] == ",."
+        assert figure["layout"]["xaxis"]["tickformat"] == "%d/%m/%Y"
+        for trace in figure["data"]:
+            template = trace.get("hovertemplate", trace.get("hoverinfo", ""))
+            assert template and "=" not in template, trace.get("name")  # no "Puntaje total=55.78"

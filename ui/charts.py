@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
+from plotly.subplots import make_subplots
 
 from ui import format as fmt
 
@@ -49,7 +50,7 @@ def score_history(history: pl.DataFrame, buy: float, sell: float) -> go.Figure:
     )
     _add_bands(fig, buy, sell)
     fig.update_yaxes(range=[0, 100])
-    return _style(fig, "Puntaje total", height=420)
+    return _style(_dates(fig), "Puntaje total", height=420)
 
 
 def components(history: pl.DataFrame) -> go.Figure:
@@ -71,15 +72,42 @@ def components(history: pl.DataFrame) -> go.Figure:
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     _mark_empty_panels(fig, history)
     fig.update_yaxes(range=[0, 100])
-    return _style(fig, "Componentes del puntaje", height=560)
+    return _style(_dates(fig), "Componentes del puntaje", height=560)
 
 
 def prices(technical: pl.DataFrame, ticker: str, in_dollars: bool = False) -> go.Figure:
-    """Candlesticks with moving averages and Bollinger bands (`store.reads.technical_history`)."""
+    """Price (candles with OHLC, else a close line), SMAs and Bollinger, then volume, RSI, MACD."""
     frame = _to_dollars(technical) if in_dollars else technical
+    fig = make_subplots(
+        rows=4,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.03,
+        row_heights=[0.55, 0.13, 0.16, 0.16],
+    )
+    _price_panel(fig, frame, ticker)
+    _volume_panel(fig, frame)
+    _rsi_panel(fig, frame)
+    _macd_panel(fig, frame)
+    currency = "US$ (CCL)" if in_dollars else fmt.currency(ticker)
+    fig.update_layout(xaxis_rangeslider_visible=False)
+    fig.update_yaxes(title_text=f"Precio ({currency})", row=1, col=1)
+    fig.update_yaxes(title_text="Volumen", row=2, col=1)
+    fig.update_yaxes(title_text="RSI 14", range=[0, 100], row=3, col=1)
+    fig.update_yaxes(title_text=f"MACD ({fmt.currency(ticker)})", row=4, col=1)
+    return _style(_dates(fig), f"Precio de {ticker}", height=780)
+
+
+def has_candles(technical: pl.DataFrame) -> bool:
+    """Whether every day with a close also has open, high and low (else the chart draws a line)."""
+    closes = technical.filter(pl.col("close").is_not_null())
+    complete = pl.all_horizontal(pl.col("open", "high", "low").is_not_null())
+    return closes.height > 0 and bool(closes.select(complete.all()).item())
+
+
+def _price_panel(fig: go.Figure, frame: pl.DataFrame, ticker: str) -> None:
     x = frame["analysis_date"]
     band = {"color": _BOLLINGER_LINE, "width": 1}
-    fig = go.Figure()
     fig.add_scatter(x=x, y=frame["bb_upper"], name="Bollinger sup.", line=band, showlegend=False)
     fig.add_scatter(
         x=x,
@@ -89,21 +117,102 @@ def prices(technical: pl.DataFrame, ticker: str, in_dollars: bool = False) -> go
         fill="tonexty",  # shade between the lower and the upper band
         fillcolor=_BOLLINGER_FILL,
     )
-    fig.add_candlestick(
-        x=x,
-        open=frame["open"],
-        high=frame["high"],
-        low=frame["low"],
-        close=frame["close"],
-        name=ticker,
-        increasing_line_color=fmt.CALL_HEX["COMPRAR"],
-        decreasing_line_color=fmt.CALL_HEX["VENDER"],
-    )
+    if has_candles(frame):
+        text = [_ohlc_text(*row) for row in frame.select("open", "high", "low", "close").rows()]
+        fig.add_candlestick(
+            x=x,
+            open=frame["open"],
+            high=frame["high"],
+            low=frame["low"],
+            close=frame["close"],
+            name=ticker,
+            text=text,
+            hoverinfo="text",
+            increasing_line_color=fmt.CALL_HEX["COMPRAR"],
+            decreasing_line_color=fmt.CALL_HEX["VENDER"],
+        )
+    else:
+        fig.add_scatter(x=x, y=frame["close"], name=f"{ticker} (cierre)", line={"width": 2})
     for column, label in _MOVING_AVERAGES.items():
         fig.add_scatter(x=x, y=frame[column], name=label, line={"width": 1.4})
-    currency = "US$ (CCL)" if in_dollars else fmt.currency(ticker)
-    fig.update_layout(xaxis_rangeslider_visible=False, yaxis_title=f"Precio ({currency})")
-    return _style(fig, f"Precio de {ticker}", height=480)
+
+
+def _ohlc_text(
+    open_: float | None, high: float | None, low: float | None, close: float | None
+) -> str:
+    """The hover text of one candle, in Spanish with es-AR numbers."""
+    parts = zip(("Apertura", "Máximo", "Mínimo", "Cierre"), (open_, high, low, close), strict=True)
+    return "<br>".join(f"{label}: {fmt.number(value)}" for label, value in parts)
+
+
+def _volume_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
+    if frame["volume"].is_null().all():
+        fig.add_annotation(
+            text="sin datos de volumen",
+            xref="x domain",
+            yref="y domain",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"color": "#57606a"},
+            row=2,
+            col=1,
+        )
+        return
+    fig.add_bar(
+        x=frame["analysis_date"],
+        y=frame["volume"],
+        name="Volumen",
+        marker_color="#8c959f",
+        showlegend=False,
+        row=2,
+        col=1,
+    )
+
+
+def _rsi_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
+    fig.add_scatter(
+        x=frame["analysis_date"],
+        y=frame["rsi_14"],
+        name="RSI 14",
+        line={"color": "#8250df"},
+        showlegend=False,
+        row=3,
+        col=1,
+    )
+    for level in (30, 70):
+        fig.add_hline(y=level, line={"color": "#6e7781", "width": 1, "dash": "dot"}, row=3, col=1)
+
+
+def _macd_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
+    x = frame["analysis_date"]
+    fig.add_bar(
+        x=x,
+        y=frame["macd_hist"],
+        name="Histograma MACD",
+        marker_color="#8c959f",
+        showlegend=False,
+        row=4,
+        col=1,
+    )
+    fig.add_scatter(
+        x=x,
+        y=frame["macd"],
+        name="MACD (12, 26)",
+        line={"color": "#1f6feb"},
+        showlegend=False,
+        row=4,
+        col=1,
+    )
+    fig.add_scatter(
+        x=x,
+        y=frame["macd_signal"],
+        name="Señal (9)",
+        line={"color": "#bf3989"},
+        showlegend=False,
+        row=4,
+        col=1,
+    )
 
 
 def _to_dollars(technical: pl.DataFrame) -> pl.DataFrame:
@@ -129,8 +238,14 @@ def runs_timeline(runs: pl.DataFrame) -> go.Figure:
             "errors_count": "Errores",
         },
     )
-    fig.update_xaxes(tickformatstops=_TIME_TICKS)
-    return _style(fig, "Ejecuciones recientes", height=260, hovermode="closest")
+    fig.update_traces(
+        hovertemplate="<b>%{y}</b> n.º %{customdata[0]}<br>"
+        "Inicio: %{base|%d/%m/%Y %H:%M:%S}<br>Fin: %{x|%d/%m/%Y %H:%M:%S}<br>"
+        "Tickers: %{customdata[1]:,} · Errores: %{customdata[2]:,}<extra>%{fullData.name}</extra>"
+    )
+    fig.update_xaxes(tickformatstops=_TIME_TICKS, nticks=6, tickangle=0, title_text="")
+    fig.update_yaxes(title_text="")
+    return _style(fig, "Ejecuciones recientes", height=280, hovermode="closest")
 
 
 def errors_by_type(errors: dict[str, int]) -> go.Figure:
@@ -146,6 +261,7 @@ def errors_by_type(errors: dict[str, int]) -> go.Figure:
         labels={"errors": "Errores", "type": ""},
         color_discrete_sequence=[fmt.CALL_HEX["VENDER"]],
     )
+    fig.update_traces(hovertemplate="%{y}: %{x:,} errores<extra></extra>")
     return _style(
         fig, "Errores por tipo (última corrida completada)", height=260, hovermode="closest"
     )
@@ -273,6 +389,15 @@ def _add_bands(fig: go.Figure, buy: float, sell: float) -> None:
             annotation_position="top left",
             annotation_font={"color": fmt.CALL_HEX[call], "size": 11},
         )
+
+
+def _dates(fig: go.Figure, value: str = ",.2f") -> go.Figure:
+    """Numeric date ticks and hovers (dd/mm/aaaa) and Spanish 2-decimal hover lines."""
+    fig.update_xaxes(tickformat=_DATE_TICKS, hoverformat=_DATE_TICKS)
+    for trace in fig.data:
+        if trace.type in ("scatter", "bar") and trace.name:
+            trace.hovertemplate = f"{trace.name}: %{{y:{value}}}<extra></extra>"
+    return fig
 
 
 def _style(fig: go.Figure, title: str, height: int, hovermode: str = "x unified") -> go.Figure:

@@ -18,8 +18,11 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from pipeline.textsafe import escape_markdown
+
 TICKER = "ticker"
 DATE = "fecha"
+START, END = "desde", "hasta"  # a period: ?desde=2024-01-02&hasta=2024-03-08
 HORIZON = "horizonte"  # sessions after the call: ?horizonte=20
 ENTRY = "entrada"  # the entry price: ?entrada=cierre (close of the day) or siguiente
 ENTRY_SLUGS = {"close": "cierre", "next_close": "siguiente"}
@@ -34,11 +37,27 @@ TRACK_PAGE = "app_pages/historial.py"
 DETAIL_URL_PATH = "detalle"
 
 
+def _match_ticker(asked: str, options: Sequence[str]) -> str | None:
+    """The option spelled like `asked` regardless of case and surrounding spaces, or None."""
+    wanted = asked.strip().upper()
+    return next((o for o in options if o.upper() == wanted), None)
+
+
 def ticker_select(where: DeltaGenerator, label: str, options: Sequence[str]) -> str:
-    """A ticker selectbox bound to `?ticker=` (default: the first option)."""
-    current = st.query_params.get(TICKER)
+    """A ticker selectbox bound to `?ticker=` (case-insensitive; default: the first option).
+
+    An unknown ticker in the URL is named in a notice, with the ticker shown instead.
+    """
+    asked = st.query_params.get(TICKER)
+    current = _match_ticker(asked, options) if asked else None
     index = options.index(current) if current in options else 0
     chosen = where.selectbox(label, options, index=index)
+    if asked and current is None:
+        st.warning(
+            f"No hay ningún ticker «{escape_markdown(asked)}» en la base; se muestra "
+            f"{escape_markdown(chosen)}. Elegí otro en la lista «{label}».",
+            icon=":material/search_off:",
+        )
     st.query_params[TICKER] = chosen
     return chosen
 
@@ -51,8 +70,16 @@ def tickers_select(
     **kwargs: Any,
 ) -> list[str]:
     """A ticker multiselect bound to repeated `?ticker=` parameters."""
-    current = [t for t in st.query_params.get_all(TICKER) if t in options]
+    asked = st.query_params.get_all(TICKER)
+    matched = [_match_ticker(t, options) for t in asked]
+    current = list(dict.fromkeys(t for t in matched if t is not None))
     chosen = where.multiselect(label, options, default=current or list(default), **kwargs)
+    if unknown := [t for t, m in zip(asked, matched, strict=True) if m is None]:
+        st.warning(
+            f"Sin datos de {', '.join(f'«{escape_markdown(t)}»' for t in unknown)} en la base; "
+            f"se muestra{'n' if len(chosen) != 1 else ''} {', '.join(chosen) or 'ninguno'}.",
+            icon=":material/search_off:",
+        )
     st.query_params[TICKER] = chosen
     return chosen
 
@@ -63,6 +90,12 @@ def date_select(where: DeltaGenerator, label: str, dates: Sequence[dt.date]) -> 
     requested = _requested_date()
     day = last if requested is None else min(max(requested, first), last)
     chosen = where.date_input(label, day, first, last, format="DD/MM/YYYY")
+    if requested is not None and requested != day:
+        st.info(
+            f"Pediste el {requested:%d/%m/%Y}, fuera de los análisis guardados "
+            f"({first:%d/%m/%Y} a {last:%d/%m/%Y}); se muestra el {day:%d/%m/%Y}.",
+            icon=":material/event_busy:",
+        )
     if requested is None and chosen == last:
         st.query_params.pop(DATE, None)  # following the latest analysis
     else:
@@ -95,11 +128,35 @@ def entry_select(where: DeltaGenerator, entries: dict[str, str]) -> str:
     return next(e for e, s in ENTRY_SLUGS.items() if s == slug)
 
 
-def _requested_date() -> dt.date | None:
+def _requested_date(param: str = DATE) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(st.query_params.get(DATE, ""))
+        return dt.date.fromisoformat(st.query_params.get(param, ""))
     except ValueError:
         return None
+
+
+def period_select(
+    where: DeltaGenerator,
+    label: str,
+    bounds: tuple[dt.date, dt.date],
+    default: tuple[dt.date, dt.date],
+) -> tuple[dt.date, dt.date] | None:
+    """A from-to date range bound to `?desde=&hasta=` (AAAA-MM-DD), clamped to `bounds`.
+
+    Returns None while only one end is picked. The URL keeps the period only once it is
+    chosen or given, so a default view follows new data.
+    """
+    first, last = bounds
+    asked = (_requested_date(START), _requested_date(END))
+    start = min(max(asked[0] or default[0], first), last)
+    end = min(max(asked[1] or default[1], start), last)
+    span = where.date_input(label, (start, end), first, last, format="DD/MM/YYYY")
+    if len(span) != 2:
+        return None
+    chosen = (span[0], span[1])
+    if asked != (None, None) or chosen != (start, end):
+        st.query_params[START], st.query_params[END] = (d.isoformat() for d in chosen)
+    return chosen
 
 
 def detail_query(ticker: str, day: dt.date) -> dict[str, str]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import polars as pl
@@ -17,6 +16,7 @@ from pipeline.settings import Settings
 from pipeline.textsafe import neutralise_formulas
 from ui import format as fmt
 from ui import help_text
+from ui import indicators as indicator_names
 
 SORTS = {
     "Puntaje total": "total_score",
@@ -155,15 +155,10 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
     )
 
 
-def indicators(details: pl.DataFrame) -> None:
-    """Every indicator of the four analyses (from their `indicators` JSON) as one table."""
-    rows = [
-        (fmt.ANALYSES[kind], name, _scalar(value))
-        for kind, text in details.select("analysis_type", "indicators").rows()
-        for name, value in _flatten(json.loads(text or "{}"))
-    ]
-    table = pl.DataFrame(rows, schema=["Análisis", "Indicador", "Valor"], orient="row")
-    st.dataframe(table, hide_index=True, column_config={"Valor": st.column_config.TextColumn()})
+def indicators(details: pl.DataFrame, ticker: str) -> None:
+    """Every indicator of the four analyses in Spanish, with its unit and es-AR decimals."""
+    table = indicator_names.table(details, fmt.currency(ticker))
+    st.dataframe(table, hide_index=True, height=min(38 + 35 * table.height, 600))
 
 
 # A column of a localized table: its Spanish header and how a value is written (None: as is).
@@ -250,23 +245,6 @@ def _localized(
 def _errors_by_type(counts: Mapping[str, int]) -> str:
     """A run's errors by analysis type as "Técnico: 2 · Fuente de datos: 1"."""
     return " · ".join(f"{fmt.ERROR_TYPES.get(k, k)}: {n}" for k, n in counts.items() if n)
-
-
-def _flatten(values: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """Nested indicator groups (e.g. votes) as "group · name" pairs."""
-    for name, value in values.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{name} · ")
-        else:
-            yield f"{prefix}{name}", value
-
-
-def _scalar(value: object) -> str:
-    if value is None:
-        return "sin datos"
-    if isinstance(value, float):
-        return fmt.number(value, 4)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _badges(frame: pl.DataFrame, colours: dict[str, dict[str, str]]) -> Styler:
