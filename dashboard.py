@@ -38,6 +38,12 @@ PAGES = [
         url_path="historial",
     ),
     st.Page(
+        params.METHOD_PAGE,
+        title="Metodología",
+        icon=":material/menu_book:",
+        url_path="metodologia",
+    ),
+    st.Page(
         params.HEALTH_PAGE,
         title="Salud de los procesos",
         icon=":material/monitor_heart:",

@@ -37,9 +37,9 @@ def daemon_state(report: monitoring.Health, tz: str) -> tuple[str, str]:
     """The scheduler's state in Spanish, and when it last reported and runs next."""
     beat = report.heartbeat
     if beat is None:
-        return "sin señal", "El programador (`argenta daemon`) no dejó ninguna señal."
+        return "sin señal", "El planificador (`argenta daemon`) no dejó ninguna señal."
     ago = (report.checked_at - beat.last_tick).total_seconds()
-    when = f"Última señal del programador hace {fmt.duration(ago)}"
+    when = f"Última señal del planificador hace {fmt.duration(ago)}"
     if beat.next_run:
         when += f"; próxima corrida el {fmt.timestamp(fmt.local(beat.next_run, tz))}"
     return fmt.DAEMON_STATE.get(beat.state, beat.state), when + "."
@@ -69,7 +69,7 @@ rate.metric(
     border=True,
 )
 streak.metric("Fallas seguidas", report.consecutive_failures, border=True)
-daemon.metric("Programador", state, border=True)
+daemon.metric("Planificador", state, border=True)
 size.metric("Tamaño de la base", fmt.size(report.db_size_bytes), border=True)
 disk.metric("Disco libre", fmt.size(report.free_disk_bytes), border=True)
 st.caption(when)
@@ -86,6 +86,17 @@ if report.errors_by_type:
     errors.plotly_chart(charts.errors_by_type(report.errors_by_type))
 else:
     errors.success("La última corrida completada no tuvo errores.", icon="✅")
+
+st.subheader("Tickers con errores en la última corrida")
+failed = tables.failed_tickers(report.runs, report.records)
+if failed is None:
+    st.success("Ningún ticker falló en la última corrida terminada.", icon="✅")
+
+st.subheader("Antigüedad de los datos por ticker")
+if not db.read(reads.analysis_dates):
+    st.info("Todavía no hay análisis guardados.", icon=":material/info:")
+else:
+    tables.data_age(db.read(reads.latest_recommendations), data.today(cfg))
 
 st.subheader("Corridas recientes")
 tables.runs(runs, report.records)

@@ -6,9 +6,11 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.ops import monitoring
+from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer
 from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
@@ -16,6 +18,11 @@ from ui import params
 
 PAGE = params.HEALTH_PAGE
 REASON = "RuntimeError: source 'files' returned no prices"
+
+
+def runs_table(at) -> pd.DataFrame:
+    """The page's table of recent runs (the one with a status column)."""
+    return next(d.value for d in at.dataframe if "status" in d.value.columns)
 
 
 @pytest.fixture
@@ -36,7 +43,7 @@ def test_failed_runs_and_their_alert_are_shown(runs_db: Path) -> None:
     at = open_page(PAGE)
     assert_no_failure(at)
     assert "falló 4 veces seguidas" in "\n".join(e.value for e in at.error)
-    runs = at.dataframe[0].value
+    runs = runs_table(at)
     assert list(runs["status"]) == ["Fallido"] * 4 + ["Completado"]
     assert set(runs.loc[runs["status"] == "Fallido", "failure_reason"]) == {REASON}
     metrics = {m.label: m.value for m in at.metric}
@@ -63,7 +70,7 @@ def test_a_live_daemon_heartbeat_is_shown_without_alert(runs_db: Path) -> None:
     beat = monitoring.Heartbeat(os.getpid(), now, now, "idle", next_run=now + dt.timedelta(hours=2))
     monitoring.write_heartbeat(runs_db, beat)
     at = open_page(PAGE)
-    assert {m.label: m.value for m in at.metric}["Programador"] == "en espera"
+    assert {m.label: m.value for m in at.metric}["Planificador"] == "en espera"
     assert "No hay señal del programador" not in messages(at)
     assert "próxima corrida" in "\n".join(c.value for c in at.caption)
 
@@ -71,7 +78,7 @@ def test_a_live_daemon_heartbeat_is_shown_without_alert(runs_db: Path) -> None:
 def test_a_missing_heartbeat_raises_the_daemon_alert(runs_db: Path) -> None:
     at = open_page(PAGE)
     assert "No hay señal del programador" in messages(at)
-    assert {m.label: m.value for m in at.metric}["Programador"] == "sin señal"
+    assert {m.label: m.value for m in at.metric}["Planificador"] == "sin señal"
 
 
 @pytest.mark.parametrize(
@@ -88,5 +95,26 @@ def test_runs_with_logs_of_any_shape_still_show(db_path: Path, monkeypatch, log_
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
     at = open_page(PAGE)
     assert_no_failure(at)
-    runs = at.dataframe[0].value
+    runs = runs_table(at)
     assert list(runs["status"]) == ["Completado"] and list(runs["errors_by_type"]) == [""]
+
+
+def test_failed_tickers_and_each_tickers_data_age_are_listed(small_db: Path, monkeypatch) -> None:
+    with open_writer(small_db) as con:
+        errors = [
+            {"ticker": "PAM", "analysis_type": "source", "message": "no prices from yfinance"}
+        ]
+        job = writes.start_job(con, "daily_analysis")
+        writes.finish_job(con, job, 2, 1, {"errors": errors, "errors_by_type": {"source": 1}})
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    failed, ages = at.dataframe[0].value, at.dataframe[1].value
+    assert failed.to_dict("records") == [
+        {"Ticker": "PAM", "Análisis": "Fuente de datos", "Motivo": "no prices from yfinance"}
+    ]
+    today = dt.datetime.now(Settings().tz).date()
+    by_ticker = dict(zip(ages["ticker"], ages["age"], strict=True))
+    assert ages["ticker"].iloc[0] == "PAM"  # the oldest data first
+    assert by_ticker["GGAL"] == (today - dt.date(2024, 3, 8)).days
+    assert by_ticker["PAM"] == (today - dt.date(2024, 3, 7)).days

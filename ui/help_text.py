@@ -24,7 +24,7 @@ def _pct(fraction: float) -> str:
 
 
 def _threshold(value: float) -> str:
-    return fmt.number(value, 0 if float(value).is_integer() else 2)
+    return fmt.number(value, 2).rstrip("0").rstrip(",")  # 60, 35,5, 40,25
 
 
 def call(cfg: Settings) -> str:

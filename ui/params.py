@@ -34,6 +34,7 @@ EVOLUTION_PAGE = "app_pages/evolucion.py"
 DETAIL_PAGE = "app_pages/detalle.py"
 HEALTH_PAGE = "app_pages/salud.py"
 TRACK_PAGE = "app_pages/historial.py"
+METHOD_PAGE = "app_pages/metodologia.py"
 DETAIL_URL_PATH = "detalle"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from functools import partial
 
@@ -151,6 +152,48 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
             "errors_count": st.column_config.NumberColumn("Errores", format="%d"),
             "errors_by_type": st.column_config.TextColumn("Errores por tipo", width="medium"),
             "failure_reason": st.column_config.TextColumn("Motivo de la falla", width="large"),
+        },
+    )
+
+
+def failed_tickers(runs: pl.DataFrame, records: Mapping[int, RunRecord]) -> pl.DataFrame | None:
+    """The tickers with errors in the latest finished run and why (None: there were none)."""
+    finished = runs.filter(pl.col("status") != "running")
+    if finished.is_empty():
+        return None
+    run = finished.row(0, named=True)
+    record = records[run["id"]]
+    rows = [
+        (
+            str(e.get("ticker") or "—"),
+            fmt.ERROR_TYPES.get(str(e.get("analysis_type")), "Otros"),
+            str(e.get("message") or ""),
+        )
+        for e in record.errors
+        if isinstance(e, dict)
+    ]
+    rows += [(t, fmt.ERROR_TYPES["source"], str(why)) for t, why in record.failed_tickers.items()]
+    if not rows:
+        return None
+    table = pl.DataFrame(rows, schema=["Ticker", "Análisis", "Motivo"], orient="row")
+    st.caption(f"Corrida n.º {run['id']} ({run['job_name']}), {fmt.count(table.height, 'error')}.")
+    st.dataframe(table, hide_index=True)
+    return table
+
+
+def data_age(latest: pl.DataFrame, today: dt.date) -> None:
+    """Each ticker's last analysis date and its age in days, oldest first."""
+    age = (pl.lit(today) - pl.col("analysis_date")).dt.total_days()
+    table = latest.select("ticker", "analysis_date", age.alias("age")).sort(
+        "analysis_date", "ticker"
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "ticker": st.column_config.TextColumn("Ticker"),
+            "analysis_date": st.column_config.DateColumn("Último análisis", format="DD/MM/YYYY"),
+            "age": st.column_config.NumberColumn("Antigüedad (días)", format="%d"),
         },
     )
 

@@ -1,0 +1,41 @@
+"""Metodología: how a call is made, from the settings and constants the pipeline uses."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from ui import data, help_text
+from ui import format as fmt
+
+cfg = data.settings()
+
+st.title("Metodología")
+st.markdown(
+    "Cada mañana el proceso diario analiza cada ticker con los datos al cierre de la rueda "
+    "anterior y guarda una recomendación. Esta página se escribe con los mismos parámetros "
+    "que usa ese proceso, así que siempre coincide con lo que ves en las otras páginas."
+)
+
+st.subheader("Los cuatro componentes")
+total_weight = sum(cfg.weights.values())
+weights = pl.DataFrame(
+    {
+        "Componente": [fmt.ANALYSES[k] for k in cfg.weights],
+        "Peso": [fmt.percent(w / total_weight, 0) for w in cfg.weights.values()],
+        "Qué mide": [help_text.component(k) for k in cfg.weights],
+    }
+)
+st.dataframe(weights, hide_index=True)
+
+st.subheader("Puntaje total y recomendación")
+st.markdown(help_text.total(cfg))
+st.subheader("Confianza")
+st.markdown(help_text.CONFIDENCE)
+st.subheader("Precio objetivo y potencial")
+st.markdown(help_text.TARGET)
+st.subheader("Riesgo")
+st.markdown(help_text.RISK)
+st.caption(
+    "Las recomendaciones son un análisis automático y no constituyen asesoramiento financiero."
+)
