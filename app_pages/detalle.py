@@ -6,6 +6,7 @@ import json
 
 import streamlit as st
 
+from pipeline.ops import jobs, ondemand
 from pipeline.textsafe import escape_markdown
 from store import reads
 from ui import data, help_text, params, tables
@@ -55,6 +56,38 @@ with st.container(border=True):
         help=help_text.UPSIDE,
     )
     risk.metric("Riesgo", call["risk_level"] or "—", help=help_text.RISK)
+
+
+def analyze_now(stored: dict) -> None:
+    """The "Analizar ahora" button: the same pipeline now, beside the stored call, not saved."""
+    source = cfg.source
+    if not st.button(
+        "Analizar ahora",
+        icon=":material/bolt:",
+        help=f"Corre el mismo análisis ahora con los últimos datos de la fuente ({source}); "
+        f"espera como máximo {fmt.duration(ondemand.DEFAULT_TIMEOUT_SECONDS)}. "
+        "El resultado no se guarda.",
+    ):
+        return
+    options = jobs.SourceOptions(source, cfg.data_dir, cfg.tickers)
+    with st.spinner(f"Analizando {shown} con la fuente {source}…"):
+        try:
+            fresh = ondemand.analyze(cfg, options, ticker, ondemand.DEFAULT_TIMEOUT_SECONDS)
+        except ondemand.SourceUnreachable:
+            st.error(
+                f"La fuente de datos ({source}) no respondió en "
+                f"{fmt.duration(ondemand.DEFAULT_TIMEOUT_SECONDS)}. Se muestra el análisis "
+                "guardado; probá de nuevo en unos minutos.",
+                icon=":material/cloud_off:",
+            )
+            return
+        except ondemand.NotAnalysed as exc:
+            st.warning(f"No se pudo analizar {shown} ahora: {exc}.", icon=":material/block:")
+            return
+    tables.compare_calls(stored, fresh, cfg.daily_analysis_timezone)
+
+
+analyze_now(call)
 
 st.subheader("Los cuatro análisis")
 for detail in details.iter_rows(named=True):

@@ -12,6 +12,7 @@ from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from pipeline.analysis import calendar
+from pipeline.ops import ondemand
 from pipeline.ops.runlog import RunRecord
 from pipeline.settings import Settings
 from pipeline.textsafe import neutralise_formulas
@@ -195,6 +196,42 @@ def data_age(latest: pl.DataFrame, today: dt.date) -> None:
             "analysis_date": st.column_config.DateColumn("Último análisis", format="DD/MM/YYYY"),
             "age": st.column_config.NumberColumn("Antigüedad (días)", format="%d"),
         },
+    )
+
+
+def compare_calls(stored: dict, fresh: ondemand.OnDemand, tz: str) -> None:
+    """The stored call beside one computed now (not saved), with its time and latency."""
+    now = fresh.recommendation.row(0, named=True)
+    at = fmt.local(fresh.computed_at, tz)
+    labels = {
+        "analysis_date": "Fecha de los datos",
+        "recommendation": "Recomendación",
+        "total_score": "Puntaje total",
+        "confidence": "Confianza",
+        "current_price": "Precio",
+        "target_price": "Precio objetivo",
+        "risk_level": "Riesgo",
+    }
+
+    def cell(call: dict, column: str) -> str:
+        value = call[column]
+        if column == "analysis_date":
+            return fmt.date(value)
+        if column == "confidence":
+            return f"{fmt.number(value, 0)} %"
+        return fmt.number(value) if isinstance(value, float) else str(value or "—")
+
+    table = pl.DataFrame(
+        {
+            "Dato": list(labels.values()),
+            "Guardado": [cell(stored, c) for c in labels],
+            f"Calculado a las {at:%H:%M}, no guardado": [cell(now, c) for c in labels],
+        }
+    )
+    st.dataframe(table, hide_index=True)
+    st.caption(
+        f"Calculado a las {at:%H:%M}, no guardado · fuente {fresh.source} · tardó "
+        f"{fmt.duration(fresh.seconds)}."
     )
 
 

@@ -22,7 +22,7 @@ import polars as pl
 from pipeline import errors
 from pipeline.analysis import track_record
 from pipeline.errors import ArgentaError, BadInput, EnvironmentFault, Refused, RunFailed
-from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring
+from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring, ondemand
 from pipeline.ops import daemon as scheduler
 from pipeline.ops.locking import exclusive
 from pipeline.ops.publish_hook import publish_hook, run_publish_command
@@ -186,6 +186,46 @@ def run(ctx, day, source, data_dir, tickers) -> None:
     options = resolve_source(settings, source, data_dir, tickers)
     result = jobs.run_daily(settings, options, day)
     _report(result)
+
+
+@main.command()
+@click.argument("ticker")
+@click.option("--source", type=click.Choice(SOURCES), help="Data source (default: ARGENTA_SOURCE).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for --source files (ARGENTA_DATA_DIR).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=ondemand.DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds to wait for the source.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def analyze(ctx, ticker, source, data_dir, timeout, fmt) -> None:
+    """Analyse one TICKER now from the source with the daily pipeline; nothing is stored.
+
+    Example: argenta analyze GGAL --source sample --format json
+    """
+    settings = load_settings(ctx)
+    options = resolve_source(settings, source, data_dir, ())
+    result = ondemand.analyze(settings, options, ticker, timeout)  # its errors carry exit codes
+    frame = result.recommendation.with_columns(
+        pl.lit(result.computed_at.replace(tzinfo=None)).alias("computed_at_utc"),
+        pl.lit(round(result.seconds, 3)).alias("seconds"),
+        pl.lit(result.source).alias("source"),
+        pl.lit(False).alias("stored"),
+    )
+    _print(frame, fmt)
 
 
 @main.command()
