@@ -13,6 +13,7 @@ import concurrent.futures
 import datetime as dt
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -90,7 +91,7 @@ def _compute(
     mine = data.prices.filter(pl.col("ticker") == ticker)
     if mine.is_empty():
         raise NotAnalysed(f"the source {options.source!r} has no prices for {ticker}")
-    last = mine.get_column("date").max()
+    last = cast(dt.date, mine.get_column("date").max())
     result = jobs.analyse(data, settings, [last])
     recommendation = result.recommendations.filter(pl.col("ticker") == ticker)
     if recommendation.is_empty():
