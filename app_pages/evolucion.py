@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from store import reads
-from ui import charts, data, help_text, params
+from ui import charts, compare, data, help_text, params
 from ui import format as fmt
 
 DEFAULT_TICKERS = 3
@@ -57,6 +57,14 @@ st.plotly_chart(charts.score_history(history, cfg.buy_threshold, cfg.sell_thresh
 st.caption(f"Bandas: {help_text.call(cfg)}")
 st.plotly_chart(charts.components(history))
 
+st.subheader("Rendimiento comparado")
+closes = {t: db.read(reads.technical_history, t, start, end) for t in shown}
+st.plotly_chart(charts.performance(compare.rebased(closes)))
+st.caption(
+    "Cada ticker vale 100 en su primer cierre del período, en su moneda de cotización "
+    "($ para .BA, US$ para los ADR)."
+)
+
 st.subheader("Precio")
 ticker_col, dollars_col = st.columns([2, 3], vertical_alignment="bottom")
 ticker = ticker_col.selectbox("Ticker del gráfico de precio", shown)
@@ -73,6 +81,24 @@ if not charts.has_candles(prices):
         "(las velas necesitan apertura, máximo y mínimo)."
     )
 st.plotly_chart(charts.prices(prices, ticker, in_dollars and has_ccl))
+st.subheader("ADR y acción local")
+pairs = compare.pairs(db.read(reads.tickers))
+if pairs:
+    pair = st.selectbox("Par", list(pairs))
+    local, adr, shares = pairs[pair]
+    gap = compare.implied_ccl(
+        db.read(reads.technical_history, local), db.read(reads.technical_history, adr), shares
+    )
+    if gap.is_empty():
+        st.info(f"{local} y {adr} no tienen cierres en fechas comunes.", icon=":material/info:")
+    else:
+        st.plotly_chart(charts.adr_gap(gap, pair))
+        st.caption(
+            f"CCL implícito = cierre de {local} × {fmt.number(shares, 0)} acciones por ADR ÷ "
+            f"cierre de {adr}; la diferencia se mide contra el CCL del día de los datos. "
+            "Toda la historia común de los dos."
+        )
+
 st.page_link(
     params.DETAIL_PAGE,
     label=f"Ver el análisis completo de {ticker}",

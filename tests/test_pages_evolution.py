@@ -54,6 +54,15 @@ def open_charts(tickers: list[str]):
     return at.run()
 
 
+def price_figure(at) -> dict:
+    """The page's price figure (its title starts with "Precio de")."""
+    return next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Precio de"))
+
+
+def titled(at, start: str) -> dict:
+    return next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(start))
+
+
 def closes(price: dict) -> list[float]:
     """The closes drawn by a price figure's candlesticks."""
     candles = next(trace for trace in price["data"] if trace["type"] == "candlestick")
@@ -88,7 +97,7 @@ def test_component_chart_has_a_panel_per_component(on_sample: Path) -> None:
 
 def test_price_chart_has_candles_moving_averages_and_bollinger_bands(on_sample: Path) -> None:
     ticker = sample_tickers(on_sample, 1)[0]
-    price = figures(open_charts([ticker]))[2]
+    price = price_figure(open_charts([ticker]))
     kinds = {trace.get("name"): trace["type"] for trace in price["data"]}
     assert kinds[ticker] == "candlestick"
     assert {"SMA 20", "SMA 50", "SMA 200"} <= set(kinds)
@@ -109,9 +118,9 @@ def test_peso_prices_can_be_shown_in_dollars_at_the_ccl_rate(db_path: Path, monk
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
 
     at = open_page(PAGE, **{params.TICKER: ["GGAL.BA"]})
-    assert closes(figures(at)[2]) == [1000.0]
+    assert closes(price_figure(at)) == [1000.0]
     at.toggle[0].set_value(True).run()
-    assert closes(figures(at)[2]) == [1000.0 / 800.0]
+    assert closes(price_figure(at)) == [1000.0 / 800.0]
 
     adr = open_page(PAGE, **{params.TICKER: ["GGAL"]})
     assert adr.toggle[0].disabled
@@ -145,7 +154,7 @@ def test_a_close_only_ticker_gets_a_price_line_over_its_own_period(
     at = open_page(PAGE, **{params.TICKER: "ggal.ba"})  # case-insensitive
     assert_no_failure(at)
     assert at.date_input[0].value == (days[0], days[-1])  # its own data, not the market's end
-    price = figures(at)[2]
+    price = price_figure(at)
     kinds = {trace.get("name"): trace["type"] for trace in price["data"]}
     assert "candlestick" not in kinds.values()
     line = next(t for t in price["data"] if t["name"] == "GGAL.BA (cierre)")
@@ -173,3 +182,40 @@ def test_every_chart_hovers_in_spanish_with_dates_dd_mm_yyyy(on_sample: Path) ->
         for trace in figure["data"]:
             template = trace.get("hovertemplate", trace.get("hoverinfo", ""))
             assert template and "=" not in template, trace.get("name")  # no "Puntaje total=55.78"
+
+
+def test_performance_is_rebased_to_100_on_each_tickers_first_close(on_sample: Path) -> None:
+    chosen = sample_tickers(on_sample, 2)
+    chart = titled(open_charts(chosen), "Rendimiento comparado")
+    with open_reader(on_sample) as con:
+        for trace in chart["data"]:
+            if trace.get("name") not in chosen:
+                continue
+            rows = con.sql(  # the close the analysis used (adjusted), from its raw data
+                "SELECT (d.raw_data->>'close')::DOUBLE FROM daily_recommendations r"
+                " JOIN analysis_details d ON d.recommendation_id = r.id"
+                " WHERE d.analysis_type = 'technical' AND r.ticker = ?"
+                " AND r.analysis_date BETWEEN ? AND ? ORDER BY r.analysis_date",
+                params=[trace["name"], START, END],
+            ).fetchall()
+            prices = np.array([r[0] for r in rows if r[0] is not None])
+            assert numbers(trace["y"]) == pytest.approx(prices / prices[0] * 100, rel=1e-3)
+
+
+def test_an_adr_against_its_local_share_gives_the_implied_ccl_and_the_gap(
+    db_path: Path, monkeypatch
+) -> None:
+    day = dt.date(2024, 3, 8)
+    recs, details = partition(day, ["YPFD.BA", "YPF"])
+    raw = pl.when(pl.col("ticker") == "YPF").then(pl.lit(json.dumps({"close": 20.0})))
+    raw = raw.otherwise(pl.lit(json.dumps({"close": 22000.0, "usdars_ccl": 1000.0})))
+    details = details.with_columns(raw_data=raw)
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [day], [(recs, details)])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE, **{params.TICKER: ["YPF"]})
+    assert_no_failure(at)
+    chart = titled(at, "YPF / YPFD.BA")
+    implied, ccl, gap = (numbers(t["y"]).tolist() for t in chart["data"])
+    assert implied == [1100.0] and ccl == [1000.0]  # 22000 x 1 share per ADR / 20
+    assert gap == pytest.approx([10.0])  # percent

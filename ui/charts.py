@@ -215,6 +215,29 @@ def _macd_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
     )
 
 
+def performance(rebased: pl.DataFrame) -> go.Figure:
+    """Each ticker's close rebased to 100 on its first day of the period, in its own currency."""
+    fig = px.line(rebased, x="analysis_date", y="base_100", color="ticker")
+    fig.add_hline(y=100, line_color="#6e7781", line_width=1)
+    fig.update_yaxes(title_text="Base 100")
+    fig.update_xaxes(title_text="")
+    return _style(_dates(fig), "Rendimiento comparado (base 100)", height=420)
+
+
+def adr_gap(frame: pl.DataFrame, label: str) -> go.Figure:
+    """The CCL implied by an ADR and its local share against the day's CCL, and the gap in %."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35])
+    x = frame["analysis_date"]
+    fig.add_scatter(x=x, y=frame["implied_ccl"], name=f"CCL implícito {label}", row=1, col=1)
+    fig.add_scatter(x=x, y=frame["usdars_ccl"], name="CCL del día", row=1, col=1)
+    fig.add_bar(x=x, y=frame["gap"] * 100, name="Diferencia", showlegend=False, row=2, col=1)
+    fig.update_yaxes(title_text="$ por US$", row=1, col=1)
+    fig.update_yaxes(title_text="Diferencia (%)", ticksuffix=" %", row=2, col=1)
+    fig = _dates(fig)
+    fig.data[-1].hovertemplate = "Diferencia: %{y:+,.2f} %<extra></extra>"
+    return _style(fig, f"{label}: CCL implícito y diferencia con el CCL del día", height=520)
+
+
 def _to_dollars(technical: pl.DataFrame) -> pl.DataFrame:
     """Peso prices and indicators divided by the day's CCL rate (null where it is missing)."""
     return technical.with_columns(pl.col(_PRICE_COLUMNS) / pl.col("usdars_ccl"))
