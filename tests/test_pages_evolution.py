@@ -207,8 +207,12 @@ def test_an_adr_against_its_local_share_gives_the_implied_ccl_and_the_gap(
 ) -> None:
     day = dt.date(2024, 3, 8)
     recs, details = partition(day, ["YPFD.BA", "YPF"])
-    raw = pl.when(pl.col("ticker") == "YPF").then(pl.lit(json.dumps({"close": 20.0})))
-    raw = raw.otherwise(pl.lit(json.dumps({"close": 22000.0, "usdars_ccl": 1000.0})))
+    adr_raw, local_raw = {"close": 20.0}, {"close": 22000.0, "usdars_ccl": 1000.0}
+    raw = (
+        pl.when(pl.col("ticker") == "YPF")
+        .then(pl.lit(json.dumps(adr_raw)))
+        .otherwise(pl.lit(json.dumps(local_raw)))
+    )
     details = details.with_columns(raw_data=raw)
     with open_writer(db_path) as con:
         writes.replace_partitions(con, [day], [(recs, details)])
