@@ -49,10 +49,22 @@ format: $(STAMP)  ## Apply ruff's formatting and autofixes
 	$(BIN)/ruff format .
 
 # Built under a temporary name and moved into place, so an interrupted build is redone.
+# A month of operation: a backfill up to DEMO_DAILY_SESSIONS sessions before DEMO_END, then the
+# daily job (`argenta run`) for each of those sessions, so the health page has a run history and
+# the track record has *publicado* calls beside the *simulado* ones.
+DEMO_DAILY_SESSIONS ?= 20
+DEMO_PLAN = from pipeline.analysis import calendar as c; import datetime as d; \
+  e = d.date.fromisoformat("$(DEMO_END)"); \
+  days = c.trading_days(c.NEW_YORK, e - d.timedelta(days=120), e)[-$(DEMO_DAILY_SESSIONS):]; \
+  print(days[0] - d.timedelta(days=1), *days)
 $(DB): | $(STAMP)
 	rm -f $(DB).building .$(DB).building.*
+	set -e; plan="$$($(BIN)/python -c '$(DEMO_PLAN)')"; set -- $$plan; backfill_end=$$1; shift; \
 	DATABASE_URL=duckdb:///$(DB).building $(BIN)/argenta backfill --source sample \
-	  --start $(DEMO_START) --end $(DEMO_END)
+	  --start $(DEMO_START) --end $$backfill_end; \
+	for day in "$$@"; do \
+	  DATABASE_URL=duckdb:///$(DB).building $(BIN)/argenta run --source sample --date $$day; \
+	done
 	mv $(DB).building $(DB)
 	rm -f .$(DB).building.* $(DB).building.*
 
