@@ -24,7 +24,7 @@ from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer, work_path
 
-POOL_TICKERS, POOL_DAYS = 4, 75  # 300 real calls
+POOL_TICKERS, POOL_DAYS = 5, 75  # 375 real calls (5: the fewest a call is ranked among)
 JOB_RUNS = 500  # about two years of daily runs in job_runs
 
 

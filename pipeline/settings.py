@@ -28,7 +28,14 @@ from pipeline.errors import BadInput
 from pipeline.textsafe import redact
 
 SOURCES = ("sample", "files", "yfinance")
-DEFAULT_WEIGHTS = {"technical": 0.40, "fundamental": 0.20, "macro": 0.25, "sentiment": 0.15}
+# Weights of the stock components in the total, re-normalised over the components a stock has.
+# Macro is a market view (one per date) and not part of any stock's total.
+DEFAULT_WEIGHTS = {"technical": 0.40, "fundamental": 0.20, "sentiment": 0.15}
+# Settings of the first model that no longer exist, and what replaced them.
+RETIRED = {
+    "ARGENTA_BUY_THRESHOLD": "calls are now in fixed proportions: use ARGENTA_BUY_SHARE (0.2)",
+    "ARGENTA_SELL_THRESHOLD": "calls are now in fixed proportions: use ARGENTA_SELL_SHARE (0.2)",
+}
 # Tickers as Yahoo spells them: BYMA symbols carry ".BA"; ADRs have none.
 TICKER_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,9}$")
 # Plain decimal numbers only: no nan, inf, "1_000" or non-ASCII digits.
@@ -228,7 +235,7 @@ class Weights(Parser[dict[str, float]]):
     """`component=weight` pairs; each weight a finite number in [0, 100], their sum above 0."""
 
     accepted = (
-        "component=weight pairs, e.g. technical=0.5,macro=0.5 (components: "
+        "component=weight pairs, e.g. technical=0.5,fundamental=0.5 (components: "
         + ", ".join(DEFAULT_WEIGHTS)
         + "; each weight a number between 0 and 100, their sum above 0; one left out weighs 0)"
     )
@@ -240,6 +247,10 @@ class Weights(Parser[dict[str, float]]):
         named: set[str] = set()
         for part in text.split(","):
             key, sep, value = (x.strip() for x in part.partition("="))
+            if key.lower() == "macro":
+                raise ConfigError(
+                    variable, text, "macro is a market view, not in the total: drop it"
+                )
             if not sep or key.lower() not in weights or key.lower() in named:
                 raise self.reject(variable, text)
             named.add(key.lower())
@@ -411,14 +422,18 @@ class Settings:
     weights: dict[str, float] = setting(
         "ARGENTA_WEIGHTS", Weights(), DEFAULT_WEIGHTS, "component weights of the total"
     )
-    buy_threshold: float = setting(
-        "ARGENTA_BUY_THRESHOLD", Number(0.0, 100.0), 60.0, "total score ≥ this → COMPRAR"
+    buy_share: float = setting(
+        "ARGENTA_BUY_SHARE",
+        Number(0.01, 0.5),
+        0.2,
+        "share of each listing group called COMPRAR on the first session of each month (the"
+        " highest total scores), held all month",
     )
-    sell_threshold: float = setting(
-        "ARGENTA_SELL_THRESHOLD",
-        Number(0.0, 100.0),
-        40.0,
-        "total score ≤ this → VENDER (below ARGENTA_BUY_THRESHOLD); in between → MANTENER",
+    sell_share: float = setting(
+        "ARGENTA_SELL_SHARE",
+        Number(0.01, 0.5),
+        0.2,
+        "share of each listing group called VENDER (the lowest total scores); the rest MANTENER",
     )
 
     @property
@@ -541,12 +556,9 @@ def _parse(values: Mapping[str, str]) -> Settings:
         text = (values.get(declared.variable) or "").strip()
         if text:
             parsed[declared.name] = declared.parser.parse(text, declared.variable)
+    for variable, replacement in RETIRED.items():
+        if (values.get(variable) or "").strip():
+            raise ConfigError(variable, values[variable], f"no longer used; {replacement}")
     settings = Settings(**parsed)
-    if settings.sell_threshold >= settings.buy_threshold:
-        raise ConfigError(
-            "ARGENTA_SELL_THRESHOLD",
-            f"{settings.sell_threshold:g}",
-            f"must be below ARGENTA_BUY_THRESHOLD ({settings.buy_threshold:g})",
-        )
     _check_paths(settings, values)
     return settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.analysis.factors import FACTOR_COLUMNS
 from pipeline.analysis.indicators import INDICATOR_COLUMNS
 from pipeline.analysis.scoring import fundamental, macro, technical
 
@@ -66,10 +67,32 @@ def _technical() -> dict[str, dict[str, Any]]:
     indicators["ratings"] = _object(dict.fromkeys(technical.GROUPS, rating), "Group ratings")
     indicators["votes"] = _object({v.name: vote for v in technical.VOTES}, "The eleven votes")
     raw = dict.fromkeys((*technical.PRICE_COLUMNS, "volume", "usdars_ccl"), NUMBER)
+    schema = _object(indicators, "TA-Lib-compatible indicators, ratings and votes")
+    _optional(schema, _relative_technical())
     return {
         "raw_data": _object(raw, "Prices of the day: OHLC adjusted, close_raw as traded"),
-        "indicators": _object(indicators, "TA-Lib-compatible indicators, ratings and votes"),
+        "indicators": schema,
         "metadata": _metadata(("prices",), "technical"),
+    }
+
+
+def _optional(schema: dict[str, Any], properties: dict[str, Any]) -> None:
+    """Add properties that rows written before the relative model (migration 6) lack."""
+    schema["properties"] |= properties
+
+
+def _relative_technical() -> dict[str, Any]:
+    """What the relative model adds to the technical indicators (see pipeline.analysis.model)."""
+    call = {"group": STRING, "formed_on": DATE, "daily_total": NUMBER, "decided_by": STRING}
+    call["history_bars"] = INTEGER
+    percentiles = dict.fromkeys(("q_low", "q_mid", "q_high"), NUMBER)
+    return {
+        "vote_score": {**NUMBER, "description": "The votes' 0-100 rating (not the call)"},
+        "factors": _object(dict.fromkeys(FACTOR_COLUMNS, NUMBER), "The four price factors"),
+        "factor_ranks": _object(dict.fromkeys(FACTOR_COLUMNS, NUMBER), "Their 0-100 ranks"),
+        "call": _object(call, "Listing group, formation session, listing that set the call"),
+        "range_63": _object(percentiles, "Percentiles of past 63-session log returns"),
+        "ewma_volatility": {**NUMBER, "description": "RiskMetrics EWMA volatility, annual"},
     }
 
 
@@ -80,9 +103,11 @@ def _fundamental() -> dict[str, dict[str, Any]]:
     indicators: dict[str, Any] = dict.fromkeys((*ratios, "dividend_yield"), NUMBER)
     subs = [s.removeprefix("fundamental_") for s in fundamental.SUB_SCORES]
     indicators["sub_scores"] = _object(dict.fromkeys(subs, NUMBER), "Sub-scores 0-100")
+    schema = _object(indicators, "Ratios and sub-scores")
+    _optional(schema, {"level": {**NUMBER, "description": "0-100 score before ranking"}})
     return {
         "raw_data": _object(raw, "Point-in-time filing figures and the converted price"),
-        "indicators": _object(indicators, "Ratios and sub-scores"),
+        "indicators": schema,
         "metadata": _metadata(("filed", "period_end"), "fundamental"),
     }
 
@@ -112,9 +137,11 @@ def _sentiment() -> dict[str, dict[str, Any]]:
     raw = {"headlines": {"type": "integer", "minimum": 0}, "latest": latest}
     hits = {"type": ["integer", "null"], "minimum": 0}
     indicators = {"positive_hits": hits, "negative_hits": hits, "matched_words": latest}
+    schema = _object(indicators, "Lexicon hits")
+    _optional(schema, {"level": {**NUMBER, "description": "0-100 score before ranking"}})
     return {
         "raw_data": _object(raw, "Headlines in the 7-day window (count, latest titles)"),
-        "indicators": _object(indicators, "Lexicon hits"),
+        "indicators": schema,
         "metadata": _metadata(("window_start", "window_end"), "sentiment"),
     }
 

@@ -39,7 +39,8 @@ _REC_SELECT = """
     r.fundamental_score::DOUBLE AS fundamental_score,
     r.macro_score::DOUBLE AS macro_score, r.sentiment_score::DOUBLE AS sentiment_score,
     r.current_price::DOUBLE AS current_price, r.target_price::DOUBLE AS target_price,
-    r.risk_level, r.summary, r.created_at
+    r.risk_level, r.summary, r.created_at,
+    r.target_low::DOUBLE AS target_low, r.target_high::DOUBLE AS target_high
 """
 _DETAIL_SELECT = """
     d.id, d.recommendation_id, d.analysis_type, d.raw_data::VARCHAR AS raw_data,
@@ -346,11 +347,13 @@ def outcome_calls(
     """The calls of `dates` and `tickers` with what their outcomes need.
 
     `volatility_20`, `atr_14` and the adjusted `close` come from the technical detail:
-    the inputs of the annualised volatility the call's target used.
+    the inputs of the annualised volatility the first model's target used. `target_low` /
+    `target_high` are the relative model's 63-session range (NULL in the first model's rows).
     """
     sql = """
         SELECT r.analysis_date, r.ticker, r.current_price::DOUBLE AS current_price,
                r.target_price::DOUBLE AS target_price,
+               r.target_low::DOUBLE AS target_low, r.target_high::DOUBLE AS target_high,
                TRY_CAST(d.indicators->>'volatility_20' AS DOUBLE) AS volatility_20,
                TRY_CAST(d.indicators->>'atr_14' AS DOUBLE) AS atr_14,
                TRY_CAST(d.raw_data->>'close' AS DOUBLE) AS close

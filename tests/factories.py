@@ -33,6 +33,8 @@ def partition(
             "target_price": [11.25] * n,
             "risk_level": ["MEDIO"] * n,
             "summary": [f"{t}: {call} con puntaje {score:.0f}/100." for t in tickers],
+            "target_low": [9.75] * n,
+            "target_high": [12.5] * n,
         },
         schema_overrides={"fundamental_score": pl.Float64, "sentiment_score": pl.Float64},
     )

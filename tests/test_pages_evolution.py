@@ -79,9 +79,9 @@ def test_score_chart_holds_one_series_per_selected_ticker(on_sample: Path) -> No
         np.testing.assert_allclose(numbers(trace["y"]), db_scores(on_sample, trace["name"]))
 
 
-def test_score_chart_shades_the_bands_of_the_configured_thresholds(on_sample, monkeypatch) -> None:
-    monkeypatch.setenv("ARGENTA_BUY_THRESHOLD", "70")
-    monkeypatch.setenv("ARGENTA_SELL_THRESHOLD", "35")
+def test_score_chart_shades_the_bands_of_the_configured_shares(on_sample, monkeypatch) -> None:
+    monkeypatch.setenv("ARGENTA_BUY_SHARE", "0.3")
+    monkeypatch.setenv("ARGENTA_SELL_SHARE", "0.35")
     at = open_charts(sample_tickers(on_sample, 1))
     bands = sorted((s["y0"], s["y1"]) for s in figures(at)[0]["layout"]["shapes"])
     assert bands == [(0, 35), (35, 70), (70, 100)]

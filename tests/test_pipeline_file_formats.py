@@ -12,6 +12,9 @@ from pipeline.settings import Settings
 from pipeline.sources import load_market_data
 from tests.files_support import FILE_END, sample_bars
 
+# A call ranks a stock within its listing group, which needs at least five stocks.
+FIVE = ("GGAL", "PAM", "TEO", "TGS", "YPF")
+
 OHLV = ["open", "high", "low", "volume"]
 
 
@@ -19,7 +22,7 @@ OHLV = ["open", "high", "low", "volume"]
     "columns", [["date", "ticker", "close"], ["date", "ticker", "close", "adj_close"]]
 )
 def test_close_only_prices_load_and_get_a_call(tmp_path: Path, columns: list[str]):
-    bars = sample_bars()
+    bars = sample_bars(FIVE)
     bars.select(columns).write_csv(tmp_path / "prices.csv")
     data = load_market_data("files", data_dir=tmp_path)
     assert data.problems == [] and data.failed_tickers == {}
@@ -29,7 +32,7 @@ def test_close_only_prices_load_and_get_a_call(tmp_path: Path, columns: list[str
     )
     settings = Settings.from_env({}, env_file=None)
     result = analyse(data, settings, [FILE_END])
-    assert sorted(result.recommendations["ticker"]) == ["GGAL", "YPF"]
+    assert sorted(result.recommendations["ticker"]) == list(FIVE)
     technical = result.details.filter(pl.col("analysis_type") == "technical")
     for metadata in technical["metadata"]:  # what is missing is said, not invented
         assert "no volume data: no volume votes" in metadata

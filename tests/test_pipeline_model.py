@@ -171,6 +171,10 @@ def test_a_ticker_without_a_score_on_the_formation_session_gets_no_call_that_mon
     t0 = out.filter(pl.col("ticker") == "T0")
     assert t0["recommendation"].null_count() == len(days)
     assert set(t0["call_reason"]) == {calls.REASON_NOT_FORMED}
+    no_bar = calls.monthly_calls(
+        frame.filter((pl.col("ticker") != "T1") | (pl.col("date") > days[0]))
+    )
+    assert set(no_bar.filter(pl.col("ticker") == "T1")["call_reason"]) == {calls.REASON_NO_BAR}
     few = calls.monthly_calls(_scored(4, days))
     assert set(few["call_reason"]) == {calls.REASON_TOO_FEW_PEERS}
 

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from pipeline.analysis.factors import FACTOR_COLUMNS
 from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, MACRO_SCHEMA, NEWS_SCHEMA
 from pipeline.analysis.indicators import INDICATOR_COLUMNS
 from pipeline.analysis.scoring import (
-    COMPONENTS,
     fundamental,
     macro,
     sentiment,
-    summary_es,
     technical,
 )
 from pipeline.analysis.scoring.combine import combine
-from pipeline.settings import Settings
 
 DAY = dt.date(2024, 3, 8)
 FLOAT_COLUMNS = (
@@ -415,86 +414,49 @@ def test_load_lexicon_reads_the_loughran_mcdonald_layout(tmp_path: Path) -> None
 # --- combine -----------------------------------------------------------------------------
 
 
-def components(**scores: float | None) -> pl.LazyFrame:
-    """One GGAL row per call, each component's inputs set so that it scores as given."""
-    tech = scores.get("technical")
-    tech = 50.0 if tech is None else tech
-    vote = (tech - 50.0) / 50.0
-    row: dict = {"ticker": "GGAL", "date": DAY, "close": 100.0, "close_raw": 100.0}
-    row |= {"volatility_20": 0.40, "atr_14": 2.0, "drawdown_252": -0.10}
-    row |= {f"vote_{v.name}": vote for v in technical.VOTES}
-    row |= {f"technical_{g}": vote for g in technical.GROUPS}
-    row |= {s: scores.get("fundamental") for s in fundamental.SUB_SCORES}
-    row |= {s: scores.get("macro") for s in macro.SUB_SCORES}
-    for name in COMPONENTS:
-        value = tech if name == "technical" else scores.get(name)
-        row |= {f"{name}_score": value, f"{name}_completeness": 0.0 if value is None else 1.0}
+def ranked_row(**ranks: float | None) -> pl.LazyFrame:
+    """One GGAL row as the model leaves it: factor ranks, call, target percentiles."""
+    row: dict = {"ticker": "GGAL", "date": DAY, "close_raw": 100.0, "group": "ADR"}
+    row |= {"recommendation": "COMPRAR", "total_score": 85.0, "formed_on": dt.date(2024, 3, 1)}
+    row |= {"call_listing": "GGAL", "q_low": -0.2, "q_mid": 0.05, "q_high": 0.3}
+    row |= {f"{c}_score": 50.0 for c in FACTOR_COLUMNS}
+    row |= {"fundamental_score": None, "sentiment_score": None}
+    row |= {k: v for k, v in ranks.items()}
     return pl.DataFrame([row]).cast({pl.Null: pl.Float64}).lazy()
 
 
-def call(settings: Settings | None = None, **scores: float | None) -> dict:
-    return combine(components(**scores), settings or Settings()).collect().row(0, named=True)
+def combined(**ranks: float | None) -> dict:
+    return combine(ranked_row(**ranks)).collect().row(0, named=True)
 
 
-def test_total_reweights_over_the_components_that_exist() -> None:
-    result = call(technical=80.0, macro=40.0, fundamental=None, sentiment=None)
-    weights = Settings().weights
-    expected = (weights["technical"] * 80 + weights["macro"] * 40) / (
-        weights["technical"] + weights["macro"]
+def test_targets_are_the_close_moved_by_the_return_percentiles() -> None:
+    row = combined()
+    assert row["current_price"] == 100.0
+    expected = [round(100 * math.exp(q), 2) for q in (-0.2, 0.05, 0.3)]
+    assert [row["target_low"], row["target_price"], row["target_high"]] == expected
+
+
+def test_confidence_is_not_estimated() -> None:
+    assert combined()["confidence"] is None
+
+
+def test_summary_names_the_stocks_own_ranks_and_when_the_call_was_set() -> None:
+    summary = combined(momentum_12_1_score=92.0, high_52w_score=81.0, low_volatility_score=12.0)[
+        "summary"
+    ]
+    assert summary.startswith("GGAL: COMPRAR desde el 01/03/2024, puntaje relativo 85/100 entre")
+    assert "A favor: momento de 12 meses (92/100) y cercanía al máximo de 52 semanas (81/100)" in (
+        summary
     )
-    assert result["total_score"] == pytest.approx(expected, abs=0.01)
+    assert "en contra: baja volatilidad (12/100)." in summary
+    assert summary.endswith("Se basa solo en los factores de precio (sin fundamentos ni noticias).")
 
 
-@pytest.mark.parametrize(
-    ("total", "expected"),
-    [
-        (70.0, "COMPRAR"),
-        (60.0, "COMPRAR"),
-        (59.5, "MANTENER"),
-        (40.5, "MANTENER"),
-        (40.0, "VENDER"),
-    ],
-)
-def test_thresholds_give_the_call(total: float, expected: str) -> None:
-    assert call(technical=total)["recommendation"] == expected
-
-
-def test_thresholds_come_from_the_settings() -> None:
-    strict = Settings(buy_threshold=75.0, sell_threshold=25.0)
-    assert call(strict, technical=70.0)["recommendation"] == "MANTENER"
-
-
-def test_confidence_drops_with_missing_components() -> None:
-    full = call(technical=60.0, fundamental=60.0, macro=60.0, sentiment=60.0)
-    partial = call(technical=60.0, macro=60.0)
-    assert full["confidence"] == 100.0
-    assert partial["confidence"] < full["confidence"]
-
-
-def test_confidence_drops_when_components_disagree() -> None:
-    agree = call(technical=70.0, fundamental=70.0, macro=70.0, sentiment=70.0)
-    disagree = call(technical=90.0, fundamental=30.0, macro=90.0, sentiment=30.0)
-    assert disagree["confidence"] < agree["confidence"]
-
-
-def test_summary_is_spanish_and_names_ticker_call_and_drivers() -> None:
-    summary = call(technical=90.0, macro=40.0)["summary"]
-    assert summary.startswith("GGAL: COMPRAR con puntaje 71/100")
-    pro, con = summary.split("A favor: ")[1].split("; en contra: ")
-    assert any(summary_es.DRIVERS[vote.name][0] in pro for vote in technical.VOTES)
-    assert any(summary_es.DRIVERS[name][1] in con for name in macro.SUB_SCORES)
-    assert summary.endswith("Sin datos: fundamental, sentimiento.")
-
-
-def test_target_price_moves_with_the_call() -> None:
-    buy, sell = call(technical=80.0), call(technical=20.0)
-    assert buy["target_price"] > buy["current_price"] == 100.0 > sell["target_price"]
-
-
-@pytest.mark.parametrize(
-    ("volatility", "drawdown", "level"),
-    [(0.20, -0.05, "BAJO"), (0.45, -0.10, "MEDIO"), (0.70, -0.10, "ALTO"), (0.20, -0.50, "ALTO")],
-)
-def test_risk_level_from_volatility_and_drawdown(volatility, drawdown, level) -> None:
-    frame = components().with_columns(volatility_20=volatility, drawdown_252=drawdown)
-    assert combine(frame, Settings()).collect()["risk_level"].item() == level
+def test_summary_of_a_listing_whose_call_comes_from_the_other_one() -> None:
+    frame = ranked_row(fundamental_score=70.0).with_columns(
+        ticker=pl.lit("GGAL.BA"), group=pl.lit("BYMA")
+    )
+    summary = combine(frame).collect()["summary"].item()
+    assert "puntaje relativo 85/100 entre los ADR" in summary  # GGAL's ranking set the call
+    assert "Es el llamado de GGAL" in summary
+    assert "fundamentos (70/100)" in summary and "Se basa solo" not in summary

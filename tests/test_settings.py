@@ -36,8 +36,8 @@ VARIABLES = {
     "ARGENTA_ALERT_COMMAND",
     "ARGENTA_LOW_DISK_MB",
     "ARGENTA_WEIGHTS",
-    "ARGENTA_BUY_THRESHOLD",
-    "ARGENTA_SELL_THRESHOLD",
+    "ARGENTA_BUY_SHARE",
+    "ARGENTA_SELL_SHARE",
 }
 NUMERIC = [s for s in SETTINGS if isinstance(s.parser, Integer | Number)]
 # nan and infinity, overflow, separators, non-ASCII digits, hex, two numbers
@@ -64,8 +64,8 @@ def test_defaults_are_the_plans():
     assert (s.daily_analysis_hour, s.daily_analysis_minute) == (6, 0)
     assert s.daily_analysis_timezone == "America/Argentina/Buenos_Aires"
     assert (s.job_timeout_minutes, s.max_retries, s.retry_backoff_seconds) == (60, 3, 60)
-    assert (s.buy_threshold, s.sell_threshold) == (60, 40)
-    assert s.weights == {"technical": 0.4, "fundamental": 0.2, "macro": 0.25, "sentiment": 0.15}
+    assert s.weights == {"technical": 0.4, "fundamental": 0.2, "sentiment": 0.15}
+    assert (s.buy_share, s.sell_share) == (0.2, 0.2)
 
 
 def test_every_field_is_declared_once_under_its_existing_variable():
@@ -118,9 +118,10 @@ def test_database_url_forms(url, expected):
         ("JOB_TIMEOUT_MINUTES", "inf", "use a number between 0.01 and 10080"),
         ("JOB_TIMEOUT_MINUTES", "1e308", "use a number between 0.01 and 10080"),
         ("ARGENTA_RETRY_BACKOFF_SECONDS", "nan", "use a number between 0 and 86400"),
-        ("ARGENTA_BUY_THRESHOLD", "nan", "use a number between 0 and 100"),
-        ("ARGENTA_SELL_THRESHOLD", "-inf", "use a number between 0 and 100"),
-        ("ARGENTA_SELL_THRESHOLD", "70", "must be below ARGENTA_BUY_THRESHOLD (60)"),
+        ("ARGENTA_BUY_SHARE", "nan", "use a number between 0.01 and 0.5"),
+        ("ARGENTA_SELL_SHARE", "0.6", "use a number between 0.01 and 0.5"),
+        ("ARGENTA_SELL_THRESHOLD", "40", "no longer used; calls are now in fixed proportions"),
+        ("ARGENTA_WEIGHTS", "technical=1,macro=1", "macro is a market view"),
         ("MAX_RETRIES", "-1", "use a whole number between 0 and 20"),
         ("ARGENTA_RETENTION_DAYS", "99999999999999999999", "between 0 and 36600"),
         ("SCHEDULER_ENABLED", "maybe", "use true or false"),
@@ -128,12 +129,12 @@ def test_database_url_forms(url, expected):
         ("ARGENTA_TICKERS", "THIS_IS_TOO_LONG", "1-10 characters"),
         ("ARGENTA_WEIGHTS", "technical=abc", "component=weight pairs"),
         ("ARGENTA_WEIGHTS", "technical=nan", "each weight a number between 0 and 100"),
-        ("ARGENTA_WEIGHTS", "technical=inf,macro=1", "each weight a number between 0 and 100"),
-        ("ARGENTA_WEIGHTS", "technical=1e308,macro=1e308", "between 0 and 100"),
-        ("ARGENTA_WEIGHTS", "technical=-1,macro=2", "between 0 and 100"),
-        ("ARGENTA_WEIGHTS", "technical=0,macro=0", "their sum above 0"),
+        ("ARGENTA_WEIGHTS", "technical=inf,sentiment=1", "each weight a number between 0 and 100"),
+        ("ARGENTA_WEIGHTS", "technical=1e308,sentiment=1e308", "between 0 and 100"),
+        ("ARGENTA_WEIGHTS", "technical=-1,sentiment=2", "between 0 and 100"),
+        ("ARGENTA_WEIGHTS", "technical=0,sentiment=0", "their sum above 0"),
         ("ARGENTA_WEIGHTS", "technical=1,technical=2", "component=weight pairs"),
-        ("ARGENTA_WEIGHTS", "momentum=1", "components: technical, fundamental, macro, sentiment"),
+        ("ARGENTA_WEIGHTS", "momentum=1", "components: technical, fundamental, sentiment"),
         ("ARGENTA_WEIGHTS", "technical", "component=weight pairs"),
     ],
 )
@@ -165,7 +166,7 @@ def test_every_numeric_setting_takes_its_bounds_and_nothing_beyond(declared):
 # Through the real command: exit 2 and the usual single line, for the values that used to
 # pass (nan, infinity) or crash (1e308).
 CLI_CASES = [
-    ("ARGENTA_BUY_THRESHOLD", "nan", "use a number between 0 and 100"),
+    ("ARGENTA_BUY_SHARE", "nan", "use a number between 0.01 and 0.5"),
     ("JOB_TIMEOUT_MINUTES", "nan", "use a number between 0.01 and 10080"),
     ("JOB_TIMEOUT_MINUTES", "inf", "use a number between 0.01 and 10080"),
     ("JOB_TIMEOUT_MINUTES", "1e308", "use a number between 0.01 and 10080"),
@@ -213,9 +214,11 @@ def test_env_file_is_read_and_environment_wins(tmp_path):
 
 
 def test_tickers_and_weights_parsed():
-    s = from_env(ARGENTA_TICKERS="ggal, ypf ypf,TGSU2.BA", ARGENTA_WEIGHTS="technical=1,macro=1")
+    s = from_env(
+        ARGENTA_TICKERS="ggal, ypf ypf,TGSU2.BA", ARGENTA_WEIGHTS="technical=1,sentiment=1"
+    )
     assert s.tickers == ("GGAL", "YPF", "TGSU2.BA")
-    assert s.weights == {"technical": 1.0, "fundamental": 0.0, "macro": 1.0, "sentiment": 0.0}
+    assert s.weights == {"technical": 1.0, "fundamental": 0.0, "sentiment": 1.0}
 
 
 # --- the generated documentation ---------------------------------------------------------

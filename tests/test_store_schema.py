@@ -31,6 +31,8 @@ PUBLIC_COLUMNS = {
         "summary",
         "created_at",
         "job_run_id",
+        "target_low",
+        "target_high",
     ],
     "analysis_details": [
         "id",

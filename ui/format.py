@@ -237,6 +237,10 @@ REASONS_ES = {
     "no_news_for_ticker": "la fuente no trajo titulares hasta esa fecha",
     "no_news_in_window": "no hay titulares en los últimos {days} días",
     "no_lexicon_words": "ningún titular de la ventana tiene palabras del léxico",
+    # The relative model's (pipeline/analysis/stages.py RELATIVE_REASONS).
+    "no_factor_history": "sin valor ese día: historia de precios limpia insuficiente",
+    "too_few_peers": "menos de {needed} acciones de su grupo tienen un valor ese día",
+    "not_a_stock": "es un índice o un tipo de cambio: no se compara con acciones",
 }
 
 

@@ -6,15 +6,16 @@ and limits from `pipeline.analysis.scoring.combine`, so the explanations follow 
 
 from __future__ import annotations
 
-from pipeline.analysis.scoring import combine
+from pipeline.analysis import forecast
 from pipeline.settings import Settings
 from ui import format as fmt
 
 _COMPONENT_MEANING = {
-    "technical": "tendencia, momento y volatilidad del precio (medias móviles, RSI, MACD, "
-    "bandas de Bollinger)",
+    "technical": "puesto de la acción en su grupo según cuatro factores de precio (momento de "
+    "12 meses, reversión de 1 mes, baja volatilidad, cercanía al máximo de 52 semanas)",
     "fundamental": "balances presentados hasta esa fecha (rentabilidad, endeudamiento, valuación)",
-    "macro": "contexto argentino del día (tipo de cambio, riesgo país, tasa, inflación, Merval)",
+    "macro": "contexto argentino del día (tipo de cambio, riesgo país, tasa, inflación, "
+    "Merval); es el mismo para todas las acciones y no forma parte del total",
     "sentiment": "tono de los titulares de noticias recientes del ticker",
 }
 
@@ -28,10 +29,12 @@ def _threshold(value: float) -> str:
 
 
 def call(cfg: Settings) -> str:
-    """What COMPRAR / MANTENER / VENDER mean, with the configured thresholds."""
+    """What COMPRAR / MANTENER / VENDER mean, with the configured shares."""
     return (
-        f"COMPRAR con puntaje total desde {_threshold(cfg.buy_threshold)}; VENDER con "
-        f"{_threshold(cfg.sell_threshold)} o menos; MANTENER en el medio."
+        f"el primer día hábil de cada mes, el {_pct(cfg.buy_share)} de puntaje total más alto de "
+        f"su grupo (ADR o BYMA) pasa a COMPRAR y el {_pct(cfg.sell_share)} más bajo a VENDER "
+        "hasta el mes siguiente; el resto, MANTENER. El ADR y la acción local de una misma "
+        "empresa llevan el mismo llamado."
     )
 
 
@@ -41,9 +44,10 @@ def total(cfg: Settings) -> str:
         f"{fmt.ANALYSES[k]} {_pct(w / sum(cfg.weights.values()))}" for k, w in cfg.weights.items()
     )
     return (
-        "Puntaje total de 0 a 100: promedio ponderado de los componentes con datos "
-        f"({weights}; un componente sin datos no cuenta y los demás se reparten su peso). "
-        + call(cfg)
+        "Puntaje total relativo de 0 a 100 (50 = la acción mediana de su grupo): promedio "
+        f"ponderado de los puestos de la acción en los componentes con datos ({weights}; un "
+        "componente sin datos no cuenta y los demás se reparten su peso), el del día en que se "
+        "fijó el llamado del mes. Llamado: " + call(cfg)
     )
 
 
@@ -54,25 +58,23 @@ def component(kind: str) -> str:
 
 COMPONENTS = {f"{kind}_score": component(kind) for kind in fmt.ANALYSES}
 CONFIDENCE = (
-    "Confianza de 0 a 100 %: cuántos datos tuvo el análisis (peso de los componentes con "
-    "datos y su completitud) por cuánto coinciden entre sí los componentes. Baja cuando "
-    "faltan datos o los componentes se contradicen; no es una probabilidad de acierto."
+    "Confianza: ya no se estima (vacía desde la migración 6); la tasa de acierto medida de "
+    "cada llamado está en el Historial de aciertos."
 )
 CURRENCY = (
     "Moneda de cotización: $ (pesos) en BYMA (.BA), US$ (dólares) para los ADR en Nueva York."
 )
 PRICE = "Precio de cierre del día analizado, en la moneda de cotización."
 TARGET = (
-    f"Precio objetivo indicativo a {combine.TARGET_HORIZON_DAYS} ruedas (unos tres meses): "
-    "el cierre movido según la distancia del puntaje total a 50, en unidades de la "
-    f"volatilidad esperada a ese plazo (puntaje 100 = +1 desvío), con un tope de "
-    f"±{_pct(combine.MAX_TARGET_MOVE)}. No es una predicción del precio."
+    f"Precio objetivo a {forecast.TARGET_HORIZON_SESSIONS} ruedas (unos tres meses): la mediana "
+    "del rango objetivo, el cierre movido por los percentiles 10, 50 y 90 de los retornos de "
+    f"{forecast.TARGET_HORIZON_SESSIONS} ruedas de la propia acción en sus últimas "
+    f"{forecast.RANGE_LOOKBACK_SESSIONS} ruedas (tres años). El rango debería contener 8 de "
+    "cada 10 resultados. No es una predicción del precio."
 )
 UPSIDE = f"Potencial: distancia del objetivo al precio actual, en %. {TARGET}"
 RISK = (
-    "Riesgo según la volatilidad anualizada de 20 ruedas y la caída desde el máximo de 52 "
-    f"semanas: ALTO con volatilidad desde {_pct(combine.HIGH_RISK_VOLATILITY)} o caída de "
-    f"{_pct(-combine.HIGH_RISK_DRAWDOWN)} o más; BAJO con volatilidad menor a "
-    f"{_pct(combine.LOW_RISK_VOLATILITY)} y caída menor a {_pct(-combine.LOW_RISK_DRAWDOWN)}; "
-    "MEDIO en el resto."
+    "Riesgo: tercio de la volatilidad esperada (EWMA de RiskMetrics, decaimiento "
+    f"{fmt.number(forecast.EWMA_DECAY, 2)}) dentro de su grupo ese día: BAJO el tercio menos "
+    "volátil, ALTO el más volátil, MEDIO el del medio."
 )

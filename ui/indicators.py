@@ -65,12 +65,19 @@ NAMES: dict[str, tuple[str, str]] = {
     "positive_hits": ("Palabras positivas en titulares", "count"),
     "negative_hits": ("Palabras negativas en titulares", "count"),
     "matched_words": ("Palabras del léxico encontradas", "count"),
+    "vote_score": ("Puntaje de los votos técnicos (informativo)", "score"),
+    "ewma_volatility": ("Volatilidad esperada EWMA anualizada", "share"),
+    "level": ("Puntaje propio, antes de compararlo con su grupo", "score"),
 }
 # Nested groups: their Spanish title and the kind of every value inside.
 GROUPS: dict[str, tuple[str, str]] = {
     "ratings": ("Calificación", "rating"),
     "votes": ("Voto", "vote"),
     "sub_scores": ("Subpuntaje", "score"),
+    "factors": ("Factor", "fraction"),
+    "factor_ranks": ("Puesto en su grupo", "score"),
+    "range_63": ("Retorno logarítmico de 63 ruedas", "fraction"),
+    "call": ("Llamado", ""),
 }
 _PARTS = {
     "trend": "tendencia",
@@ -100,6 +107,18 @@ _PARTS = {
     "real_rate": "tasa real",
     "merval_ars": "Merval en pesos",
     "merval_usd": "Merval en dólares",
+    "momentum_12_1": "momento de 12 meses",
+    "reversal_1m": "reversión de 1 mes",
+    "low_volatility": "baja volatilidad",
+    "high_52w": "cercanía al máximo de 52 semanas",
+    "q_low": "percentil 10",
+    "q_mid": "mediana",
+    "q_high": "percentil 90",
+    "group": "grupo",
+    "formed_on": "fijado el",
+    "daily_total": "puntaje total del día",
+    "decided_by": "decidido en",
+    "history_bars": "ruedas de historia",
 }
 
 

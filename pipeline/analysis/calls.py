@@ -22,10 +22,12 @@ import polars as pl
 
 from pipeline.analysis.calendar import exchange_expr, sessions_frame
 from pipeline.analysis.factors import date_span
+from pipeline.analysis.relative import REASON_TOO_FEW_PEERS as REASON_TOO_FEW_PEERS_CODE
 from pipeline.analysis.relative import midrank_quantile, min_peers
 
 BUY, HOLD, SELL = "COMPRAR", "MANTENER", "VENDER"
 DEFAULT_BUY_SHARE = DEFAULT_SELL_SHARE = 0.20
+REASON_NO_BAR = "no_bar_on_formation_session"
 REASON_NOT_FORMED = "no_total_on_formation_session"
 REASON_TOO_FEW_PEERS = "too_few_peers_on_formation_session"
 
@@ -106,13 +108,20 @@ def monthly_calls(
     sell_share: float = DEFAULT_SELL_SHARE,
     score: str = "total_score",
 ) -> pl.DataFrame:
-    """Add `recommendation`, `formed_on` and `call_reason` to rows of date, ticker, group, score.
+    """Add `recommendation`, `formed_on`, `formation_total` (the score on that session, which
+    set the call) and `call_reason` to rows of date, ticker, group and the score.
 
-    `recommendation` is null (and `call_reason` says why) when the ticker had no score on its
-    month's formation session or its group had too few scored stocks that day.
+    `recommendation` is null (and `call_reason` says why) when the ticker had no bar or no
+    score on its month's formation session, or its group had too few scored stocks that day
+    (also when its own score was NULL for that reason: `technical_reason` too_few_peers).
     """
     rows = with_formation_session(frame)
     peers = pl.col(score).count().over("date", "group")
+    few_peers = (
+        pl.col("technical_reason") == REASON_TOO_FEW_PEERS_CODE
+        if "technical_reason" in frame.columns
+        else pl.lit(False)
+    )
     needed = min_peers(min(buy_share, sell_share))
     formed = (
         rows.filter(pl.col("date") == pl.col("formed_on"))
@@ -120,20 +129,23 @@ def monthly_calls(
         .select(
             "ticker",
             "formed_on",
+            pl.col(score).alias("formation_total"),
             pl.when(pl.col("_peers") >= needed)
             .then(_call(pl.col("_q"), buy_share, sell_share))
             .alias("recommendation"),
-            pl.when(pl.col(score).is_null())
-            .then(pl.lit(REASON_NOT_FORMED))
-            .when(pl.col("_peers") < needed)
+            pl.when(pl.col("_peers") < needed)
             .then(pl.lit(REASON_TOO_FEW_PEERS))
+            .when(pl.col(score).is_null() & few_peers)
+            .then(pl.lit(REASON_TOO_FEW_PEERS))
+            .when(pl.col(score).is_null())
+            .then(pl.lit(REASON_NOT_FORMED))
             .alias("call_reason"),
         )
     )
     out = rows.join(formed, on=["ticker", "formed_on"], how="left", maintain_order="left")
     return out.with_columns(
         pl.when(pl.col("recommendation").is_null())
-        .then(pl.col("call_reason").fill_null(pl.lit(REASON_NOT_FORMED)))
+        .then(pl.col("call_reason").fill_null(pl.lit(REASON_NO_BAR)))
         .alias("call_reason")
     )
 
@@ -148,19 +160,26 @@ def _partners() -> pl.DataFrame:
     )
 
 
+# What a listing takes from the other listing of its company when that one decides the call.
+CARRIED = ("recommendation", "formation_total", "formed_on")
+
+
 def company_calls(frame: pl.DataFrame) -> pl.DataFrame:
     """One call per company: both listings take the call of the one with the longer history.
 
-    `frame` has date, ticker, recommendation, history_bars. The listing whose row (on the date,
-    or its latest within PARTNER_TOLERANCE before) has a call and more `history_bars` decides;
-    on a tie the ADR does. Adds `call_listing`: the ticker whose ranking set the call.
-    Both rows keep their own prices and scores.
+    `frame` has date, ticker, recommendation, formation_total, formed_on, history_bars. The
+    listing whose row (on the date, or its latest within PARTNER_TOLERANCE before) has a call
+    and more `history_bars` decides; on a tie the ADR does. The other listing takes its
+    CARRIED columns (the call, the total that set it, its formation day). Adds
+    `call_listing`: the ticker whose ranking set the call. Prices and component scores stay
+    each listing's own.
     """
+    carried = [c for c in CARRIED if c in frame.columns]
     keyed = frame.with_row_index("_row").join(_partners(), on="ticker", how="left")
     other = frame.select(
         pl.col("ticker").alias("partner"),
         pl.col("date").alias("_partner_date"),
-        pl.col("recommendation").alias("_partner_call"),
+        *[pl.col(c).alias(f"_partner_{c}") for c in carried],
         pl.col("history_bars").alias("_partner_history"),
     ).sort("_partner_date")
     matched = keyed.sort("date").join_asof(
@@ -175,17 +194,17 @@ def company_calls(frame: pl.DataFrame) -> pl.DataFrame:
     own_history = pl.col("history_bars").fill_null(0)
     partner_history = pl.col("_partner_history").fill_null(0)
     partner_is_adr = ~pl.col("partner").str.ends_with(".BA")
-    partner_decides = pl.col("_partner_call").is_not_null() & (
+    partner_decides = pl.col("_partner_recommendation").is_not_null() & (
         pl.col("recommendation").is_null()
         | (partner_history > own_history)
         | ((partner_history == own_history) & partner_is_adr)
     )
     return (
         matched.with_columns(
-            pl.when(partner_decides)
-            .then(pl.col("_partner_call"))
-            .otherwise(pl.col("recommendation"))
-            .alias("recommendation"),
+            *[
+                pl.when(partner_decides).then(pl.col(f"_partner_{c}")).otherwise(pl.col(c)).alias(c)
+                for c in carried
+            ],
             pl.when(partner_decides)
             .then(pl.col("partner"))
             .when(pl.col("recommendation").is_not_null())
@@ -193,5 +212,6 @@ def company_calls(frame: pl.DataFrame) -> pl.DataFrame:
             .alias("call_listing"),
         )
         .sort("_row")
-        .drop("_row", "partner", "_partner_date", "_partner_call", "_partner_history")
+        .drop("_row", "partner", "_partner_date", "_partner_history")
+        .drop(f"_partner_{c}" for c in carried)
     )

@@ -97,6 +97,8 @@ RECOMMENDATION_COLUMNS = [
     "target_price",
     "risk_level",
     "summary",
+    "target_low",
+    "target_high",
 ]
 DETAIL_COLUMNS = [
     "analysis_date",

@@ -42,7 +42,7 @@ def factor_scores(frame: pl.DataFrame, peers_needed: int = MIN_PEERS) -> pl.Data
     present = pl.sum_horizontal(s.is_not_null() for s in scores)
     ranked = ranked.with_columns(
         pl.mean_horizontal(scores).alias("factor_mean"),
-        (present / len(FACTOR_COLUMNS)).alias("technical_completeness"),
+        (present * (1.0 / len(FACTOR_COLUMNS))).alias("technical_completeness"),
     )
     technical = relative_score("factor_mean", peers_needed=peers_needed)
     first_reason = pl.coalesce(pl.col(f"{c}_reason") for c in FACTOR_COLUMNS)
@@ -99,7 +99,7 @@ def score_and_call(
     buy_share: float = calls.DEFAULT_BUY_SHARE,
     sell_share: float = calls.DEFAULT_SELL_SHARE,
 ) -> pl.DataFrame:
-    """Total score, monthly call and company call for rows that carry the factor columns.
+    """Total score (of the formation session), monthly call and company call for each row.
 
     `frame` needs date, ticker, the FACTOR_COLUMNS, history_bars, and optionally absolute
     `fundamental_score` / `sentiment_score` with their `_reason` columns.
@@ -113,9 +113,11 @@ def score_and_call(
                 pl.lit(None, dtype=pl.Float64).alias(f"{component}_score"),
                 pl.lit("no_data").alias(f"{component}_reason"),
             )
-    scored = scored.with_columns(total_score(weights).alias("total_score"))
-    formed = calls.monthly_calls(scored, buy_share, sell_share)
-    return calls.company_calls(formed)
+    scored = scored.with_columns(total_score(weights).alias("daily_total"))
+    formed = calls.monthly_calls(scored, buy_share, sell_share, score="daily_total")
+    # The stored total is the one that set the call: the formation session's, of the listing
+    # that decided it. The day's own total stays as `daily_total` (in the details).
+    return calls.company_calls(formed).rename({"formation_total": "total_score"})
 
 
 def price_model(prices: pl.DataFrame) -> pl.DataFrame:

@@ -9,7 +9,9 @@ from typing import cast
 import polars as pl
 
 from pipeline.analysis import calendar
-from pipeline.analysis.scoring.combine import TARGET_HORIZON_DAYS, TRADING_DAYS_PER_YEAR
+from pipeline.analysis.forecast import TARGET_HORIZON_SESSIONS as TARGET_HORIZON_DAYS
+
+TRADING_DAYS_PER_YEAR = 252
 
 # Holding periods, in sessions of the ticker's exchange.
 HORIZONS = (5, 20, 60)
@@ -40,8 +42,10 @@ OUTCOME_COLUMNS = [
     "target_low_return",
     "target_high_return",
 ]
-# What a call must carry: its key, its prices and the annualised volatility its target used.
+# What a call must carry: its key, its prices, the annualised volatility the first model's
+# target used, and the relative model's 63-session range (NULL in the first model's rows).
 CALL_COLUMNS = ["analysis_date", "ticker", "current_price", "target_price", "stated_volatility"]
+CALL_COLUMNS += ["target_low", "target_high"]
 
 
 def listing_expr(ticker: str = "ticker") -> pl.Expr:
@@ -246,6 +250,24 @@ def compute_outcomes(
     )
 
 
+def _stated_range(old_low: pl.Expr, old_high: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The range a call stated, as returns at the row's horizon h.
+
+    Relative model (target_low/high stored): its 63-session percentiles in log terms, the
+    median's drift scaled by h/63 and each edge's distance from it by sqrt(h/63) (exactly the
+    stated range at 63 sessions). First model: the given centre -/+ volatility band.
+    """
+    h = pl.col("horizon_sessions") / TARGET_HORIZON_DAYS
+    price = pl.col("current_price")
+    mid = (pl.col("target_price") / price).log()
+    ends = []
+    for edge, old in (("target_low", old_low), ("target_high", old_high)):
+        log_edge = (pl.col(edge) / price).log()
+        scaled = (mid * h + (log_edge - mid) * h.sqrt()).exp() - 1.0
+        ends.append(pl.when(pl.col(edge).is_not_null()).then(scaled).otherwise(old))
+    return ends[0], ends[1]
+
+
 def _returns(rows: pl.DataFrame) -> pl.DataFrame:
     """Forward, benchmark, excess and universe returns, volatility and the stated range."""
     forward = pl.col("out_adj") / pl.col("in_adj") - 1.0
@@ -256,6 +278,7 @@ def _returns(rows: pl.DataFrame) -> pl.DataFrame:
     move = pl.col("target_price") / pl.col("current_price") - 1.0
     centre = move * pl.col("horizon_sessions") / TARGET_HORIZON_DAYS
     half = pl.col("stated_volatility") * years.sqrt()
+    low, high = _stated_range(centre - half, centre + half)
     block = ["analysis_date", "listing", "horizon_sessions", "entry"]
     return (
         rows.with_columns(
@@ -266,8 +289,8 @@ def _returns(rows: pl.DataFrame) -> pl.DataFrame:
             pl.when(n >= 2)
             .then((variance.clip(0.0) * TRADING_DAYS_PER_YEAR).sqrt())
             .alias("realised_volatility"),
-            (centre - half).alias("target_low_return"),
-            (centre + half).alias("target_high_return"),
+            low.alias("target_low_return"),
+            high.alias("target_high_return"),
         )
         .with_columns(
             (pl.col("forward_return") - pl.col("benchmark_return")).alias("excess_return"),

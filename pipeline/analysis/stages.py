@@ -1,23 +1,32 @@
 """The whole analysis as one pure function: market data in, the day's calls and details out.
 
-indicators -> macro -> technical -> fundamental -> sentiment -> combine -> details, each a
-polars plan over every (ticker, date) row at once. No I/O happens here except reading
-the bundled sentiment lexicon once per process.
+indicators -> factors and forecasts (`model`) -> macro (the market view) -> fundamental ->
+sentiment -> ranks, total and calls (`model`) -> votes (information only) -> combine ->
+details, each over every (ticker, date) row at once. No I/O happens here except reading the
+bundled sentiment lexicon once per process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
+from pipeline.analysis import calls, forecast, model, relative
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS, MarketData
 from pipeline.analysis.indicators import add_indicators, adjust_prices
-from pipeline.analysis.scoring import fundamental, macro, sentiment, technical
+from pipeline.analysis.scoring import (
+    Reason,
+    fundamental,
+    macro,
+    reason_columns,
+    sentiment,
+    technical,
+)
 from pipeline.analysis.scoring.combine import combine
 from pipeline.settings import Settings
 
@@ -38,6 +47,8 @@ class Analysis:
     details: pl.DataFrame
     errors: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # The macro market view: one row per analysed date (date, macro columns), not per stock.
+    market_view: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 class _Stages:
@@ -52,6 +63,12 @@ class _Stages:
         self.timings[name] = round(time.perf_counter() - start, 3)
         return frame
 
+    def call(self, name: str, function: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        start = time.perf_counter()
+        frame = function()
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        return frame
+
 
 def analyse(
     data: MarketData,
@@ -60,30 +77,130 @@ def analyse(
     *,
     lexicon: pl.DataFrame | None = None,
 ) -> Analysis:
-    """Score every ticker on `dates` (None: every date in the panel) from the whole history.
+    """Score every ticker on `dates` (None: every date in the panel) from the loaded history.
 
     Rows are the trading days present in `data.prices`; `analysis_date` is the day whose
-    close was analysed. A ticker needs the technical score (enough price history) to get
-    a recommendation; those without one are reported in `errors`. `lexicon` replaces the
-    bundled sentiment lexicon (see `sentiment.load_lexicon`).
+    close was analysed. Every (ticker, date) of the loaded history is scored, because a
+    day's call is formed on the first session of its month and ranked against the whole
+    listing group; the rows of `dates` are kept. A row gets a recommendation when its call
+    could be formed; the others are reported in `errors`. `lexicon` replaces the bundled
+    sentiment lexicon (see `sentiment.load_lexicon`).
     """
     stages = _Stages()
     # The in-memory engine runs the indicator stage ~1.5x faster than streaming (measured).
     plan = add_indicators(adjust_prices(data.prices.lazy()))
     history = stages.run("indicators", plan, engine="in-memory")
-    rows = history if dates is None else history.filter(pl.col("date").is_in(list(dates)))
-    by_date = stages.run("macro", macro.score_macro(data.macro.lazy(), rows.select("date").lazy()))
+    history = stages.call("factors", lambda: model.price_model(history))
+    by_date = stages.run(
+        "macro",
+        macro.score_macro(data.macro.lazy(), history.select(pl.col("date").unique()).lazy()),
+    )
     macro_columns = ["date", "usdars_ccl", "usdars_official", *macro.SCORE_COLUMNS]
-    rows = rows.join(by_date.select(macro_columns), on="date", how="left", maintain_order="left")
-    rows = stages.run("technical", technical.score_technical(rows.lazy()))
+    history = history.join(
+        by_date.select(macro_columns), on="date", how="left", maintain_order="left"
+    )
+    history = history.hstack(_per_ticker_components(history, data, lexicon, stages))
+    weights, shares = settings.weights, (settings.buy_share, settings.sell_share)
+    scored = stages.call("calls", lambda: model.score_and_call(history, weights, *shares))
+    rows = scored if dates is None else scored.filter(pl.col("date").is_in(list(dates)))
+    rows = stages.call("votes", lambda: _votes(rows, stages)).with_columns(forecast.risk_level())
     errors = _no_bar_errors(history, rows) if dates is not None else []
-    errors += _no_technical_errors(rows)
-    rows = rows.filter(pl.col("technical_score").is_not_null())
-    rows = rows.hstack(_per_ticker_components(rows, data, lexicon, stages))
-    rows = stages.run("combine", combine(rows.lazy(), settings))
-    calls = rows.rename({"date": "analysis_date"}).select(RECOMMENDATION_COLUMNS)
+    errors += _no_call_errors(rows)
+    rows = rows.filter(pl.col("recommendation").is_not_null()).with_columns(_relative_reasons())
+    rows = stages.run("combine", combine(rows.lazy()))
+    recs = rows.rename({"date": "analysis_date"}).select(RECOMMENDATION_COLUMNS)
     details = stages.run("details", _details(rows.lazy(), by_date.lazy(), data.source))
-    return Analysis(calls.sort("analysis_date", "ticker"), details, errors, stages.timings)
+    market = _market_view(by_date, recs)
+    return Analysis(recs.sort("analysis_date", "ticker"), details, errors, stages.timings, market)
+
+
+def _votes(rows: pl.DataFrame, stages: _Stages) -> pl.DataFrame:
+    """The TradingView-style votes and their score (`vote_score`): information, not the call."""
+    own = ("score", "completeness", "reason", "reason_code", "reason_params")
+    hidden = {
+        f"technical_{c}": f"_model_technical_{c}"
+        for c in own
+        if c in ("score", "completeness", "reason")
+    }
+    voted = stages.run("technical", technical.score_technical(rows.rename(hidden).lazy()))
+    votes = {f"technical_{c}": f"vote_{c}" for c in own}
+    return voted.rename(votes).rename({v: k for k, v in hidden.items()})
+
+
+# Why a relative score is NULL: what `relative` reports, as stored reasons.
+RELATIVE_REASONS = {
+    relative.REASON_NO_DATA: Reason(
+        "no_factor_history", "no value on this date (not enough clean history for its window)"
+    ),
+    relative.REASON_TOO_FEW_PEERS: Reason(
+        "too_few_peers",
+        "fewer than {} stocks of the listing group have a value on this date",
+        (("needed", pl.lit(relative.MIN_PEERS)),),
+    ),
+    relative.REASON_NO_GROUP: Reason(
+        "not_a_stock", "an index or an exchange rate: not ranked against stocks"
+    ),
+}
+
+
+def _relative_reasons() -> list[pl.Expr]:
+    """`<k>_reason`, `_reason_code`, `_reason_params` of each ranked component.
+
+    A relative code (`relative.REASON_*`) becomes its RELATIVE_REASONS entry; a component's
+    own reason (fundamentals or headlines missing) is kept as its module gave it.
+    """
+    out: list[pl.Expr] = []
+    for k in ("technical", "fundamental", "sentiment"):
+        code = pl.col(f"{k}_reason")
+        cases = [(code == c, r) for c, r in RELATIVE_REASONS.items()]
+        mapped = reason_columns(k, cases)
+        if k == "technical":  # its reason is always a relative code
+            out += mapped
+        else:
+            kept = (pl.col(f"{k}_reason"), pl.col(f"{k}_reason_code"), pl.col(f"{k}_reason_params"))
+            out += [
+                m.fill_null(own).alias(m.meta.output_name())
+                for m, own in zip(mapped, kept, strict=True)
+            ]
+    return out
+
+
+def _no_call_errors(rows: pl.DataFrame) -> list[dict[str, str]]:
+    """One error per ticker that got no call on some analysed dates, with the reason."""
+    texts = {
+        calls.REASON_NO_BAR: "no price bar on the first session of the month (calls are formed "
+        "then and held all month)",
+        calls.REASON_NOT_FORMED: "no total score on the first session of the month (calls are "
+        "formed then): too little clean price history",
+        calls.REASON_TOO_FEW_PEERS: f"fewer than {relative.MIN_PEERS} stocks of its listing group "
+        "had a total score on the first session of the month",
+    }
+    failed = (
+        rows.filter(pl.col("recommendation").is_null())
+        .group_by("ticker")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("date").min().alias("first"),
+            pl.col("date").max().alias("last"),
+            pl.col("call_reason").sort_by("date").last().alias("reason"),
+            pl.col("group").first().is_null().alias("not_a_stock"),
+        )
+        .sort("ticker")
+    )
+    return [
+        _error(
+            r["ticker"],
+            ("an index or an exchange rate: no call" if r["not_a_stock"] else texts[r["reason"]])
+            + f" ({r['n']} date(s), {r['first']}..{r['last']})",
+        )
+        for r in failed.iter_rows(named=True)
+    ]
+
+
+def _market_view(by_date: pl.DataFrame, calls_made: pl.DataFrame) -> pl.DataFrame:
+    """The macro view of each analysed date (one row per date, not per stock)."""
+    analysed = calls_made.select(pl.col("analysis_date").alias("date")).unique()
+    return by_date.join(analysed, on="date").sort("date")
 
 
 def _per_ticker_components(
@@ -124,25 +241,6 @@ def _details(rows: pl.LazyFrame, by_date: pl.LazyFrame, source: str) -> pl.LazyF
         )
     )
     return pl.concat([part.select(DETAIL_COLUMNS) for part in parts])
-
-
-def _no_technical_errors(rows: pl.DataFrame) -> list[dict[str, str]]:
-    """One error per ticker that lacked the technical score on some analysed dates."""
-    failed = (
-        rows.filter(pl.col("technical_score").is_null())
-        .group_by("ticker")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("date").min().alias("first"),
-            pl.col("date").max().alias("last"),
-            pl.col("technical_reason").sort_by("date").last().alias("reason"),
-        )
-        .sort("ticker")
-    )
-    return [
-        _error(r["ticker"], f"{r['reason']} ({r['n']} date(s), {r['first']}..{r['last']})")
-        for r in failed.iter_rows(named=True)
-    ]
 
 
 def _no_bar_errors(history: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.analysis import analyse, calendar
+from pipeline.analysis import analyse, calendar, model
 from pipeline.analysis.frames import WARMUP_BARS, MarketData
 from pipeline.analysis.stages import Analysis
 from pipeline.errors import BadInput, RunFailed
@@ -35,9 +35,15 @@ log = logging.getLogger("argenta.jobs")
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), for a progress bar
 
+# Bars of history every analysed date needs before it: frames.WARMUP_BARS for the TA-Lib
+# indicators, and the relative model's look-back (model.LOOKBACK_SESSIONS sessions: the
+# 3-year target range, the factors of the month's formation session). Bars are never more
+# than sessions, so that many bars cover the sessions too.
+HISTORY_BARS = max(WARMUP_BARS, model.LOOKBACK_SESSIONS)
 # (ticker, date) rows analysed per chunk: bounds a backfill's memory (a chunk's details JSON
-# takes ~3 KB a row) while a daily run analyses every ticker at once (one chunk of 250 tickers
-# cost twice as much per ticker). The write stays one transaction.
+# takes ~3 KB a row). Chunks are spans of dates with every ticker, because a call ranks a
+# stock against its whole listing group; each chunk loads its own warm-up. The write stays
+# one transaction.
 CHUNK_ROWS = 250_000
 STALE_REASON = "process died (found running at next start)"
 # After a timeout or stop signal, a DuckDB query still running this long is interrupted.
@@ -272,13 +278,17 @@ def _load(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> Marke
     """Read the source: `days` plus the indicators' warm-up (everything up to today if None)."""
     start = time.perf_counter()
     first = min(days) if days else None
+    # The calls rank every stock of the universe: a run for some tickers loads the whole
+    # universe (the configured one, or all the source has) and writes only those tickers.
+    configured = run.settings.tickers
+    universe = tuple(dict.fromkeys((*configured, *run.options.tickers))) if configured else ()
     data = load_market_data(
         run.options.source,
-        tickers=run.options.tickers,
+        tickers=universe,
         data_dir=run.options.data_dir,
         start=first,
         end=max(days) if days else None,
-        warmup_bars=WARMUP_BARS,  # what every analysed date needs: see frames.WARMUP_BARS
+        warmup_bars=HISTORY_BARS,  # what every analysed date needs
         max_retries=run.settings.max_retries,
         cache_dir=run.settings.yfinance_cache,
     )
@@ -313,8 +323,8 @@ def _choose_days(
 def _analyse_and_write(
     run: _Run, data: MarketData, targets: list[dt.date], record: RunRecord
 ) -> set[str]:
-    """Analyse in ticker chunks streamed into one partition replace; the tickers with a call."""
-    tally = _Tally()
+    """Analyse in date chunks streamed into one partition replace; the tickers with a call."""
+    tally = _Tally(set(run.options.tickers) if run.options.tickers else None)
     start = time.perf_counter()
     record.recommendations_written = writes.replace_partitions(
         run.con,
@@ -334,33 +344,39 @@ def _analyse_and_write(
 class _Tally:
     """What the analysis of the chunks found: errors, tickers with a call, seconds per stage."""
 
+    wanted: set[str] | None = None  # a run for some tickers: only theirs are written
     errors: list[dict[str, Any]] = field(default_factory=list)
     tickers: set[str] = field(default_factory=set)
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
-    def add(self, result: Analysis, seconds: float) -> None:
-        """Count one chunk's analysis."""
+    def add(self, result: Analysis, seconds: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Count one chunk's analysis; its (recommendations, details) of the wanted tickers."""
         self.seconds["analyse"] += seconds
         for stage, seconds_in_stage in result.timings.items():
             self.seconds[stage] += seconds_in_stage
-        self.errors.extend(result.errors)
-        self.tickers.update(result.recommendations.get_column("ticker").unique().to_list())
+        recs, details = result.recommendations, result.details
+        if self.wanted is not None:  # ranked against the universe, written for these tickers
+            keep = pl.col("ticker").is_in(list(self.wanted))
+            recs, details = recs.filter(keep), details.filter(keep)
+        wanted = self.wanted
+        self.errors.extend(e for e in result.errors if wanted is None or e["ticker"] in wanted)
+        self.tickers.update(recs.get_column("ticker").unique().to_list())
+        return recs, details
 
 
 def _analysed_chunks(
     run: _Run, data: MarketData, targets: list[dt.date], tally: _Tally
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Each ticker chunk's (recommendations, details), counted in `tally` as it is analysed."""
-    names = data.prices.get_column("ticker").unique().sort().to_list()
-    groups = ticker_chunks(names, len(targets))
+    """Each date chunk's (recommendations, details), counted in `tally` as it is analysed."""
+    groups = date_chunks(targets, data.prices.get_column("ticker").n_unique())
     for n, group in enumerate(groups, 1):
         start = time.perf_counter()
-        result = analyse(_subset(data, group), run.settings, targets)
-        tally.add(result, time.perf_counter() - start)
+        result = analyse(_subset(data, group[0], group[-1]), run.settings, group)
+        recs, details = tally.add(result, time.perf_counter() - start)
         if run.progress:
             run.progress("analyse", n, len(groups))
-        yield result.recommendations, result.details
-        del result  # written: free it before the next chunk is analysed
+        yield recs, details
+        del result, recs, details  # written: free them before the next chunk is analysed
     run.guard.critical = True  # the store commits next: hold signals until recorded
 
 
@@ -389,8 +405,13 @@ def _no_prices(options: SourceOptions, data: MarketData, days: Sequence[dt.date]
     when = "" if not days else f" on {days[0]}" + (f"..{days[-1]}" if len(days) > 1 else "")
     where = f" in {options.data_dir}" if options.data_dir else ""
     message = f"source {options.source!r}{where} has no price bar for {who}{when}"
-    if data.failed_tickers:
-        failed = "; ".join(f"{t}: {why}" for t, why in list(data.failed_tickers.items())[:3])
+    named = {
+        t: why
+        for t, why in data.failed_tickers.items()
+        if not options.tickers or t in options.tickers
+    }
+    if named:
+        failed = "; ".join(f"{t}: {why}" for t, why in list(named.items())[:3])
         message += f" (failed: {failed})"
     if data.problems:
         message += f" ({len(data.problems)} input problems, first: {data.problems[0]})"
@@ -403,15 +424,25 @@ def ticker_chunks(tickers: list[str], n_dates: int) -> list[list[str]]:
     return [tickers[i : i + size] for i in range(0, len(tickers), size)]
 
 
-def _subset(data: MarketData, tickers: list[str]) -> MarketData:
-    """The part of `data` that concerns `tickers` (macro is shared by all)."""
-    keep = pl.col("ticker").is_in(tickers)
+def date_chunks(dates: list[dt.date], n_tickers: int) -> list[list[dt.date]]:
+    """`dates` (sorted) in spans of about CHUNK_ROWS (ticker, date) rows over `n_tickers`."""
+    size = max(1, CHUNK_ROWS // max(1, n_tickers))
+    return [dates[i : i + size] for i in range(0, len(dates), size)]
+
+
+def _subset(data: MarketData, first: dt.date, last: dt.date) -> MarketData:
+    """The prices a span of dates needs: up to `last`, and HISTORY_BARS bars per ticker before
+    `first` (fundamentals, macro and news are kept whole: they are small and as-of joined)."""
+    before = pl.col("date") < first
+    bars_back = before.cast(pl.Int32).cum_sum(reverse=True).over("ticker")
+    in_span = pl.col("date") <= last
+    prices = data.prices.filter(in_span).filter(~before | (bars_back <= HISTORY_BARS))
     return MarketData(
         source=data.source,
-        prices=data.prices.filter(keep),
-        fundamentals=data.fundamentals.filter(keep),
+        prices=prices,
+        fundamentals=data.fundamentals,
         macro=data.macro,
-        news=data.news.filter(keep),
+        news=data.news,
         problems=[],
         failed_tickers={},
     )

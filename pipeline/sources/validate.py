@@ -25,7 +25,7 @@ from pipeline.analysis.frames import (
     DataProblem,
     MarketData,
 )
-from pipeline.analysis.scoring.combine import MAX_PRICE, MAX_TARGET_MOVE
+from pipeline.analysis.scoring.combine import MAX_PRICE
 from pipeline.errors import BadInput
 from pipeline.settings import TICKER_RE
 
@@ -47,9 +47,10 @@ TICKER_RULE = (
     "1-10 characters: letters, digits, '.', '-', '^', '=', starting with a letter, digit or '^'"
 )
 FIRST_DATE = dt.date(1900, 1, 1)  # no bar before this is believable
-# The store keeps prices as DECIMAL(10, 2) (below MAX_PRICE) and the target can be up to
-# MAX_TARGET_MOVE above the close: a larger price cannot be stored with its call.
-STORABLE_PRICE = MAX_PRICE / (1 + MAX_TARGET_MOVE)
+# The store keeps prices as DECIMAL(10, 2) (below MAX_PRICE), and a call's targets lie above
+# its close: a price above MAX_PRICE / 1.5 is refused, so a close always fits with a target
+# range reaching 50 % above it (a target that would not fit is stored NULL).
+STORABLE_PRICE = MAX_PRICE / 1.5
 EXCHANGE_ZONES = {BUENOS_AIRES: "America/Argentina/Buenos_Aires", NEW_YORK: "America/New_York"}
 
 

@@ -292,6 +292,7 @@ def detail(source: str) -> dict[str, pl.Expr]:
             revenue_prev=c("revenue_prev"),
         ),
         "indicators": json_object(
+            level=c("fundamental_level"),  # the 0-100 score before ranking among peers
             **{r: c(r).replace(float("inf"), None).round(4) for r in ratios},
             sub_scores=pl.struct(
                 c(s).round(2).alias(s.removeprefix("fundamental_")) for s in SUB_SCORES

@@ -160,6 +160,7 @@ def detail(source: str) -> dict[str, pl.Expr]:
             latest=c("latest").list.eval(pl.element().str.slice(0, 120)),
         ),
         "indicators": json_object(
+            level=c("sentiment_level"),  # the 0-100 score before ranking among peers
             positive_hits=c("positive_hits"),
             negative_hits=c("negative_hits"),
             matched_words=c("matched"),

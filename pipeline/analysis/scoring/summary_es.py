@@ -15,7 +15,23 @@ COMPONENT_NAMES = {
     "sentiment": "sentimiento",
 }
 # The sentences: the call, the drivers for and against, the components without data.
-HEADLINE = "{}: {} con puntaje {}/100 (confianza {}/100)."
+HEADLINE = "{}: {} con puntaje {}/100 (confianza {}/100)."  # the first model's (until migration 6)
+# The relative model's: the call and since when, the total's rank and the group it ranks in.
+RELATIVE_HEADLINE = "{}: {} desde el {}, puntaje relativo {}/100 entre {}."
+COMPANY_CALL = "Es el llamado de {}, la cotización de la empresa con más historia."
+PRICE_FACTORS_ONLY = "Se basa solo en los factores de precio (sin fundamentos ni noticias)."
+RANKED_DRIVER = "{} ({}/100)"  # a driver with the stock's rank in its group
+GROUP_NAMES = {"ADR": "los ADR", "BYMA": "las acciones en BYMA"}
+GROUP_FALLBACK = "su grupo"
+# Each ranked input of the relative total.
+RANKED_NAMES = {
+    "momentum_12_1_score": "momento de 12 meses",
+    "reversal_1m_score": "reversión de 1 mes",
+    "low_volatility_score": "baja volatilidad",
+    "high_52w_score": "cercanía al máximo de 52 semanas",
+    "fundamental_score": "fundamentos",
+    "sentiment_score": "noticias",
+}
 FOR_AND_AGAINST = "A favor: {}; en contra: {}."
 FOR_ONLY = "A favor: {}."
 AGAINST_ONLY = "En contra: {}."

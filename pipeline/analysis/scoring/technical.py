@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.analysis.factors import FACTOR_COLUMNS
 from pipeline.analysis.frames import MIN_HISTORY_BARS
 from pipeline.analysis.indicators import INDICATOR_COLUMNS
 from pipeline.analysis.scoring import (
@@ -189,6 +190,18 @@ def detail(source: str) -> dict[str, pl.Expr]:
             **{col: c(col).round_sig_figs(10) for col in INDICATOR_COLUMNS if col != "bars"},
             ratings=pl.struct(c(f"technical_{g}").round(3).alias(g) for g in GROUPS),
             votes=pl.struct(c(f"vote_{v.name}").cast(pl.Int8).alias(v.name) for v in VOTES),
+            vote_score=c("vote_score"),  # the votes' 0-100 rating: information, not the call
+            factors=pl.struct(c(name).round_sig_figs(10) for name in FACTOR_COLUMNS),
+            factor_ranks=pl.struct(c(f"{name}_score").alias(name) for name in FACTOR_COLUMNS),
+            call=pl.struct(
+                group=c("group"),
+                formed_on=c("formed_on"),
+                daily_total=c("daily_total"),
+                decided_by=c("call_listing"),
+                history_bars=c("history_bars"),
+            ),
+            range_63=pl.struct(c(q).round_sig_figs(10) for q in ("q_low", "q_mid", "q_high")),
+            ewma_volatility=c("ewma_volatility").round_sig_figs(10),
         ),
         "metadata": metadata_json(
             source,
@@ -198,6 +211,10 @@ def detail(source: str) -> dict[str, pl.Expr]:
                 (c("sma_200").is_null(), "fewer than 200 bars: no SMA 200 votes"),
                 (c("technical_volume").is_null(), "no volume data: no volume votes"),
                 (c("atr_14").is_null(), "high/low missing: no ATR"),
+                (
+                    c("implausible_move"),
+                    "implausible one-day move (beyond ln 4): kept out of the factors",
+                ),
             ),
         ),
     }
