@@ -294,6 +294,14 @@ def test_macro_ignores_a_stale_series_and_says_so() -> None:
     assert scored["macro_stale"].to_list() == [[f"stale, ignored: embi (last {old})"]]
 
 
+def test_the_official_rate_counts_while_the_ccl_is_stale() -> None:
+    old = DAY - dt.timedelta(days=40)
+    macro = series((old, "usdars_ccl", 300.0), (DAY, "usdars_official", 350.0))
+    scored = score_macro_on(macro, DAY)
+    assert scored["usdars_official"].item() == 350.0  # it converts prices for fundamentals
+    assert scored["usdars_ccl"].item() is None
+
+
 def test_higher_country_risk_lowers_the_macro_score() -> None:
     calm, stressed = DAY, DAY + dt.timedelta(days=1)
     scored = score_macro_on(

@@ -70,3 +70,9 @@ COMMENT ON COLUMN latest_recommendations.created_at IS 'When the row was written
 COMMENT ON COLUMN latest_recommendations.exchange IS 'XBUE (BYMA: .BA symbols and ^MERV) or XNYS (everything else)';
 COMMENT ON COLUMN latest_recommendations.days_since_latest IS 'Calendar days from this call to the latest analysis_date of any ticker on the same exchange (0 = current)';
 COMMENT ON COLUMN latest_recommendations.is_current IS 'True when this call is on the latest analysis_date of its exchange';
+
+-- The stated range of a relative-model call (target_low / target_high) at each horizon.
+COMMENT ON COLUMN call_outcomes.target_low_return IS 'Lower edge of the range the call stated, as a return at this horizon: relative model exp(ln(target_price/close) x h/63 + ln(target_low/target_price) x sqrt(h/63)) - 1; first model target move x h/63 - annualised volatility x sqrt(h/252)';
+COMMENT ON COLUMN call_outcomes.target_high_return IS 'Upper edge of that range: relative model with target_high in place of target_low; first model target move x h/63 + annualised volatility x sqrt(h/252)';
+COMMENT ON COLUMN call_outcomes_with_calls.target_low_return IS 'Lower edge of the range the call stated, as a return at this horizon: relative model exp(ln(target_price/close) x h/63 + ln(target_low/target_price) x sqrt(h/63)) - 1; first model target move x h/63 - annualised volatility x sqrt(h/252)';
+COMMENT ON COLUMN call_outcomes_with_calls.target_high_return IS 'Upper edge of that range: relative model with target_high in place of target_low; first model target move x h/63 + annualised volatility x sqrt(h/252)';

@@ -32,7 +32,9 @@ CPI_PUBLICATION_LAG_DAYS = 15  # monthly CPI is dated at month end and published
 INDICATORS = {
     "gap": ("fx", 10),  # the group's first indicator decides its family
     "ccl": ("fx", 10),
-    "official": ("fx", 10),
+    # Its own group: the official rate counts whenever it is fresh, whatever the CCL's
+    # freshness (it converts prices for the fundamentals; no ratio mixes it across families).
+    "official": ("official", 10),
     "merval_usd_trend": ("fx", 10),
     "cpi": ("cpi", 70),
     "embi": ("embi", 10),
