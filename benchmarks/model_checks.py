@@ -55,7 +55,8 @@ def disagreement(rows: pl.DataFrame) -> float:
     )
     pairs = calls.pairs_frame().join(made, left_on="local", right_on="ticker")
     both = pairs.join(made, left_on=["adr", "date"], right_on=["ticker", "date"], suffix="_adr")
-    return float((both["recommendation"] != both["recommendation_adr"]).mean() or 0.0)
+    differ = (both["recommendation"] != both["recommendation_adr"]).cast(pl.Float64)
+    return float(differ.sum()) / max(1, differ.len())
 
 
 def coverage(rows: pl.DataFrame) -> pl.DataFrame:
