@@ -280,18 +280,32 @@ def _load(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> Marke
     first = min(days) if days else None
     # The calls rank every stock of the universe: a run for some tickers loads the whole
     # universe (the configured one, or all the source has) and writes only those tickers.
-    configured = run.settings.tickers
-    universe = tuple(dict.fromkeys((*configured, *run.options.tickers))) if configured else ()
-    data = load_market_data(
-        run.options.source,
-        tickers=universe,
-        data_dir=run.options.data_dir,
-        start=first,
-        end=max(days) if days else None,
-        warmup_bars=HISTORY_BARS,  # what every analysed date needs
-        max_retries=run.settings.max_retries,
-        cache_dir=run.settings.yfinance_cache,
-    )
+    configured, wanted = run.settings.tickers, run.options.tickers
+    universe = tuple(dict.fromkeys((*configured, *wanted))) if configured else ()
+
+    def load(tickers: Sequence[str]) -> MarketData:
+        return load_market_data(
+            run.options.source,
+            tickers=tickers,
+            data_dir=run.options.data_dir,
+            start=first,
+            end=max(days) if days else None,
+            warmup_bars=HISTORY_BARS,  # what every analysed date needs
+            max_retries=run.settings.max_retries,
+            cache_dir=run.settings.yfinance_cache,
+        )
+
+    data = load(universe)
+    loaded = set(data.prices.get_column("ticker").unique().to_list())
+    if missing := [t for t in wanted if t not in loaded and t not in data.failed_tickers]:
+        extra = load(missing)  # requested, but not in the source's default universe
+        data.prices = pl.concat([data.prices, extra.prices]).sort("ticker", "date")
+        data.fundamentals = pl.concat([data.fundamentals, extra.fundamentals])
+        data.news = pl.concat([data.news, extra.news])
+        data.problems += extra.problems
+        data.failed_tickers |= extra.failed_tickers
+    if wanted:  # report the requested tickers only
+        data.failed_tickers = {t: w for t, w in data.failed_tickers.items() if t in wanted}
     record.timings["load"] = _since(start)
     record.failed_tickers = dict(list(data.failed_tickers.items())[:MAX_LOGGED_ITEMS])
     record.data_problems = [str(p) for p in data.problems[:MAX_LOGGED_ITEMS]]
