@@ -69,7 +69,8 @@ def test_today_lists_only_the_latest_session_of_each_exchange(
     assert any(t.endswith(".BA") for t in every) and not any(t.endswith(".BA") for t in today)
     assert table_calls(sample_page, 1) == {t: c for t, c in every.items() if t not in today}
     (aside,) = sample_page.expander
-    assert aside.label == f"Sin datos recientes ({len(every) - len(today)} tickers)"
+    stale = len(every) - len(today)
+    assert aside.label == f"Sin datos recientes ({stale} ticker{'' if stale == 1 else 's'})"
 
 
 def test_kpis_count_only_todays_calls(sample_page: AppTest, sample_db: Path) -> None:
