@@ -256,10 +256,11 @@ def test_a_stopped_or_silent_daemon_reads_in_local_time_and_es_ar_numbers(quiet,
     assert describe(stopped) == "the daemon (pid 4242) stopped at 2026-03-10 11:59:55 UTC"
     buenos_aires = "America/Argentina/Buenos_Aires"
     assert (
-        mensaje(stopped, buenos_aires) == "El programador (pid 4242) se detuvo el 10/03/2026 08:59."
+        mensaje(stopped, buenos_aires)
+        == "El planificador (pid 4242) se detuvo el 10/03/2026 08:59."
     )
     write_heartbeat(db_path, beat(seconds_ago=3 * 3600 + 125))
     [silent] = health(enabled, NOW).alerts
     assert (
-        mensaje(silent, buenos_aires) == "El programador (pid 4242) no da señales hace 3 h 02 min."
+        mensaje(silent, buenos_aires) == "El planificador (pid 4242) no da señales hace 3 h 02 min."
     )

@@ -15,8 +15,10 @@ from store import writes
 from store.connection import open_writer
 from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
 from ui import params
+from ui.alerts import ALERTAS
 
 PAGE = params.HEALTH_PAGE
+ROOT = Path(__file__).resolve().parents[1]
 REASON = "RuntimeError: source 'files' returned no prices"
 
 
@@ -71,14 +73,22 @@ def test_a_live_daemon_heartbeat_is_shown_without_alert(runs_db: Path) -> None:
     monitoring.write_heartbeat(runs_db, beat)
     at = open_page(PAGE)
     assert {m.label: m.value for m in at.metric}["Planificador"] == "en espera"
-    assert "No hay señal del programador" not in messages(at)
+    assert "No hay señal del planificador" not in messages(at)
     assert "próxima corrida" in "\n".join(c.value for c in at.caption)
 
 
 def test_a_missing_heartbeat_raises_the_daemon_alert(runs_db: Path) -> None:
     at = open_page(PAGE)
-    assert "No hay señal del programador" in messages(at)
+    assert "No hay señal del planificador" in messages(at)
     assert {m.label: m.value for m in at.metric}["Planificador"] == "sin señal"
+
+
+def test_the_daemon_has_one_name_on_the_page_and_in_its_alerts() -> None:
+    """«Planificador» on the page's metric and in every daemon alert; never «programador»."""
+    daemon_alerts = [text for key, text in ALERTAS.items() if key.startswith("daemon_down")]
+    assert daemon_alerts and all("planificador" in text for text in daemon_alerts)
+    spanish = [*ALERTAS.values(), *(p.read_text() for p in ROOT.glob("app_pages/*.py"))]
+    assert not [text for text in spanish if "programador" in text.lower()]
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,10 @@ ALERTAS = {
     "long_run.finished": "La corrida {run} tardó {minutes} minutos (más de {limit_minutes}).",
     "low_disk": "Quedan solo {free_mb} MB libres junto a la base de datos "
     "(umbral: {threshold_mb} MB).",
-    "daemon_down.no_heartbeat": "No hay señal del programador: "
+    "daemon_down.no_heartbeat": "No hay señal del planificador: "
     "el análisis diario no está corriendo.",
-    "daemon_down.stopped": "El programador (pid {pid}) se detuvo el {at}.",
-    "daemon_down.silent": "El programador (pid {pid}) no da señales hace {silent}.",
+    "daemon_down.stopped": "El planificador (pid {pid}) se detuvo el {at}.",
+    "daemon_down.silent": "El planificador (pid {pid}) no da señales hace {silent}.",
 }
 
 # Failure reasons the pipeline records as codes (others are the error's own one line).
