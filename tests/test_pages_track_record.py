@@ -171,6 +171,14 @@ def test_target_range_and_risk_charts_match_the_record(
     assert fmt.percent(record.risk_ordering) in risk["layout"]["title"]["text"]
 
 
+def test_the_range_guide_states_the_models_percentile_range(sample_page: AppTest) -> None:
+    # The calls state the 10th-90th percentile range (80 %), not the first model's ± 1 sd.
+    guide = next(c.value for c in sample_page.caption if "rango para el precio" in c.value)
+    assert "del percentil 10 al percentil 90" in guide
+    assert "debería contener el 80 % de los resultados" in guide
+    assert "cerca del 10 % de cada lado" in guide
+
+
 def test_horizon_and_entry_come_from_the_url_and_go_back_to_it(on_sample: Path) -> None:
     at = open_page(PAGE, **{params.HORIZON: "5", params.ENTRY: "siguiente"})
     assert_no_failure(at)

@@ -20,6 +20,7 @@ from pipeline.analysis.scoring import (
     technical,
 )
 from pipeline.analysis.scoring.combine import combine
+from ui import format as fmt
 
 DAY = dt.date(2024, 3, 8)
 FLOAT_COLUMNS = (
@@ -452,12 +453,25 @@ def test_summary_names_the_stocks_own_ranks_and_when_the_call_was_set() -> None:
     summary = combined(momentum_12_1_score=92.0, high_52w_score=81.0, low_volatility_score=12.0)[
         "summary"
     ]
-    assert summary.startswith("GGAL: COMPRAR desde el 01/03/2024, puntaje relativo 85/100 entre")
-    assert "A favor: momento de 12 meses (92/100) y cercanía al máximo de 52 semanas (81/100)" in (
-        summary
-    )
-    assert "en contra: baja volatilidad (12/100)." in summary
+    assert summary.startswith("GGAL: COMPRAR desde el 01/03/2024, puntaje relativo 85,00/100 entre")
+    pro = "A favor: momento de 12 meses (92,0/100) y cercanía al máximo de 52 semanas (81,0/100)"
+    assert pro in summary
+    assert "en contra: baja volatilidad (12,0/100)." in summary
     assert summary.endswith("Se basa solo en los factores de precio (sin fundamentos ni noticias).")
+
+
+def test_summary_writes_the_numbers_as_the_dashboard_shows_them() -> None:
+    # The table shows the total as stored (59,83), the detail a rank with one decimal: the
+    # summary must not say "60/100" for a stock the table puts at 59,83.
+    frame = ranked_row(momentum_12_1_score=91.96, low_volatility_score=7.35).with_columns(
+        total_score=pl.lit(59.83)
+    )
+    summary = combine(frame).collect()["summary"].item()
+    assert f"puntaje relativo {fmt.number(59.83)}/100" in summary
+    assert "puntaje relativo 59,83/100" in summary
+    assert f"momento de 12 meses ({fmt.number(91.96, 1)}/100)" in summary
+    assert "momento de 12 meses (92,0/100)" in summary
+    assert f"baja volatilidad ({fmt.number(7.35, 1)}/100)" in summary
 
 
 def test_summary_of_a_listing_whose_call_comes_from_the_other_one() -> None:
@@ -465,6 +479,6 @@ def test_summary_of_a_listing_whose_call_comes_from_the_other_one() -> None:
         ticker=pl.lit("GGAL.BA"), group=pl.lit("BYMA")
     )
     summary = combine(frame).collect()["summary"].item()
-    assert "puntaje relativo 85/100 entre los ADR" in summary  # GGAL's ranking set the call
+    assert "puntaje relativo 85,00/100 entre los ADR" in summary  # GGAL's ranking set the call
     assert "Es el llamado de GGAL" in summary
-    assert "fundamentos (70/100)" in summary and "Se basa solo" not in summary
+    assert "fundamentos (70,0/100)" in summary and "Se basa solo" not in summary

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.analysis import calendar
+from pipeline.analysis.scoring.summary_es import number_es
 
 RECOMMENDATIONS = ("COMPRAR", "MANTENER", "VENDER")
 RISK_LEVELS = ("BAJO", "MEDIO", "ALTO")
@@ -77,10 +78,8 @@ def timestamp(moment: dt.datetime | None) -> str:
 
 def number(value: float | None, decimals: int = 2) -> str:
     """A number the Argentine way (1.234,56), or a dash when missing."""
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    text = number_es(value, decimals)
+    return "—" if text is None else text
 
 
 def percent(value: float | None, decimals: int = 1, signed: bool = False) -> str:

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from pipeline.analysis import forecast
+
+# The stated range in whole percent: 10th to 90th percentile, 80 % of outcomes inside.
+_PERCENTILE_LOW = round(forecast.RANGE_QUANTILES["target_low"] * 100)
+_PERCENTILE_HIGH = round(forecast.RANGE_QUANTILES["target_high"] * 100)
+_COVERAGE = round(forecast.RANGE_COVERAGE * 100)
+_TAIL = _PERCENTILE_LOW
+
 INTRO = (
     "Cómo les fue a las recomendaciones. Para cada una se mide el retorno del precio "
     "(ajustado por dividendos y splits) desde la entrada hasta {horizon} ruedas después, en la "
@@ -45,12 +53,18 @@ QUINTILES = (
     "Q5 − Q1 es positivo."
 )
 TARGET_RANGE = (
-    "Cada recomendación declara un rango: el movimiento hacia el precio objetivo, llevado al "
-    "horizonte, ± un desvío estándar de la volatilidad que usó la recomendación. El gráfico "
-    "muestra en qué proporción de los casos el precio al final del horizonte quedó dentro, por "
-    "encima o por debajo de ese rango. Si la volatilidad estuviera bien estimada, cerca del 68 % "
-    "caería adentro; mucho menos indica un rango demasiado estrecho, mucho más uno demasiado "
-    "amplio, y si se inclina hacia un lado, el objetivo está sesgado."
+    "Cada recomendación declara un rango para el precio a "
+    f"{forecast.TARGET_HORIZON_SESSIONS} ruedas: del percentil "
+    f"{_PERCENTILE_LOW} al percentil {_PERCENTILE_HIGH} de los retornos de "
+    f"{forecast.TARGET_HORIZON_SESSIONS} ruedas de la propia acción en el pasado, así que debería "
+    f"contener el {_COVERAGE} % de los resultados. Para otro horizonte, el rango se lleva a ese "
+    "plazo: la mediana en proporción al tiempo y la distancia a cada extremo con la raíz del "
+    "tiempo. El gráfico muestra en qué proporción de los casos el precio al final del horizonte "
+    f"quedó dentro, por encima o por debajo del rango. Bien calibrado, cerca del {_COVERAGE} % "
+    f"cae adentro y cerca del {_TAIL} % de cada lado; mucho menos indica un rango demasiado "
+    "estrecho, mucho más uno demasiado amplio, y si se inclina hacia un lado, el objetivo está "
+    "sesgado. (Las recomendaciones del primer modelo, anteriores a la migración 6, declaraban el "
+    "objetivo ± un desvío estándar, cerca del 68 %.)"
 )
 RISK = (
     "La volatilidad realizada es el desvío estándar anualizado de los retornos diarios entre la "

@@ -70,7 +70,9 @@ def with_drivers(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     phrases = pl.concat_list(
         pl.format(
-            summary_es.RANKED_DRIVER, pl.lit(DRIVER_NAMES_ES[c]), pl.col(c).round(0).cast(pl.Int64)
+            summary_es.RANKED_DRIVER,
+            pl.lit(DRIVER_NAMES_ES[c]),
+            number_es(pl.col(c), summary_es.RANK_DECIMALS),
         )
         for c in columns
     )
@@ -93,6 +95,15 @@ def with_drivers(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def number_es(value: pl.Expr, decimals: int) -> pl.Expr:
+    """The value written as the dashboard writes it (`summary_es.number_es`: 59,83)."""
+    return value.cast(pl.Float64).map_batches(
+        lambda s: pl.Series([summary_es.number_es(v, decimals) for v in s], dtype=pl.String),
+        return_dtype=pl.String,
+        is_elementwise=True,
+    )
+
+
 def _date_es(column: str) -> pl.Expr:
     return pl.col(column).dt.strftime("%d/%m/%Y")
 
@@ -109,7 +120,7 @@ def summary() -> pl.Expr:
         "ticker",
         "recommendation",
         _date_es("formed_on"),
-        pl.col("total_score").round(0).cast(pl.Int64),
+        number_es(pl.col("total_score"), summary_es.TOTAL_DECIMALS),
         group,
     )
     company = pl.when(pl.col("call_listing") != pl.col("ticker")).then(

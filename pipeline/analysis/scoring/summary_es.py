@@ -7,6 +7,8 @@ dashboard shows in Spanish (reasons, labels) belongs to `ui/`.
 
 from __future__ import annotations
 
+import math
+
 # Component names in "Sin datos: ...".
 COMPONENT_NAMES = {
     "technical": "técnico",
@@ -21,6 +23,10 @@ RELATIVE_HEADLINE = "{}: {} desde el {}, puntaje relativo {}/100 entre {}."
 COMPANY_CALL = "Es el llamado de {}, la cotización de la empresa con más historia."
 PRICE_FACTORS_ONLY = "Se basa solo en los factores de precio (sin fundamentos ni noticias)."
 RANKED_DRIVER = "{} ({}/100)"  # a driver with the stock's rank in its group
+# Decimals in the summary, as the dashboard shows the same numbers: the total as stored (two
+# decimals, the recommendations table's "Puntaje"), a rank with one ("Puesto en su grupo").
+TOTAL_DECIMALS = 2
+RANK_DECIMALS = 1
 GROUP_NAMES = {"ADR": "los ADR", "BYMA": "las acciones en BYMA"}
 GROUP_FALLBACK = "su grupo"
 # Each ranked input of the relative total.
@@ -83,3 +89,11 @@ DRIVERS = {
     # sentiment
     "sentiment_tone": ("los titulares positivos", "los titulares negativos"),
 }
+
+
+def number_es(value: float | None, decimals: int = 2) -> str | None:
+    """A number the Argentine way (1.234,56), or None when missing (NaN included)."""
+    if value is None or math.isnan(value):
+        return None
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
