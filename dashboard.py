@@ -12,43 +12,24 @@ from ui import data, params
 log = logging.getLogger("argenta.dashboard")
 
 st.set_page_config(page_title="Argenta IA", page_icon="📈", layout="wide")
+# (file, title, icon, URL path): the first page is served at the root URL.
+PAGE_TABLE = (
+    (params.RECOMMENDATIONS_PAGE, "Recomendaciones", "recommend", ""),
+    (params.EVOLUTION_PAGE, "Evolución de puntajes", "show_chart", "evolucion"),
+    (params.DETAIL_PAGE, "Detalle del ticker", "query_stats", params.DETAIL_URL_PATH),
+    (params.TRACK_PAGE, "Historial de aciertos", "fact_check", "historial"),
+    (params.METHOD_PAGE, "Metodología", "menu_book", "metodologia"),
+    (params.HEALTH_PAGE, "Salud de los procesos", "monitor_heart", "salud"),
+)
 PAGES = [
     st.Page(
-        params.RECOMMENDATIONS_PAGE,
-        title="Recomendaciones",
-        icon=":material/recommend:",
-        default=True,  # served at the root URL
-    ),
-    st.Page(
-        params.EVOLUTION_PAGE,
-        title="Evolución de puntajes",
-        icon=":material/show_chart:",
-        url_path="evolucion",
-    ),
-    st.Page(
-        params.DETAIL_PAGE,
-        title="Detalle del ticker",
-        icon=":material/query_stats:",
-        url_path=params.DETAIL_URL_PATH,
-    ),
-    st.Page(
-        params.TRACK_PAGE,
-        title="Historial de aciertos",
-        icon=":material/fact_check:",
-        url_path="historial",
-    ),
-    st.Page(
-        params.METHOD_PAGE,
-        title="Metodología",
-        icon=":material/menu_book:",
-        url_path="metodologia",
-    ),
-    st.Page(
-        params.HEALTH_PAGE,
-        title="Salud de los procesos",
-        icon=":material/monitor_heart:",
-        url_path="salud",
-    ),
+        path,
+        title=title,
+        icon=f":material/{icon}:",
+        url_path=url or None,
+        default=not url,
+    )
+    for path, title, icon, url in PAGE_TABLE
 ]
 
 LOGO = str(Path(__file__).with_name("ui") / "logo.svg")

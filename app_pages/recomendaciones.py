@@ -103,25 +103,37 @@ def open_detail(ticker: str | None, frame: pl.DataFrame) -> None:
 
 def downloads(current: pl.DataFrame, everything: pl.DataFrame, shown: dt.date) -> None:
     """The Excel CSV of today's calls (default) and the raw machine CSV of every row."""
-    excel, raw = st.columns(2)
-    excel.download_button(
-        "Descargar CSV (Excel)",
-        tables.csv_excel(current),
-        file_name=f"recomendaciones_{shown:%Y-%m-%d}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        type="primary",
-        help="Separado por punto y coma, con coma decimal: se abre directo en Excel en español.",
+    buttons = (  # label, contents, file-name suffix, icon, primary, tooltip
+        (
+            "Descargar CSV (Excel)",
+            tables.csv_excel(current),
+            "",
+            "download",
+            True,
+            "Separado por punto y coma, con coma decimal: se abre directo en Excel en español.",
+        ),
+        (
+            "CSV de datos (formato máquina)",
+            tables.csv(everything),
+            "_datos",
+            "data_object",
+            False,
+            "Coma como separador, punto decimal y los nombres de columna de la base; incluye "
+            "los tickers sin datos recientes.",
+        ),
     )
-    raw.download_button(
-        "CSV de datos (formato máquina)",
-        tables.csv(everything),
-        file_name=f"recomendaciones_{shown:%Y-%m-%d}_datos.csv",
-        mime="text/csv",
-        icon=":material/data_object:",
-        help="Coma como separador, punto decimal y los nombres de columna de la base; incluye "
-        "los tickers sin datos recientes.",
-    )
+    for column, (label, body, suffix, icon, primary, tip) in zip(
+        st.columns(len(buttons)), buttons, strict=True
+    ):
+        column.download_button(
+            label,
+            body,
+            file_name=f"recomendaciones_{shown:%Y-%m-%d}{suffix}.csv",
+            mime="text/csv",
+            icon=f":material/{icon}:",
+            type="primary" if primary else "secondary",
+            help=tip,
+        )
 
 
 cfg = data.settings()

@@ -9,15 +9,24 @@ from pathlib import Path
 
 
 def run_argenta(
-    db: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+    db: Path,
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    inherit: bool = True,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess:
-    """`argenta ARGS` with DATABASE_URL pointing at `db` (plus `env`), output captured."""
-    full_env = {**os.environ, "DATABASE_URL": f"duckdb:///{db}", **(env or {})}
+    """`argenta ARGS` with DATABASE_URL pointing at `db` (plus `env`), output captured.
+
+    With `inherit=False` the command sees only `env` and DATABASE_URL, not this process's
+    environment (so no ARGENTA_* variable leaks in).
+    """
+    full_env = {**(os.environ if inherit else {}), "DATABASE_URL": f"duckdb:///{db}", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "pipeline.ops.cli", *args],
         env=full_env,
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )

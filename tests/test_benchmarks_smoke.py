@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -108,19 +109,9 @@ def test_p95_is_the_nearest_rank() -> None:
 
 @pytest.mark.slow
 def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
-    plan = run_all.Plan(
-        tickers=5,
-        many_tickers=8,
-        days=100,
-        memory_chunks=1,
-        read_runs=2,
-        daily_runs=1,
-        indicator_runs=1,
-        size_tickers=2,
-        size_years=(1,),
-        reader_threads=2,
-        reader_seconds=3.0,
-        track_runs=1,
+    tiny = {"tickers": 5, "many_tickers": 8, "days": 100, "read_runs": 2, "size_tickers": 2}
+    plan = dataclasses.replace(
+        run_all.QUICK, **tiny, size_years=(1,), reader_threads=2, reader_seconds=3.0
     )
     rows = run_all.run(plan, tmp_path)
     benchmarks = {row.benchmark.split(" ")[0] for row in rows}

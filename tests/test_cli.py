@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline.ops.cli import main
+from tests.cli_support import run_argenta
 
 
 @pytest.fixture
@@ -72,19 +71,7 @@ def test_errors_are_one_line_with_exit_code(runner, args, code, message):
 
 
 def test_query_on_a_missing_database_is_one_line(tmp_path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"duckdb:///{tmp_path / 'none.duckdb'}",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.ops.cli", "query", "latest"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = argenta(tmp_path, "query", "latest", db_name="none.duckdb")
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "does not exist" in proc.stderr
     assert "argenta backfill" in proc.stderr
@@ -108,19 +95,11 @@ def good_rows(ticker, days=60):
     ]
 
 
-def argenta(tmp_path, *args):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"duckdb:///{tmp_path / 'a.duckdb'}",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.ops.cli", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def argenta(tmp_path, *args, db_name="a.duckdb"):
+    """`argenta ARGS` in a bare environment (PATH and HOME only), the database in tmp_path."""
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return run_argenta(
+        tmp_path / db_name, *args, cwd=tmp_path, env=bare, inherit=False, timeout=120
     )
 
 

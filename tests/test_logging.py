@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import subprocess
@@ -64,24 +65,18 @@ def test_priorities_prefix_each_line_when_stdout_is_the_journal(tmp_path):
         st = os.fstat(stdout.fileno())
         env = {**os.environ, "DATABASE_URL": f"duckdb:///{db}"}
         env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-        subprocess.run(
+        run_to_journal = functools.partial(
+            subprocess.run,
             [sys.executable, "-m", "pipeline.ops.cli", *RUN],
             env=env,
             stdout=stdout,
             stderr=subprocess.PIPE,
             cwd=tmp_path,
             timeout=300,
-            check=True,
         )
+        run_to_journal(check=True)
         with exclusive(db, "run", "a test holding the lock"):
-            subprocess.run(
-                [sys.executable, "-m", "pipeline.ops.cli", *RUN],
-                env=env,
-                stdout=stdout,
-                stderr=subprocess.PIPE,
-                cwd=tmp_path,
-                timeout=300,
-            )
+            run_to_journal()  # refused: the lock is held
     logged = [line for line in out.read_text().splitlines() if "ts=" in line]
     assert any(line.startswith("<6>ts=") and "event=run_completed" in line for line in logged)
     assert any(line.startswith("<4>ts=") and "event=refused" in line for line in logged)

@@ -20,26 +20,31 @@ PAGE = params.EVOLUTION_PAGE
 START, END = dt.date(2023, 11, 1), dt.date(2024, 3, 8)
 
 
+def _first_column(path: Path, sql: str, *params) -> list:
+    """The first column of a read-only query on the database at `path`."""
+    with open_reader(path) as con:
+        return [row[0] for row in con.sql(sql, params=list(params)).fetchall()]
+
+
 def sample_tickers(path: Path, count: int) -> list[str]:
     """The first tickers of the sample database with calls between START and END."""
-    with open_reader(path) as con:
-        rows = con.sql(
-            "SELECT DISTINCT ticker FROM daily_recommendations"
-            " WHERE analysis_date BETWEEN ? AND ? ORDER BY 1 LIMIT ?",
-            params=[START, END, count],
-        ).fetchall()
-    return [r[0] for r in rows]
+    return _first_column(
+        path,
+        "SELECT DISTINCT ticker FROM daily_recommendations"
+        " WHERE analysis_date BETWEEN ? AND ? ORDER BY 1 LIMIT ?",
+        START,
+        END,
+        count,
+    )
 
 
 def db_scores(path: Path, ticker: str) -> np.ndarray:
     """A ticker's total scores from START to END, oldest first, straight from the database."""
-    with open_reader(path) as con:
-        rows = con.sql(
-            "SELECT total_score::DOUBLE FROM daily_recommendations"
-            " WHERE ticker = ? AND analysis_date BETWEEN ? AND ? ORDER BY analysis_date",
-            params=[ticker, START, END],
-        ).fetchall()
-    return np.array([r[0] for r in rows])
+    sql = (
+        "SELECT total_score::DOUBLE FROM daily_recommendations"
+        " WHERE ticker = ? AND analysis_date BETWEEN ? AND ? ORDER BY analysis_date"
+    )
+    return np.array(_first_column(path, sql, ticker, START, END))
 
 
 @pytest.fixture

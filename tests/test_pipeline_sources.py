@@ -518,12 +518,17 @@ def test_yahoo_network_down_then_back_recovers_after_backoff(sleeps: list[float]
     assert sleeps == [2.0, 4.0]
 
 
-def test_yahoo_hanging_download_is_stopped_by_the_timeout(sleeps: list[float]) -> None:
-    client = RecordedYahoo(hang={"download"})
+def load_hanging(call: str, sleeps: list[float], max_retries: int):
+    """Load from a recorded Yahoo whose `call` never answers, with a 0.05 s timeout."""
+    client = RecordedYahoo(hang={call})
     try:
-        data = load_yahoo(client, sleeps, max_retries=2, timeout_s=0.05)
+        return client, load_yahoo(client, sleeps, max_retries=max_retries, timeout_s=0.05)
     finally:
         client.release.set()
+
+
+def test_yahoo_hanging_download_is_stopped_by_the_timeout(sleeps: list[float]) -> None:
+    client, data = load_hanging("download", sleeps, max_retries=2)
     reason = "download failed: no answer from Yahoo within 0.05 s after 3 attempts"
     assert data.failed_tickers == {"GGAL": reason, "YPF": reason}
     assert data.prices.is_empty() and sleeps == [2.0, 4.0]
@@ -532,11 +537,7 @@ def test_yahoo_hanging_download_is_stopped_by_the_timeout(sleeps: list[float]) -
 
 
 def test_yahoo_hanging_info_stops_the_snapshots_but_keeps_prices(sleeps: list[float]) -> None:
-    client = RecordedYahoo(hang={"info"})
-    try:
-        data = load_yahoo(client, sleeps, max_retries=1, timeout_s=0.05)
-    finally:
-        client.release.set()
+    client, data = load_hanging("info", sleeps, max_retries=1)
     assert set(data.prices["ticker"]) == {"GGAL", "YPF"}
     assert [c for c in client.calls if c[0] == "info"] == [("info", "GGAL")] * 2
     [problem] = data.problems

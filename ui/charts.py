@@ -159,60 +159,47 @@ def _volume_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
             col=1,
         )
         return
+    _panel_bar(fig, frame, "volume", "Volumen", row=2)
+
+
+def _panel_line(
+    fig: go.Figure, frame: pl.DataFrame, column: str, name: str, color: str, row: int
+) -> None:
+    """One indicator line, without a legend entry, in a lower panel of the price chart."""
+    fig.add_scatter(
+        x=frame["analysis_date"],
+        y=frame[column],
+        name=name,
+        line={"color": color},
+        showlegend=False,
+        row=row,
+        col=1,
+    )
+
+
+def _panel_bar(fig: go.Figure, frame: pl.DataFrame, column: str, name: str, row: int) -> None:
+    """Grey bars, without a legend entry, in a lower panel of the price chart."""
     fig.add_bar(
         x=frame["analysis_date"],
-        y=frame["volume"],
-        name="Volumen",
+        y=frame[column],
+        name=name,
         marker_color="#8c959f",
         showlegend=False,
-        row=2,
+        row=row,
         col=1,
     )
 
 
 def _rsi_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
-    fig.add_scatter(
-        x=frame["analysis_date"],
-        y=frame["rsi_14"],
-        name="RSI 14",
-        line={"color": "#8250df"},
-        showlegend=False,
-        row=3,
-        col=1,
-    )
+    _panel_line(fig, frame, "rsi_14", "RSI 14", "#8250df", row=3)
     for level in (30, 70):
         fig.add_hline(y=level, line={"color": "#6e7781", "width": 1, "dash": "dot"}, row=3, col=1)
 
 
 def _macd_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
-    x = frame["analysis_date"]
-    fig.add_bar(
-        x=x,
-        y=frame["macd_hist"],
-        name="Histograma MACD",
-        marker_color="#8c959f",
-        showlegend=False,
-        row=4,
-        col=1,
-    )
-    fig.add_scatter(
-        x=x,
-        y=frame["macd"],
-        name="MACD (12, 26)",
-        line={"color": "#1f6feb"},
-        showlegend=False,
-        row=4,
-        col=1,
-    )
-    fig.add_scatter(
-        x=x,
-        y=frame["macd_signal"],
-        name="Señal (9)",
-        line={"color": "#bf3989"},
-        showlegend=False,
-        row=4,
-        col=1,
-    )
+    _panel_bar(fig, frame, "macd_hist", "Histograma MACD", row=4)
+    _panel_line(fig, frame, "macd", "MACD (12, 26)", "#1f6feb", row=4)
+    _panel_line(fig, frame, "macd_signal", "Señal (9)", "#bf3989", row=4)
 
 
 def performance(rebased: pl.DataFrame) -> go.Figure:

@@ -107,6 +107,17 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+# The --format option of the commands that print rows (analyze, query).
+print_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print: an aligned table, CSV or JSON.",
+)
+
+
 def resolve_source(
     settings: Settings, source: str | None, data_dir: Path | None, tickers: tuple[str, ...]
 ) -> jobs.SourceOptions:
@@ -203,13 +214,7 @@ def run(ctx, day, source, data_dir, tickers) -> None:
     show_default=True,
     help="Seconds to wait for the source.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@print_format
 @click.pass_context
 def analyze(ctx, ticker, source, data_dir, timeout, fmt) -> None:
     """Analyse one TICKER now from the source with the daily pipeline; nothing is stored.
@@ -305,13 +310,7 @@ def _report(result: jobs.RunResult) -> None:
     show_default=True,
     help="track-record: bought at the call's close or the next one.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@print_format
 @click.pass_context
 def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fmt) -> None:
     """Print a read of the database: latest, history, ticker TICKER, jobs, or track-record.

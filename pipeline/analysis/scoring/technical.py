@@ -80,42 +80,18 @@ def _volume_vote(condition: pl.Expr, direction: pl.Expr) -> pl.Expr:
 
 
 c = pl.col
+# (faster, slower): each trend vote is +1 when the faster line is above the slower one.
+TREND_PAIRS = (
+    ("close", "sma_20"),
+    ("close", "sma_50"),
+    ("close", "sma_200"),
+    ("sma_50", "sma_200"),
+)
 VOTES = (
-    Vote(
-        "close_vs_sma_20",
-        "trend",
-        _sign(c("close") - c("sma_20")),
-    ),
-    Vote(
-        "close_vs_sma_50",
-        "trend",
-        _sign(c("close") - c("sma_50")),
-    ),
-    Vote(
-        "close_vs_sma_200",
-        "trend",
-        _sign(c("close") - c("sma_200")),
-    ),
-    Vote(
-        "sma_50_vs_sma_200",
-        "trend",
-        _sign(c("sma_50") - c("sma_200")),
-    ),
-    Vote(
-        "rsi_14",
-        "momentum",
-        _band(c("rsi_14"), RSI_OVERSOLD, RSI_OVERBOUGHT),
-    ),
-    Vote(
-        "macd_vs_signal",
-        "momentum",
-        _sign(c("macd") - c("macd_signal")),
-    ),
-    Vote(
-        "return_20d",
-        "momentum",
-        _sign(c("return_20d")),
-    ),
+    *(Vote(f"{fast}_vs_{slow}", "trend", _sign(c(fast) - c(slow))) for fast, slow in TREND_PAIRS),
+    Vote("rsi_14", "momentum", _band(c("rsi_14"), RSI_OVERSOLD, RSI_OVERBOUGHT)),
+    Vote("macd_vs_signal", "momentum", _sign(c("macd") - c("macd_signal"))),
+    Vote("return_20d", "momentum", _sign(c("return_20d"))),
     Vote(
         "bollinger",
         "volatility",
@@ -127,9 +103,7 @@ VOTES = (
         .then(0.0),
     ),
     Vote(
-        "volatility_20",
-        "volatility",
-        _band(c("volatility_20"), CALM_VOLATILITY, HIGH_VOLATILITY),
+        "volatility_20", "volatility", _band(c("volatility_20"), CALM_VOLATILITY, HIGH_VOLATILITY)
     ),
     Vote(
         "volume_spike",
