@@ -232,7 +232,13 @@ def _write_state(path: Path, **identities: FileIdentity | None) -> None:
 
 def publish(path: Path) -> None:
     """Atomically replace the published file `path` with the writer's working copy."""
-    _atomic_copy(work_path(path), path)
+    work = work_path(path)
+    if not work.exists():  # removed under the run (an operator, a clean-up script)
+        raise DatabaseError(
+            f"the working copy {work} was removed during the run: nothing was published and "
+            f"{path} is unchanged; run again (the working copy is rebuilt from it)"
+        )
+    _atomic_copy(work, path)
     _write_state(path, published=file_identity(path))
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from pipeline.errors import BadInput
+from pipeline.textsafe import FORMULA_START, PLAIN_NUMBER
 from store.json_schemas import json_schemas
 from store.migrate import current_version
 
@@ -35,6 +36,10 @@ FORMATS = ("parquet", "csv")
 # Relations with one row per detail are split by month too (four rows per call).
 DETAIL_LEVEL = ("analysis_details", "analysis_components")
 DICTIONARY_JSON, DICTIONARY_MD, SCHEMA_DIR = "dictionary.json", "DICTIONARY.md", "schemas"
+CSV_NOTE = (
+    "A text cell that a spreadsheet would run as a formula (one starting with =, +, -, @, tab"
+    " or CR that is not a number) is written with a leading apostrophe (')."
+)
 
 
 # Types written differently from the database: (SQL cast, what the dictionary says). UTC
@@ -44,6 +49,13 @@ _EXPORT_CASTS = {
     "TIMESTAMP": ("::TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE (UTC)"),
     "JSON": ("::VARCHAR", "VARCHAR (JSON text)"),
 }
+# Text cells of a CSV export that a spreadsheet would run as formulas (OWASP "CSV injection":
+# =, +, -, @, tab or CR first, and not a number) get a leading apostrophe.
+_TEXT_TYPES = ("VARCHAR", "JSON")
+_NEUTRALISED = (
+    "CASE WHEN regexp_matches({v}, $formula) AND NOT regexp_matches({v}, $number)"
+    " THEN chr(39) || {v} ELSE {v} END"
+)
 
 
 class ExportError(BadInput):
@@ -115,27 +127,32 @@ def _relation(name: str, kind: str, comment: str, columns: list[dict[str, Any]])
     return Relation(name, kind, comment, columns, None)
 
 
-def _select(rel: Relation) -> str:
-    """The SELECT of one relation: timestamps as UTC instants, partition columns, the filter."""
-    items = []
+def _select(rel: Relation, fmt: str) -> tuple[str, dict[str, Any]]:
+    """The SELECT of one relation and its parameters: timestamps as UTC instants, a CSV's
+    formula cells neutralised, partition columns, the filter."""
+    items, params = [], {}
     for col in rel.columns:
         quoted = '"' + col["name"].replace('"', '""') + '"'
-        cast = _EXPORT_CASTS.get(col["type"], ("", ""))[0]
-        items.append(f"t.{quoted}{cast} AS {quoted}")
+        value = f"t.{quoted}{_EXPORT_CASTS.get(col['type'], ('', ''))[0]}"
+        if fmt == "csv" and col["type"] in _TEXT_TYPES:
+            value = _NEUTRALISED.format(v=value)
+            params = {"formula": FORMULA_START, "number": PLAIN_NUMBER}
+        items.append(f"{value} AS {quoted}")
     if rel.partitions:
         items.append(f"year({rel.date_expr}) AS year")
     if "month" in rel.partitions:
         items.append(f"month({rel.date_expr}) AS month")
-    where = (
-        f"WHERE $since::DATE IS NULL OR {rel.date_expr} >= $since::DATE" if rel.date_expr else ""
-    )
-    return f'SELECT {", ".join(items)} FROM "{rel.name}" t {rel.joins} {where}'
+    where = ""
+    if rel.date_expr:
+        where = f"WHERE $since::DATE IS NULL OR {rel.date_expr} >= $since::DATE"
+    return f'SELECT {", ".join(items)} FROM "{rel.name}" t {rel.joins} {where}', params
 
 
 def _copy(con: duckdb.DuckDBPyConnection, rel: Relation, out: Path, fmt: str, since) -> int:
     """Write one relation with COPY (bound parameters); returns its row count."""
-    select = _select(rel)
-    params: dict[str, Any] = {"since": since} if rel.date_expr else {}
+    select, params = _select(rel, fmt)
+    if rel.date_expr:
+        params["since"] = since
     rows = con.execute(f"SELECT count(*) FROM ({select})", params).fetchall()[0][0]
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
     if rel.partitions:
@@ -264,6 +281,8 @@ def dictionary_markdown(dictionary: dict[str, Any]) -> str:
         + (f", rows dated on or after {dictionary['since']}" if dictionary["since"] else "")
         + "). Timestamps are UTC instants.",
     ]
+    if dictionary["format"] == "csv":
+        lines += ["", CSV_NOTE]
     for rel in dictionary["relations"]:
         parts = ", ".join(p["name"] for p in rel["partitioned_by"]) or "none"
         lines += [

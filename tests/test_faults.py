@@ -67,6 +67,27 @@ SLOW_PUBLISH_HOOK = textwrap.dedent(
     """
 )
 
+# Test-only hook: the run says when it is loading prices (its job_runs row is written in
+# the working copy by then) and waits there until the test has created the file `go`.
+PAUSED_LOAD_HOOK = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from pipeline.ops import jobs
+
+    _load = jobs.load_market_data
+
+    def _paused_load(*args, **kwargs):
+        print("TEST_HOOK loading", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + 60
+        while not Path("go").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return _load(*args, **kwargs)
+
+    jobs.load_market_data = _paused_load
+    """
+)
+
 
 def argenta(folder: Path, *args: str, hook: Path | None = None) -> subprocess.Popen:
     """`argenta ARGS` on the database in `folder`, as a real process."""
@@ -178,6 +199,32 @@ def test_kill_minus_9_at_random_moments_of_a_publish(tmp_path: Path, states) -> 
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         check_after_kill(folder, states, f"publish trial {trial} killed {delay:.3f} s in")
+
+
+def test_a_working_copy_removed_mid_run_exits_1_and_publishes_nothing(tmp_path, states):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(PAUSED_LOAD_HOOK, encoding="utf-8")
+    folder = tmp_path / "db"
+    folder.mkdir()
+    copy_base(states.base, folder)
+    proc = argenta(folder, *BACKFILL, *END, hook=hook)
+    assert proc.stderr is not None
+    while "TEST_HOOK loading" not in (line := proc.stderr.readline()):
+        assert line, "the run ended before loading prices"
+    work_path(folder / DB).unlink()  # an operator or a clean-up script removes it mid-run
+    (folder / "go").touch()
+    code, err = finish(proc)
+    lines = [line for line in err.splitlines() if "level=" not in line]
+    assert code == errors.FAILED and "Traceback" not in err  # retryable: the daemon retries
+    assert len(lines) == 1 and "working copy" in lines[0] and "was removed" in lines[0], err
+    assert "nothing was published" in lines[0] and "run again" in lines[0]
+    assert content(folder / DB) == states.before  # the published file is intact
+    assert not list(folder.glob(".*copy-*"))  # no half-written publish left behind
+    (folder / "go").unlink()
+    code, err = finish(argenta(folder, *BACKFILL, *END))  # the next run rebuilds and recovers
+    assert code == 0, err
+    assert content(folder / DB) == states.after
 
 
 @contextlib.contextmanager

@@ -87,6 +87,29 @@ def test_query_csv_neutralises_formula_cells(tmp_path: Path, formula_db: Path):
     assert all(float(x) > 0 for x in frame["total_score"])  # numbers stay numbers
 
 
+def test_export_csv_neutralises_formula_cells_in_every_file(tmp_path: Path, formula_db: Path):
+    out = tmp_path / "export"
+    done = argenta(
+        tmp_path, {"DATABASE_URL": str(formula_db)}, "export", str(out), "--format", "csv"
+    )
+    assert done.returncode == 0, done.stderr
+    files = sorted(out.rglob("*.csv"))
+    assert files
+    for path in files:  # no cell of any table or view would run as a formula
+        frame = pl.read_csv(path, infer_schema=False)
+        for name in frame.columns:
+            cells = frame[name].drop_nulls()
+            risky = cells.filter(
+                cells.str.contains(r"^[=+\-@\t\r]") & ~cells.str.contains(r"^[+-]?[0-9.eE+-]+$")
+            )
+            assert risky.is_empty(), f"{path.relative_to(out)}:{name} {risky.to_list()}"
+    calls = pl.scan_csv(out / "daily_recommendations" / "*" / "*.csv", infer_schema=False)
+    assert set(calls.collect()["ticker"]) == {f"'{t}" for t in FORMULAS} | {"GGAL"}
+    typed = pl.scan_csv(out / "daily_recommendations" / "*" / "*.csv").collect_schema()
+    assert typed["total_score"].is_numeric() and typed["current_price"].is_numeric()
+    assert "leading apostrophe" in (out / "DICTIONARY.md").read_text(encoding="utf-8")
+
+
 def test_dashboard_csv_neutralises_formula_cells():
     frame = pl.DataFrame({"ticker": [*FORMULAS, "GGAL"], "current_price": [-1.5] * 7})
     frame = frame.with_columns(pl.lit("-1.5").alias("as_text"))
