@@ -60,7 +60,8 @@ listing = st.radio(
 tables.track_by_call(record.by_call, listing)
 
 st.subheader("Poder predictivo del puntaje")
-method = fmt.ic_method(record.ic_summary["method"][0]) if record.ic_summary.height else "—"
+summary = record.ic_summary
+method = fmt.ic_method(summary["method"][0], summary["lags"][0]) if summary.height else "—"
 st.caption(guide.IC.format(method=method))
 st.plotly_chart(charts.ic_over_time(record.ic_daily, record.ic_summary))
 tables.ic_summary(record.ic_summary, record.ic_by_year)

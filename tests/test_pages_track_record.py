@@ -147,6 +147,9 @@ def test_the_ic_is_a_rolling_twelve_month_mean_with_its_t_statistic(
     assert numbers(line["y"])[-1] == pytest.approx(window["ic"].mean())
     assert ic_chart["layout"]["xaxis"]["tickformat"] == "%d/%m/%Y"
     assert shown(sample_page, 1)["t_stat"][0] == t_text
+    method = "Newey-West (núcleo de Bartlett) con 20 rezagos, igual al horizonte"
+    assert shown(sample_page, 1)["method"][0] == method
+    assert any(f"(método: {method})" in c.value for c in sample_page.caption)
 
 
 def test_quintile_bars_show_the_mean_excess_and_the_spread(

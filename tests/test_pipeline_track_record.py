@@ -125,6 +125,7 @@ def test_ic_quintiles_calibration_and_coverage_by_hand():
     assert cover == {"technical": 0.5, "fundamental": 1.0, "macro": 0.0, "sentiment": 1.0}
     summary = record.ic_summary.filter(score="total").row(0, named=True)
     assert summary["dates"] == 2 and summary["mean_ic"] == pytest.approx((1 + 2 / 5**0.5) / 2)
+    assert (summary["method"], summary["lags"]) == ("newey_west", 5)  # a code, lags = horizon
     assert record.ic_summary["score"].to_list() == list(tr.SCORES)
 
 

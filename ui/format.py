@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,16 +51,10 @@ ORIGIN_HEX = {"Publicado": "#1a7f37", "Simulado": "#b7791f", "Todos": "#1f6feb"}
 ENTRIES = {"close": "cierre del día", "next_close": "cierre siguiente"}
 # Listing groups of the track record (benchmark and universe); unknown ones are shown as they are.
 LISTINGS = {"todos": "Todos", "ADR": "ADR (Nueva York, US$)", "BYMA": "BYMA (.BA, $)"}
-# How the pipeline names the IC t-statistic's method, in Spanish (unknown texts shown as they are).
-IC_METHODS_ES = (
-    (
-        r"(?i)newey.?west \(bartlett kernel, (\d+) lags = the horizon\).*",
-        r"Newey-West (núcleo de Bartlett) con \1 rezagos, igual al horizonte",
-    ),
-    (r"(?i)newey.?west.*?lag\D*(\d+).*", r"Newey-West con \1 rezagos"),
-    (r"(?i)newey.?west.*", "Newey-West"),
-    (r"(?i).*non.?overlapping.*", "fechas sin superposición"),
-)
+# The track record's IC t-statistic methods (codes) in Spanish; unknown codes are shown as is.
+IC_METHODS = {
+    "newey_west": "Newey-West (núcleo de Bartlett) con {lags} rezagos, igual al horizonte",
+}
 _BYTE_UNITS = ("B", "KB", "MB", "GB")
 _WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 
@@ -101,12 +94,10 @@ def origin_counts(by_call: pl.DataFrame) -> dict[str, int]:
     return {origin: int(found.get(origin) or 0) for origin in ("publicado", "simulado")}
 
 
-def ic_method(text: str) -> str:
-    """The pipeline's name of the t-statistic method, in Spanish."""
-    for pattern, spanish in IC_METHODS_ES:
-        if re.fullmatch(pattern, text):
-            return re.sub(pattern, spanish, text)
-    return text
+def ic_method(code: str, lags: int | None) -> str:
+    """A track record's t-statistic method (`method` code and `lags`), in Spanish."""
+    text = IC_METHODS.get(code, code)
+    return text.format(lags="—" if lags is None else lags)
 
 
 def ic_of(summary: pl.DataFrame, score: str) -> tuple[float | None, float | None]:

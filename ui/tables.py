@@ -275,9 +275,10 @@ def ic_summary(summary: pl.DataFrame, by_year: pl.DataFrame) -> None:
     labels = pl.col("score").replace_strict(fmt.SCORES, default=pl.col("score"))
     order = {score: i for i, score in enumerate(fmt.SCORES)}
     rank = pl.col("score").replace_strict(order, default=len(order))
-    summary = summary.sort(rank).with_columns(
-        labels, pl.col("method").map_elements(fmt.ic_method, return_dtype=pl.String)
+    method = pl.struct("method", "lags").map_elements(
+        lambda row: fmt.ic_method(row["method"], row["lags"]), return_dtype=pl.String
     )
+    summary = summary.sort(rank).with_columns(labels, method.alias("method"))
     _localized(summary, _IC_COLUMNS)
     years = (
         by_year.sort(rank, "year")

@@ -22,6 +22,9 @@ QUINTILES = 5
 # A date enters the IC and the quintiles with at least one name per quintile.
 MIN_NAMES_PER_DATE = QUINTILES
 SESSIONS_PER_YEAR = 252
+# How `ic_summary` computes the t-statistic, as a code (`method`) with its lag count (`lags`):
+# Newey-West (1987) over the daily ICs, Bartlett kernel, lags = the horizon.
+IC_METHOD = "newey_west"
 RISK_ORDER = ("BAJO", "MEDIO", "ALTO")
 # The by-call columns that are fractions (returns and rates), after its keys and count.
 BY_CALL_SHARES = (
@@ -63,11 +66,6 @@ class TrackRecord:
     first_date: dt.date | None
     last_date: dt.date | None
     matured_calls: int
-
-
-def nw_method(horizon: int) -> str:
-    """The text naming how the IC's t-statistic is computed."""
-    return f"Newey-West (Bartlett kernel, {horizon} lags = the horizon) over the daily ICs"
 
 
 def track_record(
@@ -237,7 +235,7 @@ def newey_west_t(ic: pl.Expr, lags: int) -> pl.Expr:
 
 
 def ic_summary(ic: pl.DataFrame, horizon: int) -> pl.DataFrame:
-    """Per score: mean daily IC, its Newey-West t-statistic and the number of dates (0: none)."""
+    """Per score: mean daily IC, its Newey-West t, the dates (0: none), `method` and `lags`."""
     stats = (
         ic.drop_nulls("ic")
         .sort("score", "analysis_date")
@@ -250,7 +248,9 @@ def ic_summary(ic: pl.DataFrame, horizon: int) -> pl.DataFrame:
     )
     every = pl.DataFrame({"score": list(SCORES)})
     return every.join(stats, on="score", how="left", maintain_order="left").with_columns(
-        pl.col("dates").fill_null(0), pl.lit(nw_method(horizon)).alias("method")
+        pl.col("dates").fill_null(0),
+        pl.lit(IC_METHOD).alias("method"),
+        pl.lit(horizon, dtype=pl.Int32).alias("lags"),
     )
 
 

@@ -106,7 +106,7 @@ def block(records: list[tr.TrackRecord]) -> str:
         ),
         "IC of each score (a score equal for every name of a date, or with fewer than"
         f" {tr.MIN_NAMES_PER_DATE} names, has none):",
-        markdown(detail.ic_summary.drop("method"), {"mean_ic": "num", "t_stat": "num"}),
+        markdown(detail.ic_summary.drop("method", "lags"), {"mean_ic": "num", "t_stat": "num"}),
         "Mean IC of the total by year:",
         markdown(ic_year, {"mean_ic": "num"}),
         "Quintiles of the total (mean universe excess return, mean of the daily means):",
