@@ -178,3 +178,34 @@ def test_timestamps_are_utc(db_path):
     with open_reader(db_path) as con:
         created = con.sql("SELECT created_at FROM daily_recommendations").fetchall()[0][0]
     assert abs((created - before).total_seconds()) < 60
+
+
+def pipeline_reason_codes() -> set[str]:
+    """Every reason code the analysis can store (its module-level Reason declarations)."""
+    from pipeline.analysis import stages
+    from pipeline.analysis.scoring import Reason, fundamental, macro, sentiment, technical
+
+    found = set()
+    for module in (stages, technical, fundamental, macro, sentiment):
+        for value in vars(module).values():
+            items = value.values() if isinstance(value, dict) else [value]
+            found |= {item.code for item in items if isinstance(item, Reason)}
+    return found
+
+
+def test_the_comments_name_every_metadata_key_and_reason_code_stored(sample_db):
+    with open_reader(sample_db) as con:
+        comments = dict(
+            con.sql(
+                "SELECT table_name || '.' || column_name, comment FROM duckdb_columns()"
+                " WHERE schema_name = 'main' AND column_name IN ('metadata', 'reason_code')"
+            ).fetchall()
+        )
+        stored = con.sql("SELECT DISTINCT json_keys(metadata) FROM analysis_details").fetchall()
+    keys = {key for (row,) in stored for key in row}
+    assert {"reason", "reason_code", "reason_params"} <= keys
+    assert [k for k in keys if k not in comments["analysis_details.metadata"]] == []
+    codes = pipeline_reason_codes()
+    assert {"too_few_peers", "no_fundamentals", "no_fresh_macro"} <= codes
+    listed = comments["analysis_components.reason_code"]
+    assert [code for code in sorted(codes) if code not in listed] == []

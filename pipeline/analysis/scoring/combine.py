@@ -109,7 +109,7 @@ def _date_es(column: str) -> pl.Expr:
 
 
 def summary() -> pl.Expr:
-    """Two or three Spanish sentences: the call and since when, the stock's own drivers, gaps."""
+    """Two to four Spanish sentences: the call and since when, its listing, the drivers, gaps."""
     pro, con = pl.col("drivers_for"), pl.col("drivers_against")
     # The group of the listing whose ranking set the call (the other listing of the company).
     group = listing_group("call_listing").replace_strict(

@@ -1,6 +1,6 @@
 """Every Spanish word of the stored `summary` column: its sentences and its drivers.
 
-The summary is part of the stored data (two or three Spanish sentences per call), so the
+The summary is part of the stored data (two to four Spanish sentences per call), so the
 analysis writes it; this module is the one place its vocabulary lives. Everything else the
 dashboard shows in Spanish (reasons, labels) belongs to `ui/`.
 """
