@@ -108,7 +108,7 @@ def latest_recommendations(
     max_score: float | None = None,
     search: str | None = None,
 ) -> pl.DataFrame:
-    """GET /api/recommendations/latest: each ticker at its latest date on or before `as_of`.
+    """Each ticker at its latest date on or before `as_of`.
 
     Reads the partition of that date and, when the catalog of first and last dates says a
     ticker is absent from it, that ticker's latest earlier call: never a scan of the whole
@@ -180,7 +180,7 @@ def recommendation_history(
     end: dt.date | None = None,
     tickers: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """GET /api/recommendations/history: every call in a date range, optionally for some tickers."""
+    """Every call in a date range, optionally for some tickers."""
     sel = list(tickers) if tickers else None
     sql = f"""
         SELECT {_REC_SELECT} FROM daily_recommendations r
@@ -215,7 +215,7 @@ def recommendation_changes(
 def ticker_analysis(
     con: duckdb.DuckDBPyConnection, ticker: str, on: dt.date | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """GET /api/analysis/{ticker}/latest: the call on `on` (default latest) and its four details."""
+    """One ticker: the call on `on` (default latest) and its four details."""
     rec = _frame(
         con,
         f"""SELECT {_REC_SELECT} FROM daily_recommendations r
@@ -255,7 +255,7 @@ def ticker_history(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pl.DataFrame:
-    """GET /api/analysis/{ticker}/history: one ticker's calls over time."""
+    """One ticker's calls over time."""
     return recommendation_history(con, start, end, [ticker])
 
 
@@ -303,7 +303,7 @@ def job_runs(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pl.DataFrame:
 def job_status(
     con: duckdb.DuckDBPyConnection, limit: int = 100
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """GET /api/jobs/status: recent runs and the per-job health summary (the job_health view)."""
+    """Recent runs and the per-job health summary (the job_health view)."""
     return job_runs(con, limit), _frame(con, "SELECT * FROM job_health ORDER BY job_name")
 
 

@@ -256,7 +256,7 @@ def test_the_excel_csv_downloads_for_argentina(app_url: str, page: Page) -> None
 
 PAGES = ("/", "/evolucion", "/detalle", "/historial", "/metodologia", "/salud")
 TIMINGS = ROOT / "test-artifacts" / "page-timings.json"
-WARM_TARGET_S, CEILING_S = 1.5, 10.0  # the warm target; the ceiling this test enforces
+WARM_TARGET_S, CEILING_S = 1.5, 10.0  # warm target (README The dashboard, Speed); ceiling enforced
 
 
 def test_page_timings_are_measured(app_url: str, browser: Browser) -> None:

@@ -13,7 +13,7 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from pipeline.analysis.track_record import TrackRecord
+from pipeline.analysis.track_record import BY_CALL_SHARES, TrackRecord
 from pipeline.ops import jobs
 from pipeline.settings import Settings
 from store import reads
@@ -26,14 +26,6 @@ PAGE = params.TRACK_PAGE
 SAMPLE = jobs.SourceOptions("sample")
 # Written the Argentine way: thousands dot, decimal comma, a space before the percent sign.
 PERCENT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d{1,2} %$")
-BY_CALL_PERCENTS = (
-    "mean_excess",
-    "median_excess",
-    "mean_universe_excess",
-    "median_universe_excess",
-    "hit_rate",
-    "base_rate",
-)
 
 
 def record_of(path: Path, horizon: int = 20, entry: str = "close") -> TrackRecord:
@@ -101,7 +93,7 @@ def test_numbers_are_written_the_argentine_way_and_sort_as_numbers(
 ) -> None:
     record = record_of(on_sample)
     cells = shown(sample_page, 0)
-    for column in BY_CALL_PERCENTS:
+    for column in BY_CALL_SHARES:  # every fraction the track record returns, as a percentage
         written = [c for c in cells[column] if c != "—"]
         assert written and all(PERCENT.match(c) for c in written), (column, written[:3])
     buy = by_listing(record, "todos").filter(

@@ -10,6 +10,7 @@ import polars as pl
 from store import writes
 from store.connection import open_reader, open_writer
 from tests.factories import partition
+from tests.public_schema import PUBLIC_COLUMNS
 
 
 def test_technical_daily_has_one_typed_row_per_call_equal_to_the_json(sample_db):
@@ -104,20 +105,5 @@ def test_latest_recommendations_flags_calls_behind_their_exchange(db_path):
         ("TGSU2.BA", "XBUE", d2, 0, True),  # current on its own exchange
         ("YPF", "XNYS", d3, 0, True),
     ]
-    assert columns[:15] == [
-        "id",
-        "analysis_date",
-        "ticker",
-        "recommendation",
-        "total_score",
-        "confidence",
-        "technical_score",
-        "fundamental_score",
-        "macro_score",
-        "sentiment_score",
-        "current_price",
-        "target_price",
-        "risk_level",
-        "summary",
-        "created_at",
-    ]
+    daily = PUBLIC_COLUMNS["daily_recommendations"]
+    assert columns[: len(daily)] == daily  # every column of the table, in its order

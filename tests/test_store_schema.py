@@ -7,57 +7,12 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipeline.analysis.outcomes import OUTCOME_COLUMNS
 from store import writes
 from store.connection import open_reader, open_writer
 from store.migrate import available_migrations, current_version, migrate
 from tests.factories import partition
+from tests.public_schema import PUBLIC_COLUMNS
 
-PUBLIC_COLUMNS = {
-    "daily_recommendations": [
-        "id",
-        "analysis_date",
-        "ticker",
-        "recommendation",
-        "total_score",
-        "confidence",
-        "technical_score",
-        "fundamental_score",
-        "macro_score",
-        "sentiment_score",
-        "current_price",
-        "target_price",
-        "risk_level",
-        "summary",
-        "created_at",
-        "job_run_id",
-        "target_low",
-        "target_high",
-    ],
-    "analysis_details": [
-        "id",
-        "recommendation_id",
-        "analysis_type",
-        "raw_data",
-        "indicators",
-        "score",
-        "metadata",
-        "created_at",
-    ],
-    "job_runs": [
-        "id",
-        "job_name",
-        "start_time",
-        "end_time",
-        "status",
-        "tickers_processed",
-        "errors_count",
-        "log_data",
-        "created_at",
-    ],
-    # The columns the outcome writer fills, then the run and the time.
-    "call_outcomes": [*OUTCOME_COLUMNS, "job_run_id", "created_at"],
-}
 PUBLIC_TABLES = tuple(PUBLIC_COLUMNS)
 
 

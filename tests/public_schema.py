@@ -1,0 +1,55 @@
+"""The public tables' columns, pinned in one place: a change here is a change of the interface.
+
+The columns are written out rather than read from the code on purpose, so that a column renamed or
+dropped in the code fails the tests that use this pin.
+"""
+
+from __future__ import annotations
+
+from pipeline.analysis.outcomes import OUTCOME_COLUMNS
+
+PUBLIC_COLUMNS = {
+    "daily_recommendations": [
+        "id",
+        "analysis_date",
+        "ticker",
+        "recommendation",
+        "total_score",
+        "confidence",
+        "technical_score",
+        "fundamental_score",
+        "macro_score",
+        "sentiment_score",
+        "current_price",
+        "target_price",
+        "risk_level",
+        "summary",
+        "created_at",
+        "job_run_id",
+        "target_low",
+        "target_high",
+    ],
+    "analysis_details": [
+        "id",
+        "recommendation_id",
+        "analysis_type",
+        "raw_data",
+        "indicators",
+        "score",
+        "metadata",
+        "created_at",
+    ],
+    "job_runs": [
+        "id",
+        "job_name",
+        "start_time",
+        "end_time",
+        "status",
+        "tickers_processed",
+        "errors_count",
+        "log_data",
+        "created_at",
+    ],
+    # The columns the outcome writer fills, then the run and the time.
+    "call_outcomes": [*OUTCOME_COLUMNS, "job_run_id", "created_at"],
+}
