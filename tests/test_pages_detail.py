@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline.analysis.scoring import Reason, fundamental, macro, sentiment, technical
 from store import reads
 from store.connection import open_reader
 from tests.pages_support import assert_no_failure, messages, open_page
+from tests.reasons_support import declared_reasons
 from ui import format as fmt
 from ui import params
 
@@ -138,9 +138,8 @@ def test_a_component_without_score_says_why_in_spanish(latest_call: dict) -> Non
 
 
 def test_every_reason_code_has_its_spanish_words_with_the_same_parameters() -> None:
-    modules = (technical, fundamental, macro, sentiment)
-    reasons = [r for m in modules for r in vars(m).values() if isinstance(r, Reason)]
-    assert len(reasons) == 8 and len({r.code for r in reasons}) == 8
+    reasons = declared_reasons()  # the components' and the relative model's
+    assert len(reasons) == 11 and len({r.code for r in reasons}) == 11
     for r in reasons:
         template = fmt.REASONS_ES[r.code]
         assert set(re.findall(r"{(\w+)}", template)) == {name for name, _ in r.params}, r.code

@@ -12,6 +12,7 @@ from store.connection import open_reader, open_writer
 from store.migrate import available_migrations, current_version, migrate
 from tests.factories import partition
 from tests.public_schema import PUBLIC_COLUMNS
+from tests.reasons_support import declared_reasons
 
 PUBLIC_TABLES = tuple(PUBLIC_COLUMNS)
 
@@ -135,19 +136,6 @@ def test_timestamps_are_utc(db_path):
     assert abs((created - before).total_seconds()) < 60
 
 
-def pipeline_reason_codes() -> set[str]:
-    """Every reason code the analysis can store (its module-level Reason declarations)."""
-    from pipeline.analysis import stages
-    from pipeline.analysis.scoring import Reason, fundamental, macro, sentiment, technical
-
-    found = set()
-    for module in (stages, technical, fundamental, macro, sentiment):
-        for value in vars(module).values():
-            items = value.values() if isinstance(value, dict) else [value]
-            found |= {item.code for item in items if isinstance(item, Reason)}
-    return found
-
-
 def test_the_comments_name_every_metadata_key_and_reason_code_stored(sample_db):
     with open_reader(sample_db) as con:
         comments = dict(
@@ -160,7 +148,7 @@ def test_the_comments_name_every_metadata_key_and_reason_code_stored(sample_db):
     keys = {key for (row,) in stored for key in row}
     assert {"reason", "reason_code", "reason_params"} <= keys
     assert [k for k in keys if k not in comments["analysis_details.metadata"]] == []
-    codes = pipeline_reason_codes()
+    codes = {reason.code for reason in declared_reasons()}
     assert {"too_few_peers", "no_fundamentals", "no_fresh_macro"} <= codes
     listed = comments["analysis_components.reason_code"]
     assert [code for code in sorted(codes) if code not in listed] == []
