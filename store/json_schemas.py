@@ -125,8 +125,15 @@ def _macro() -> dict[str, dict[str, Any]]:
     subs = [s.removeprefix("macro_") for s in macro.SUB_SCORES]
     indicators["sub_scores"] = _object(dict.fromkeys(subs, NUMBER), "Sub-scores 0-100")
     as_of = ("gap", "embi", "cpi", "policy_rate", "merval_trend")
+    raw_schema = _object(raw, "Macro series of the date (one family per group)")
+    ccl_used = {  # absent from rows written before the implied CCL (issue 11)
+        "ccl_source": {**STRING, "description": "adr_pairs_median or source: which CCL"},
+        "ccl_pairs": {**INTEGER, "description": "ADR pairs behind the implied CCL"},
+        "usdars_ccl_source": {**NUMBER, "description": "The source's own CCL, same date"},
+    }
+    _optional(raw_schema, ccl_used)
     return {
-        "raw_data": _object(raw, "Macro series of the date (one family per group)"),
+        "raw_data": raw_schema,
         "indicators": _object(indicators, "Derived values and sub-scores"),
         "metadata": _metadata(as_of, "macro"),
     }

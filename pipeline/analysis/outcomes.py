@@ -8,7 +8,7 @@ from typing import cast
 
 import polars as pl
 
-from pipeline.analysis import calendar
+from pipeline.analysis import calendar, ccl
 from pipeline.analysis.forecast import TARGET_HORIZON_SESSIONS as TARGET_HORIZON_DAYS
 
 TRADING_DAYS_PER_YEAR = 252
@@ -241,7 +241,8 @@ def compute_outcomes(
     )
     rows = _price_at(bars, rows, "entry_date", "in")
     rows = _price_at(bars, rows, "exit_date", "out").filter(pl.col("in_adj").is_not_null())
-    series = _benchmark_series(macro)
+    # The dollar Merval through the same CCL the analysis used (`ccl`: the ADR pairs' median).
+    series = _benchmark_series(ccl.with_implied_ccl(macro, prices))
     rows = _bench_at(series, _bench_at(series, rows, "entry_date", "0"), "exit_date", "1")
     return (
         _returns(rows)

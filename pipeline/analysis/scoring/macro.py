@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipeline.analysis import ccl as implied
 from pipeline.analysis.scoring import (
     Factor,
     Reason,
@@ -195,6 +196,7 @@ def score_macro(macro: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
         .unique()
         .join(_wide(fresh), on="date", how="left")
         .join(stale, on="date", how="left")
+        .join(implied.ccl_used(macro), left_on="ccl_asof", right_on="date", how="left")
         .with_columns(linear_score(x, lo, hi).alias(s) for s, (x, lo, hi) in SUB_SCORES.items())
         .with_columns(
             *reason_columns("macro", [(n_available == 0, NO_FRESH_SERIES)]),
@@ -202,6 +204,7 @@ def score_macro(macro: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
             macro_completeness=n_available * (1.0 / len(subs)),
             usdars_ccl=pl.col("ccl"),
             usdars_official=pl.col("official"),
+            ccl_source=implied.source_expr(pl.col("fx_family"), pl.col("ccl_pairs"), pl.col("ccl")),
         )
     )
 
@@ -217,6 +220,10 @@ def detail(source: str) -> dict[str, pl.Expr]:
     return {
         "raw_data": json_object(
             usdars_ccl=c("ccl").round(2),
+            # Which CCL that is: the median of the ADR pairs (and how many), or the source's.
+            ccl_source=c("ccl_source"),
+            ccl_pairs=pl.when(c("ccl_source") == implied.FROM_PAIRS).then(c("ccl_pairs")),
+            usdars_ccl_source=c("ccl_source_value").round(2),  # the source's CCL, same date
             usdars_official=c("official").round(2),
             embi_spread_pct=c("embi").round(2),
             cpi_mom_pct=c("cpi").round(2),
