@@ -47,7 +47,9 @@ def daemon_state(report: monitoring.Health, tz: str) -> tuple[str, str]:
 
 cfg = data.settings()
 db = data.database(cfg, require_data=False)  # a missing or unreadable file stops here, with a hint
-report = monitoring.health(cfg, runs=db.read(reads.job_runs, monitoring.RECENT_RUNS))
+report = monitoring.health(
+    cfg, runs=db.read(reads.job_runs, monitoring.RECENT_RUNS), last_dates=db.read(reads.last_dates)
+)
 tz = cfg.daily_analysis_timezone
 
 st.title("Salud de los procesos")
@@ -93,6 +95,13 @@ if failed is None:
     st.success("Ningún ticker falló en la última corrida terminada.", icon="✅")
 
 st.subheader("Antigüedad de los datos por ticker")
+if report.latest_sessions:
+    st.caption(
+        "Última rueda analizada: "
+        + " · ".join(f"{x} {fmt.date(day)}" for x, day in sorted(report.latest_sessions.items()))
+        + ". La alerta de datos atrasados compara cada mercado con la rueda que la corrida "
+        "diaria ya debería haber guardado, según su calendario."
+    )
 if not db.read(reads.analysis_dates):
     st.info("Todavía no hay análisis guardados.", icon=":material/info:")
 else:

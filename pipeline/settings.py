@@ -419,6 +419,20 @@ class Settings:
         1024,
         "free-disk threshold of the low-disk alert",
     )
+    stale_sessions: int = setting(
+        "ARGENTA_STALE_SESSIONS",
+        Integer(0, 250),  # about a trading year
+        1,
+        "stale-data alert: an exchange's latest analysed session is this many sessions of its"
+        " calendar behind the one the daily run should have stored by now (`0` turns it off)",
+    )
+    volume_share: float = setting(
+        "ARGENTA_VOLUME_SHARE",
+        Number(0.0, 1.0),
+        0.8,
+        "low-volume alert: the latest completed daily run processed fewer tickers than this"
+        " share of the usual (the median of the 10 before it); no ticker at all always alerts",
+    )
     weights: dict[str, float] = setting(
         "ARGENTA_WEIGHTS", Weights(), DEFAULT_WEIGHTS, "component weights of the total"
     )

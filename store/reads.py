@@ -82,6 +82,11 @@ def tickers(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def last_dates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each ticker's latest analysis_date (the known_tickers catalog): ticker, last_date."""
+    return _frame(con, "SELECT ticker, last_date FROM known_tickers ORDER BY ticker")
+
+
 # Calls `latest_recommendations` adds to the day's partition, only when the catalog says
 # some ticker is absent that day: the last call of tickers that stopped before it, and the
 # latest earlier call of tickers missing that day but analysed again later.

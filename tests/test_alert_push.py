@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import socket
 import threading
@@ -12,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.analysis import calendar
 from pipeline.ops import alert_push
 from pipeline.ops.alert_push import Channel, channels, push
+from store import writes
+from store.connection import open_writer
 from tests.cli_support import run_argenta
 from tests.daemon_support import SOURCE, TODAY
+from tests.factories import partition
 
 FAILURES = {"code": "consecutive_failures", "severity": "critical", "message": "4 failed runs"}
 DISK = {"code": "low_disk", "severity": "warning", "message": "512 MB free"}
@@ -120,6 +125,7 @@ def test_what_was_sent_survives_a_restart(hook, db_path):
 def test_status_notify_and_a_failed_unit_reach_the_webhook(hook, small_db, tmp_path):
     env = {"ARGENTA_ALERT_WEBHOOK": hook.url, "ARGENTA_LOW_DISK_MB": "0"}
     env["SCHEDULER_ENABLED"] = "false"  # no daemon in this test: no daemon_down alert
+    env["ARGENTA_STALE_SESSIONS"] = "0"  # small_db's 2024 rows are not expected current
     failed = run_argenta(
         small_db, "notify-failed", "argenta-pipeline.service", cwd=tmp_path, env=env
     )
@@ -157,3 +163,20 @@ def test_the_daemon_pushes_a_failure_streak_once_tells_systemd_and_clears_it(
         ("started", "consecutive_failures"),
         ("cleared", "consecutive_failures"),
     ]
+
+
+def test_stale_data_is_pushed_once_with_its_text(hook, db_path, tmp_path):
+    """With the real clock: the only session stored is 10 sessions old."""
+    today = dt.date.today()
+    old = calendar.trading_days("XNYS", today - dt.timedelta(days=40), today)[-11]
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [old], [partition(old, ["GGAL", "YPF"])])
+    env = {"ARGENTA_ALERT_WEBHOOK": hook.url, "ARGENTA_LOW_DISK_MB": "0"}
+    env["SCHEDULER_ENABLED"] = "false"
+    for _ in range(2):
+        done = run_argenta(db_path, "status", "--notify", cwd=tmp_path, env=env)
+        assert done.returncode == 4, done.stdout + done.stderr
+    assert hook.states() == [("started", "stale_data")]  # once, not on every check
+    body = hook.bodies[0]
+    assert body["severity"] == "critical" and "NYSE data is" in body["text"]
+    assert f"the latest analysed session is {old:%Y-%m-%d}" in body["message"]

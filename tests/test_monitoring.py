@@ -8,11 +8,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline import errors
+from pipeline.analysis import calendar
 from pipeline.ops import cli, monitoring
 from pipeline.ops.monitoring import (
     ALERT_TEXT,
@@ -25,6 +27,7 @@ from pipeline.ops.monitoring import (
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer
+from tests.factories import partition
 from ui.alerts import ALERTAS, mensaje
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -118,7 +121,7 @@ def test_a_run_longer_than_an_hour_alerts(quiet, db_path, minutes, status, alert
 
 @pytest.mark.parametrize(("minutes", "alerted"), [(50, False), (70, True)])
 def test_a_run_in_progress_for_more_than_an_hour_alerts(quiet, db_path, minutes, alerted):
-    record(db_path, DONE)
+    record(db_path, DONE, minutes=40)  # usually 40 minutes: 50 is not yet twice that
     since = NOW - dt.timedelta(minutes=minutes)
     write_heartbeat(db_path, Heartbeat(1, since, NOW, "running", since, job="daily_analysis"))
     alerts = health(quiet, NOW).alerts
@@ -264,3 +267,139 @@ def test_a_stopped_or_silent_daemon_reads_in_local_time_and_es_ar_numbers(quiet,
     assert (
         mensaje(silent, buenos_aires) == "El planificador (pid 4242) no da señales hace 3 h 02 min."
     )
+
+
+# --- the checks that a source still delivers: stale data, volume, a slow run ---------------
+
+BA = ZoneInfo("America/Argentina/Buenos_Aires")
+
+
+def ba(day: str, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=BA)
+
+
+@pytest.mark.parametrize(
+    ("now", "env", "behind"),
+    [
+        (ba("2024-03-11", 6, 30), {}, None),  # Monday before 07:00: Friday's is the latest due
+        (ba("2024-03-11", 7, 30), {}, None),  # Monday's run stored Friday's session
+        (ba("2024-03-12", 7, 30), {}, 1),  # Tuesday's run should have stored Monday's
+        (ba("2024-03-12", 7, 30), {"ARGENTA_STALE_SESSIONS": "2"}, None),
+        (ba("2024-03-13", 7, 30), {"ARGENTA_STALE_SESSIONS": "2"}, 2),
+        (ba("2024-03-20", 7, 30), {"ARGENTA_STALE_SESSIONS": "0"}, None),  # turned off
+        (ba("2024-03-12", 6, 30), {"JOB_TIMEOUT_MINUTES": "20"}, 1),  # due at 06:20
+    ],
+    ids=["before-run", "after-run", "one-behind", "threshold-2", "two-behind", "off", "timeout"],
+)
+def test_data_behind_the_expected_run_by_the_exchange_calendar_alerts(small_db, now, env, behind):
+    base = {"DATABASE_URL": str(small_db), "SCHEDULER_ENABLED": "false", "ARGENTA_LOW_DISK_MB": "0"}
+    report = health(Settings.from_env(base | env, env_file=None), now)
+    stale = [a for a in report.alerts if a.code == "stale_data"]
+    assert report.latest_sessions == {"NYSE": dt.date(2024, 3, 8)}  # small_db: ADRs only
+    assert len(stale) == (behind is not None)
+    if behind:
+        [alert] = stale
+        assert alert.severity == "critical" and alert.params["sessions"] == behind
+        assert alert.params["latest"] == dt.date(2024, 3, 8)
+        assert describe(alert).startswith(f"NYSE data is {behind} sessions behind")
+        assert "latest analysed session is 2024-03-08" in describe(alert)
+        assert mensaje(alert, "America/Argentina/Buenos_Aires").startswith(
+            f"Los datos de NYSE están atrasados {behind} ruedas: la última rueda analizada es la "
+            "del vie 08/03/2024"
+        )
+
+
+def test_a_weekend_waits_for_mondays_run_unless_the_schedule_runs_every_day(db_path):
+    thursday = dt.date(2024, 3, 7)
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [thursday], [partition(thursday, ["GGAL", "YPF"])])
+    base = {"DATABASE_URL": str(db_path), "SCHEDULER_ENABLED": "false", "ARGENTA_LOW_DISK_MB": "0"}
+    saturday = ba("2024-03-09", 12)
+    weekdays = Settings.from_env(base, env_file=None)  # Friday's session is Monday's run
+    every_day = Settings.from_env(base | {"ARGENTA_WEEKDAYS_ONLY": "false"}, env_file=None)
+    assert "stale_data" not in codes(weekdays, saturday)
+    assert "stale_data" in codes(every_day, saturday)
+    assert "stale_data" in codes(weekdays, ba("2024-03-11", 9))  # Monday, after the run
+
+
+def runs_processing(db_path: Path, *tickers: int, job: str = "daily_analysis") -> None:
+    """Completed runs of `job` that processed these numbers of tickers, oldest first."""
+    with open_writer(db_path) as con:
+        for n in tickers:
+            writes.finish_job(con, writes.start_job(con, job), n, 0, {})
+
+
+@pytest.mark.parametrize(
+    ("history", "variant"),
+    [
+        ([30, 31, 29, 30, 24], None),  # 24 is 80 % of the usual 30
+        ([30, 31, 29, 30, 23], "share"),
+        ([30, 31, 29, 30, 0], "none"),
+        ([0], "none"),  # no ticker is an alert even with no history
+        ([30, 31, 30], None),
+    ],
+)
+def test_a_run_that_processed_too_few_tickers_alerts(quiet, db_path, history, variant):
+    runs_processing(db_path, *history)
+    runs_processing(db_path, 1, job="backfill")  # other jobs (a partial backfill) do not count
+    alerts = [a for a in health(quiet, NOW).alerts if a.code == "low_volume"]
+    assert [a.variant for a in alerts] == ([variant] if variant else [])
+    if variant == "share":
+        assert alerts[0].severity == "warning"
+        assert describe(alerts[0]).endswith("processed 23 tickers, under 80 % of the usual 30")
+        assert mensaje(alerts[0], "UTC").endswith(
+            "procesó 23 tickers, menos del 80 % de los 30 habituales."
+        )
+    if variant == "none":
+        assert alerts[0].severity == "critical" and "no ticker" in describe(alerts[0])
+
+
+def test_the_volume_share_is_a_setting(quiet, db_path):
+    runs_processing(db_path, 30, 30, 30, 20)
+    assert "low_volume" in codes(quiet)
+    assert "low_volume" not in codes(dataclasses.replace(quiet, volume_share=0.5))
+
+
+@pytest.mark.parametrize(("minutes", "alerted"), [(15, False), (25, True), (61, False)])
+def test_a_run_taking_over_twice_its_usual_time_is_an_early_warning(
+    quiet, db_path, minutes, alerted
+):
+    record(db_path, DONE, DONE, DONE, minutes=10)
+    since = NOW - dt.timedelta(minutes=minutes)
+    write_heartbeat(db_path, Heartbeat(1, since, NOW, "running", since, job="daily_analysis"))
+    alerts = [a for a in health(quiet, NOW).alerts if a.code in ("slow_run", "long_run")]
+    if minutes > 60:  # past an hour the long-run alert takes over
+        assert [a.code for a in alerts] == ["long_run"]
+        return
+    assert [a.code for a in alerts] == (["slow_run"] if alerted else [])
+    if alerted:
+        assert alerts[0].severity == "warning"
+        assert describe(alerts[0]) == (
+            "the daily_analysis run in progress has been running for 25 minutes, over 2 times "
+            "its usual 10.0"
+        )
+        assert mensaje(alerts[0], "UTC") == (
+            "La corrida daily_analysis en curso lleva 25 minutos, más de 2 veces lo habitual "
+            "(10,0 minutos): puede terminar tarde."
+        )
+
+
+def test_status_shows_stale_data_in_text_and_json_and_exits_4(db_path):
+    """With the real clock: data dated 10 sessions before today is stale whatever the day."""
+    sessions = calendar.trading_days(
+        "XNYS", dt.date.today() - dt.timedelta(days=40), dt.date.today()
+    )
+    old = sessions[-11]
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [old], [partition(old, ["GGAL", "YPF"])])
+        writes.finish_job(con, writes.start_job(con, "daily_analysis"), 2, 0, {})
+    env = {"DATABASE_URL": str(db_path), "SCHEDULER_ENABLED": "false", "ARGENTA_LOW_DISK_MB": "0"}
+    text = CliRunner().invoke(cli.main, ["status"], env=env)
+    assert text.exit_code == errors.ALERT, text.output
+    assert f"data      NYSE {old:%Y-%m-%d}" in text.output
+    assert "CRITICAL  stale_data: NYSE data is" in text.output
+    as_json = CliRunner().invoke(cli.main, ["status", "--json"], env=env)
+    data = json.loads(as_json.output)
+    [alert] = data["alerts"]
+    assert alert["code"] == "stale_data" and alert["params"]["latest"] == old.isoformat()
+    assert alert["params"]["sessions"] >= 5 and data["latest_sessions"] == {"NYSE": old.isoformat()}

@@ -9,11 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.analysis import calendar
 from pipeline.ops import monitoring
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer
+from tests.factories import partition
 from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
+from ui import format as fmt
 from ui import params
 from ui.alerts import ALERTAS
 
@@ -128,3 +131,23 @@ def test_failed_tickers_and_each_tickers_data_age_are_listed(small_db: Path, mon
     assert ages["ticker"].iloc[0] == "PAM"  # the oldest data first
     assert by_ticker["GGAL"] == (today - dt.date(2024, 3, 8)).days
     assert by_ticker["PAM"] == (today - dt.date(2024, 3, 7)).days
+
+
+def test_stale_data_and_a_low_volume_run_are_shown_in_spanish(db_path: Path, monkeypatch) -> None:
+    """With the real clock: the latest session is 10 sessions old and the latest run processed
+    1 ticker against a usual 30."""
+    today = dt.date.today()
+    old = calendar.trading_days("XNYS", today - dt.timedelta(days=40), today)[-11]
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [old], [partition(old, ["GGAL", "YPF"])])
+        for tickers in (30, 30, 30, 1):
+            writes.finish_job(con, writes.start_job(con, "daily_analysis"), tickers, 0, {})
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    errors = "\n".join(e.value for e in at.error)
+    assert "Los datos de NYSE están atrasados" in errors
+    assert f"la última rueda analizada es la del {fmt.date(old)}" in errors
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "procesó 1 ticker, menos del 80 % de los 30 habituales" in warnings
+    assert f"Última rueda analizada: NYSE {fmt.date(old)}" in "\n".join(c.value for c in at.caption)

@@ -22,6 +22,13 @@ ALERTAS = {
     "el análisis diario no está corriendo.",
     "daemon_down.stopped": "El planificador (pid {pid}) se detuvo el {at}.",
     "daemon_down.silent": "El planificador (pid {pid}) no da señales hace {silent}.",
+    "stale_data": "Los datos de {exchange} están atrasados {sessions} ruedas: la última rueda "
+    "analizada es la del {latest} y la corrida diaria ya debería haber guardado la del {expected}.",
+    "low_volume.none": "La última corrida completada ({run}) no procesó ningún ticker.",
+    "low_volume.share": "La última corrida completada ({run}) procesó {processed}, "
+    "menos del {share_pct} % de los {usual} habituales.",
+    "slow_run": "La corrida {run} en curso lleva {minutes} minutos, más de {factor} veces "
+    "lo habitual ({usual_minutes} minutos): puede terminar tarde.",
 }
 
 # Failure reasons the pipeline records as codes (others are the error's own one line).
@@ -41,6 +48,12 @@ def _valor(name: str, value: Any, tz: str) -> str:
         return fmt.duration(value)
     if isinstance(value, dt.datetime):
         return fmt.timestamp(fmt.local(value, tz))
+    if isinstance(value, dt.date):
+        return fmt.date(value)
+    if name == "processed":
+        return fmt.count(value, "ticker")
+    if name == "usual_minutes":
+        return fmt.number(value, 1)
     if isinstance(value, int | float) and name != "pid":
         return fmt.number(value, 0)
     return str(value)

@@ -31,16 +31,25 @@ class Finding:
 
 
 def expected_session(
-    exchange: str, now: dt.datetime, run_at: dt.time, tz: dt.tzinfo, grace: dt.timedelta
+    exchange: str,
+    now: dt.datetime,
+    run_at: dt.time,
+    tz: dt.tzinfo,
+    grace: dt.timedelta,
+    weekdays_only: bool = False,
 ) -> dt.date:
     """The latest session whose analysis should be stored by `now`.
 
     The daily run at `run_at` (in `tz`) analyses the sessions before its day; it is
-    expected done `grace` later (the job timeout). Before that, the day before counts.
+    expected done `grace` later (the job timeout). Before that, the day before counts;
+    with `weekdays_only` the latest run was on the last weekday (Friday's session waits
+    for Monday's run).
     """
     local = now.astimezone(tz)
     done_at = dt.datetime.combine(local.date(), run_at, tz) + grace
     day = local.date() if local >= done_at else local.date() - dt.timedelta(days=1)
+    while weekdays_only and day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
     return calendar.latest_trading_day(exchange, day - dt.timedelta(days=1))
 
 
@@ -50,6 +59,8 @@ def stale_data(
     sessions: int = STALE_SESSIONS,
 ) -> Finding | None:
     """`latest` per exchange is `sessions` or more sessions behind `expected`."""
+    if sessions <= 0:  # turned off (ARGENTA_STALE_SESSIONS=0)
+        return None
     behind = {}
     for exchange, last in latest.items():
         target = expected[exchange]

@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipeline.analysis import calendar
+from pipeline.ops import checks
 from pipeline.ops.runlog import RunRecord
 from pipeline.settings import Settings
 from store import reads, safefile
@@ -30,6 +32,8 @@ LONG_RUN_SECONDS = 3600.0  # alert when a run takes more than an hour
 # minutes of silence means it is dead or hung.
 HEARTBEAT_STALE_SECONDS = 120.0
 READ_RETRY_SECONDS = 1.0
+DAILY_JOB = "daily_analysis"  # the job that keeps the data current (daemon.JOB_NAME)
+EXCHANGE_NAMES = {calendar.BUENOS_AIRES: "BYMA", calendar.NEW_YORK: "NYSE"}
 MB = 1024 * 1024
 
 RUNS_SCHEMA = pl.Schema(
@@ -90,6 +94,13 @@ ALERT_TEXT = {
     "database (start it: systemctl start argenta-pipeline)",
     "daemon_down.stopped": "the daemon (pid {pid}) stopped at {at:%Y-%m-%d %H:%M:%S %Z}",
     "daemon_down.silent": "the daemon (pid {pid}) has been silent for {silent:.0f} s: dead or hung",
+    "stale_data": "{exchange} data is {sessions} sessions behind: the latest analysed session is "
+    "{latest:%Y-%m-%d}, the daily run should have stored {expected:%Y-%m-%d} by now",
+    "low_volume.none": "the latest completed run {run} processed no ticker",
+    "low_volume.share": "the latest completed run {run} processed {processed} tickers, under "
+    "{share_pct:.0f} % of the usual {usual:.0f}",
+    "slow_run": "the {run} run in progress has been running for {minutes:.0f} minutes, over "
+    "{factor:g} times its usual {usual_minutes:.1f}",
 }
 
 
@@ -161,6 +172,7 @@ class Health:
     db_size_bytes: int | None
     free_disk_bytes: int | None
     alerts: tuple[Alert, ...]
+    latest_sessions: dict[str, dt.date] = field(default_factory=dict)  # by exchange name
 
     @property
     def healthy(self) -> bool:
@@ -181,6 +193,7 @@ class Health:
             "errors_by_type": self.errors_by_type,
             "heartbeat": self.heartbeat.to_dict() if self.heartbeat else None,
             "alerts": [a.to_dict() for a in self.alerts],
+            "latest_sessions": _jsonable(self.latest_sessions),
             "recent_runs": [
                 _jsonable(run | {"errors_by_type": self.records[run["id"]].errors_by_type})
                 for run in self.runs.to_dicts()
@@ -193,15 +206,20 @@ def health(
     now: dt.datetime | None = None,
     limit: int = RECENT_RUNS,
     runs: pl.DataFrame | None = None,
+    last_dates: pl.DataFrame | None = None,
 ) -> Health:
     """Gather the health of the database, its runs, the daemon and the disk at `now`.
 
-    `runs` (a `store.reads.job_runs` frame) spares opening the database when the caller
-    already has them, as the dashboard does through its shared reader.
+    `runs` and `last_dates` (`store.reads.job_runs` and `.last_dates` frames) spare opening
+    the database when the caller already has them, as the dashboard does through its
+    shared reader.
     """
     now = now or dt.datetime.now(dt.UTC)
     db = settings.database_path
-    runs, db_alert = recent_runs(db, limit) if runs is None else (runs, None)
+    if runs is None or last_dates is None:
+        runs, last_dates, db_alert = read_state(db, limit)
+    else:
+        db_alert = None
     records = {i: RunRecord.from_json(text) for i, text in runs.select("id", "log_data").rows()}
     runs = run_metrics(runs, records)
     beat = read_heartbeat(db)
@@ -214,6 +232,9 @@ def health(
         _long_run_alert(finished, beat, now),
         _disk_alert(free, settings.low_disk_threshold_mb),
         _daemon_alert(beat, now) if settings.scheduler_enabled else None,
+        stale_alert(settings, last_dates, now),
+        volume_alert(finished, settings.volume_share),
+        slow_run_alert(finished, beat, now),
     )
     return Health(
         checked_at=now,
@@ -228,17 +249,89 @@ def health(
         db_size_bytes=file_size(db),
         free_disk_bytes=free,
         alerts=tuple(a for a in alerts if a is not None),
+        latest_sessions={
+            EXCHANGE_NAMES.get(x, x): day for x, day in latest_by_exchange(last_dates).items()
+        },
     )
 
 
-def recent_runs(database: Path, limit: int = RECENT_RUNS) -> tuple[pl.DataFrame, Alert | None]:
-    """The latest runs (`store.reads.job_runs`), or none and an alert if the file is unusable."""
+def read_state(
+    database: Path, limit: int = RECENT_RUNS
+) -> tuple[pl.DataFrame, pl.DataFrame, Alert | None]:
+    """The latest runs and each ticker's latest date (`store.reads.job_runs`, `.last_dates`),
+    or none of either and an alert if the file is unusable."""
     try:
         with open_reader(database, retry_seconds=READ_RETRY_SECONDS) as con:
-            return reads.job_runs(con, limit), None
+            return reads.job_runs(con, limit), reads.last_dates(con), None
     except (DatabaseError, duckdb.Error) as exc:
         empty = pl.DataFrame(schema={**RUNS_SCHEMA, "log_data": pl.String})
-        return empty, _database_alert(database, exc)
+        no_dates = pl.DataFrame(schema={"ticker": pl.String, "last_date": pl.Date})
+        return empty, no_dates, _database_alert(database, exc)
+
+
+def latest_by_exchange(last_dates: pl.DataFrame) -> dict[str, dt.date]:
+    """Each exchange's latest analysed session, from each ticker's latest date."""
+    latest = last_dates.group_by(calendar.exchange_expr().alias("exchange")).agg(
+        pl.col("last_date").max()
+    )
+    return dict(latest.drop_nulls().iter_rows())
+
+
+def stale_alert(settings: Settings, last_dates: pl.DataFrame, now: dt.datetime) -> Alert | None:
+    """An exchange whose data is ARGENTA_STALE_SESSIONS sessions behind the expected run."""
+    latest = latest_by_exchange(last_dates)
+    if not latest or settings.stale_sessions <= 0:
+        return None
+    run_at = dt.time(settings.daily_analysis_hour, settings.daily_analysis_minute)
+    grace = dt.timedelta(minutes=settings.job_timeout_minutes)
+    expected = {
+        x: checks.expected_session(x, now, run_at, settings.tz, grace, settings.weekdays_only)
+        for x in latest
+    }
+    finding = checks.stale_data(latest, expected, settings.stale_sessions)
+    if finding is None:
+        return None
+    behind = finding.params["exchanges"]
+    worst = max(behind, key=lambda x: behind[x]["sessions"])
+    params = {"exchange": EXCHANGE_NAMES.get(worst, worst), **behind[worst]}
+    return Alert(finding.code, finding.severity, params)
+
+
+def volume_alert(finished: pl.DataFrame, share: float) -> Alert | None:
+    """The latest completed daily run processed no ticker, or under `share` of the usual."""
+    done = finished.filter((pl.col("status") == "completed") & (pl.col("job_name") == DAILY_JOB))
+    finding = checks.low_volume(done.get_column("tickers_processed").fill_null(0).to_list(), share)
+    if finding is None:
+        return None
+    run = f"{DAILY_JOB} #{done.item(0, 'id')}"
+    if finding.params["processed"] == 0:
+        return Alert(finding.code, finding.severity, {"run": run}, "none")
+    params = {**finding.params, "run": run, "share_pct": share * 100}
+    return Alert(finding.code, finding.severity, params, "share")
+
+
+def slow_run_alert(
+    finished: pl.DataFrame, beat: Heartbeat | None, now: dt.datetime
+) -> Alert | None:
+    """Early warning: the run in progress has taken over twice its usual time (the median
+    of the recent completed runs of its job), before the long-run alert."""
+    if beat is None or beat.state != "running" or beat.since is None or beat.job is None:
+        return None
+    seconds = (now - beat.since).total_seconds()
+    if seconds > LONG_RUN_SECONDS:
+        return None  # the long-run alert has taken over
+    done = finished.filter((pl.col("status") == "completed") & (pl.col("job_name") == beat.job))
+    durations = done.get_column("duration_s").drop_nulls().to_list()
+    finding = checks.slow_run(seconds, durations)
+    if finding is None:
+        return None
+    params = {
+        "run": beat.job,
+        "minutes": seconds / 60,
+        "usual_minutes": finding.params["usual"] / 60,
+        "factor": checks.SLOW_RUN_FACTOR,
+    }
+    return Alert(finding.code, finding.severity, params)
 
 
 def run_metrics(runs: pl.DataFrame, records: dict[int, RunRecord]) -> pl.DataFrame:
@@ -332,6 +425,9 @@ def render_text(health: Health) -> str:
         f"daemon    {_describe_heartbeat(health.heartbeat, health.checked_at)}",
         f"last run  {_describe_run(health.last_run)}",
     ]
+    if health.latest_sessions:
+        latest = sorted(health.latest_sessions.items())
+        lines.append("data      " + ", ".join(f"{x} {day:%Y-%m-%d}" for x, day in latest))
     errors = ", ".join(f"{k}={v}" for k, v in sorted(health.errors_by_type.items()) if v)
     if errors:
         lines.append(f"errors    {errors} (latest completed run)")
