@@ -105,8 +105,14 @@ def _fundamental() -> dict[str, dict[str, Any]]:
     indicators["sub_scores"] = _object(dict.fromkeys(subs, NUMBER), "Sub-scores 0-100")
     schema = _object(indicators, "Ratios and sub-scores")
     _optional(schema, {"level": {**NUMBER, "description": "0-100 score before ranking"}})
+    raw_schema = _object(raw, "Point-in-time filing figures and the converted price")
+    priced = {  # absent from rows written before issue 11's peso ratios
+        "price_in_statement_currency": {**NUMBER, "description": "One share, statements' unit"},
+        "price_basis": {**STRING, "description": "listing, adr_per_share, local_share, ..."},
+    }
+    _optional(raw_schema, priced)
     return {
-        "raw_data": _object(raw, "Point-in-time filing figures and the converted price"),
+        "raw_data": raw_schema,
         "indicators": schema,
         "metadata": _metadata(("filed", "period_end"), "fundamental"),
     }

@@ -9,6 +9,7 @@ from typing import cast
 import polars as pl
 import pytest
 
+from benchmarks import data_checks
 from pipeline.analysis import ccl, outcomes
 from pipeline.analysis.frames import MACRO_SCHEMA
 from pipeline.analysis.stages import analyse
@@ -109,25 +110,29 @@ def test_a_date_with_pairs_and_no_source_rate_gets_the_implied_one() -> None:
 
 
 @pytest.fixture(scope="module")
-def analysed_sample() -> dict[dt.date, dict]:
-    """The macro detail's raw data on a day of 2013 (pairs) and of 2023 (no BYMA pairs)."""
-    days = [dt.date(2013, 6, 4), dt.date(2023, 6, 6)]
+def analysed_sample() -> dict[dt.date, pl.DataFrame]:
+    """The details of a day of 2013 and 2021 (pairs) and of 2023 (no BYMA pairs)."""
+    days = [dt.date(2013, 6, 4), dt.date(2021, 6, 1), dt.date(2023, 6, 6)]
     settings = Settings.from_env({}, env_file=None)
-    out = {}
-    for day in days:
-        data = sample.load([], day, day, warmup_bars=756)
-        details = analyse(data, settings, [day]).details
-        raw = details.filter(pl.col("analysis_type") == "macro")["raw_data"][0]
-        out[day] = json.loads(raw)
-    return out
+    return {
+        day: analyse(sample.load([], day, day, warmup_bars=756), settings, [day]).details
+        for day in days
+    }
 
 
-def test_the_details_say_which_ccl_was_used(analysed_sample: dict[dt.date, dict]) -> None:
-    with_pairs = analysed_sample[dt.date(2013, 6, 4)]
+def raw(details: pl.DataFrame, kind: str, ticker: str | None = None) -> dict:
+    rows = details.filter(pl.col("analysis_type") == kind)
+    if ticker:
+        rows = rows.filter(pl.col("ticker") == ticker)
+    return json.loads(rows["raw_data"][0])
+
+
+def test_the_details_say_which_ccl_was_used(analysed_sample: dict[dt.date, pl.DataFrame]) -> None:
+    with_pairs = raw(analysed_sample[dt.date(2013, 6, 4)], "macro")
     assert with_pairs["ccl_source"] == ccl.FROM_PAIRS and with_pairs["ccl_pairs"] >= ccl.MIN_PAIRS
     # The bundled series ran well above the pairs in 2013 (the issue's 1.06-1.36x).
     assert with_pairs["usdars_ccl_source"] > 1.05 * with_pairs["usdars_ccl"]
-    without = analysed_sample[dt.date(2023, 6, 6)]  # the sample's BYMA prices end in 2022
+    without = raw(analysed_sample[dt.date(2023, 6, 6)], "macro")  # BYMA pairs end in 2022
     assert without["ccl_source"] == ccl.FROM_SOURCE and without["ccl_pairs"] is None
     assert without["usdars_ccl"] == without["usdars_ccl_source"]
 
@@ -169,3 +174,23 @@ def test_the_dollar_merval_of_adr_outcomes_uses_the_same_ccl() -> None:
     assert ccl.implied_ccl(data.prices).filter(pl.col("date").is_in([entry, exit_])).height == 2
     expected = (at["merval"][exit_] / at["merval"][entry]) / (at["ccl"][exit_] / at["ccl"][entry])
     assert row["benchmark_return"] == pytest.approx(expected - 1, rel=1e-12)
+
+
+def test_ypf_peso_ratios_on_the_sample_take_the_local_shares_close(
+    analysed_sample: dict[dt.date, pl.DataFrame],
+) -> None:
+    # 2021: the ADR x official rate priced YPF ~1.7x too low; the local share's close is used.
+    day = dt.date(2021, 6, 1)
+    fundamental = raw(analysed_sample[day], "fundamental", "YPF")
+    local = raw(analysed_sample[day], "technical", "YPFD.BA")["close_raw"]
+    assert fundamental["price_basis"] == "local_share"
+    assert fundamental["price_in_statement_currency"] == pytest.approx(local, abs=0.01)
+    assert local > 1.5 * fundamental["price"] * fundamental["usdars_official"]
+
+
+def test_data_checks_print_the_readmes_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    # `python -m benchmarks.data_checks`, quoted in the README and NOTES.md.
+    data_checks.main()
+    out = capsys.readouterr().out
+    assert "| 2012 | 233           | 8.000        | 1.362 " in out
+    assert "| 2021 | 252  | 239         | 13      | 1.705 " in out

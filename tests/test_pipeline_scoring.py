@@ -164,14 +164,22 @@ def ypf_filing(filed: dt.date, eps: float, year: int = 2019) -> list[tuple]:
     ]
 
 
-def price_rows(*days: dt.date, ticker: str = "YPF", close: float = 10.0, rate: float = 100.0):
+def price_rows(
+    *days: dt.date,
+    ticker: str = "YPF",
+    close: float = 10.0,
+    rate: float = 100.0,
+    ccl: float | None = 100.0,
+) -> pl.LazyFrame:
     return pl.LazyFrame(
         {
             "ticker": [ticker] * len(days),
             "date": list(days),
             "close_raw": [close] * len(days),
             "usdars_official": [rate] * len(days),
-        }
+            "usdars_ccl": [ccl] * len(days),
+        },
+        schema_overrides={"usdars_ccl": pl.Float64},
     )
 
 
@@ -197,7 +205,7 @@ def test_a_later_filing_replaces_the_earlier_one_from_its_filing_date() -> None:
     rows = ypf_filing(first, eps=50.0, year=2018) + ypf_filing(second, eps=20.0, year=2019)
     panel = price_rows(second - dt.timedelta(days=1), second)
     scored = score_fundamentals(panel, facts(*rows))
-    # The USD price 10 at 100 ARS/USD is 1000 ARS: P/E 1000/50, then 1000/20.
+    # The USD price 10 at a CCL of 100 ARS/USD is 1000 ARS: P/E 1000/50, then 1000/20.
     assert scored["pe"].to_list() == pytest.approx([20.0, 50.0])
 
 
@@ -232,6 +240,58 @@ def test_a_ticker_without_fundamentals_is_null_with_a_reason() -> None:
     # data up to its date, which cannot tell the two apart.
     reason = "the source has no fundamentals filed on or before this date"
     assert scored["fundamental_reason"].item() == reason
+
+
+def ypf_book_and_dividends(filed: dt.date) -> list[tuple]:
+    """YPF's 2019 20-F figures (sample file): equity, shares, and a dividend of 4 bn ARS."""
+    end = dt.date(2019, 12, 31)
+    return [
+        ("YPF", end, filed, "equity_attributable_to_parent", 542_549_000_000.0, "ARS"),
+        ("YPF", end, filed, "shares_outstanding", 393_312_793.0, "shares"),
+        ("YPF", end, filed, "dividends_paid", -4_000_000_000.0, "ARS"),
+    ]
+
+
+def test_peso_ratios_take_the_local_shares_price_not_the_adr_at_the_official_rate() -> None:
+    filed = dt.date(2020, 4, 24)
+    # The ADR closes at 6 USD; the official rate is 70 and the CCL 110 (2020's gap). The local
+    # share YPFD.BA closes at 650 ARS that day (one share per ADR).
+    adr = price_rows(filed, close=6.0, rate=70.0, ccl=110.0)
+    local = price_rows(filed, ticker="YPFD.BA", close=650.0, rate=70.0, ccl=110.0)
+    scored = score_fundamentals(pl.concat([adr, local]), facts(*ypf_book_and_dividends(filed)))
+    row = scored.row(0, named=True)
+    # By hand: P/B = 650 x 393,312,793 / 542,549,000,000 = 0.47121; dividend yield =
+    # 4e9 / 393,312,793 / 650 = 1.5646 %. At 6 x 70 = 420 ARS they would be 0.30447 and 2.4214 %.
+    assert row["price_basis"] == "local_share" and row["price_stmt"] == 650.0
+    assert row["pb"] == pytest.approx(0.471208, rel=1e-5)
+    assert row["dividend_yield"] == pytest.approx(0.0156462, rel=1e-5)
+
+
+def test_without_a_local_close_the_adr_converts_at_the_ccl_per_ordinary_share() -> None:
+    filed = dt.date(2020, 4, 24)
+    panel = price_rows(filed, close=6.0, rate=70.0, ccl=110.0)  # no YPFD.BA bar that day
+    row = score_fundamentals(panel, facts(*ypf_book_and_dividends(filed))).row(0, named=True)
+    # 6 USD x 110 / 1 share per ADR = 660 ARS: P/B = 660 x 393,312,793 / 542,549e6 = 0.47846.
+    assert row["price_basis"] == "adr_ccl" and row["price_stmt"] == pytest.approx(660.0)
+    assert row["pb"] == pytest.approx(0.478457, rel=1e-5)
+    # GGAL's ADR is 10 local shares: one ordinary share is worth a tenth of the ADR.
+    ggal = price_rows(filed, ticker="GGAL", close=20.0, rate=70.0, ccl=110.0)
+    facts_ggal = facts(
+        ("GGAL", dt.date(2019, 12, 31), filed, "eps_basic_diluted", 22.0, "ARS/shares")
+    )
+    pe = score_fundamentals(ggal, facts_ggal)["pe"].item()
+    assert pe == pytest.approx(20.0 * 110.0 / 10.0 / 22.0)
+
+
+def test_without_a_local_close_or_a_ccl_price_ratios_are_skipped_and_said() -> None:
+    filed = dt.date(2020, 4, 24)
+    panel = price_rows(filed, close=6.0, rate=70.0, ccl=None)
+    scored = score_fundamentals(panel, facts(*ypf_book_and_dividends(filed)))
+    assert scored["pb"].item() is None and scored["dividend_yield"].item() is None
+    warnings = json.loads(scored.select(fundamental.detail("sample")["metadata"]).item())[
+        "warnings"
+    ]
+    assert "no local share price and no CCL: price-based ratios skipped" in warnings
 
 
 def test_a_loss_makes_valuation_the_worst() -> None:

@@ -210,7 +210,7 @@ def _per_ticker_components(
     rows: pl.DataFrame, data: MarketData, lexicon: pl.DataFrame | None, stages: _Stages
 ) -> pl.DataFrame:
     """The fundamental and sentiment columns, computed on narrow frames in the rows' order."""
-    keys = ["ticker", "date", "close_raw", "usdars_official"]
+    keys = ["ticker", "date", "close_raw", "usdars_official", "usdars_ccl"]
     panel = rows.lazy().select(keys)
     official = macro.macro_indicators(data.macro.lazy()).filter(pl.col("indicator") == "official")
     plan = fundamental.score_fundamental(panel, data.fundamentals.lazy(), official)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipeline.analysis.calls import pairs_frame
 from pipeline.analysis.scoring import (
     Factor,
     Reason,
@@ -74,7 +75,7 @@ FILING_TOO_OLD = Reason(
     ),
 )
 NO_USABLE_METRIC = Reason(
-    "no_usable_metric", "no usable metric (a price conversion needs a fresh official rate)"
+    "no_usable_metric", "no usable metric (a price conversion needs the local share or the CCL)"
 )
 
 
@@ -183,17 +184,65 @@ def fundamental_snapshots(fundamentals: pl.LazyFrame, official: pl.LazyFrame) ->
     )
 
 
-def _price_in_statement_currency() -> pl.Expr:
-    """The raw close converted to the statements' currency with the day's official rate."""
-    listing, statement = listing_currency(pl.col("ticker")), pl.col("statement_currency")
-    return (
-        pl.when(listing == statement)
-        .then(pl.col("close_raw"))
-        .when((listing == "USD") & (statement == "ARS"))
-        .then(pl.col("close_raw") * pl.col("usdars_official"))
-        .when((listing == "ARS") & (statement == "USD"))
-        .then(pl.col("close_raw") / pl.col("usdars_official"))
+def with_local_share(panel: pl.LazyFrame) -> pl.LazyFrame:
+    """Add `shares_per_adr` (1 off ADR_PAIRS) and `local_close`: an ADR's local share that day.
+
+    `local_close` is the raw close of the BYMA share of the ADR's company (`calls.ADR_PAIRS`)
+    on the same date, when the panel has it; NULL for other rows.
+    """
+    pairs = pairs_frame().lazy()
+    adrs = pairs.select(
+        pl.col("adr").alias("ticker"), pl.col("local").alias("_local"), "shares_per_adr"
     )
+    locals_ = panel.select(
+        pl.col("ticker").alias("_local"), "date", pl.col("close_raw").alias("local_close")
+    ).unique(["_local", "date"], keep="last")
+    return (
+        panel.join(adrs, on="ticker", how="left", maintain_order="left")
+        .join(locals_, on=["_local", "date"], how="left", maintain_order="left")
+        .with_columns(pl.col("shares_per_adr").fill_null(1.0))
+        .drop("_local")
+    )
+
+
+def _price_cases() -> list[tuple[pl.Expr, pl.Expr, str]]:
+    """(condition, price per share in the statements' currency, basis), first match wins.
+
+    Bases: `listing` (own close, same currency), `adr_per_share` (ADR close / shares per ADR,
+    dollar statements), `local_share` (the local share's close that day, peso statements),
+    `adr_ccl` (ADR close x CCL / shares per ADR, when the local share has no close that day),
+    `local_ccl` (a BYMA share with dollar statements: its close / CCL).
+    """
+    listing, statement = listing_currency(pl.col("ticker")), pl.col("statement_currency")
+    close, shares, ccl = pl.col("close_raw"), pl.col("shares_per_adr"), pl.col("usdars_ccl")
+    usd, ars = listing == "USD", listing == "ARS"
+    return [
+        (ars & (statement == "ARS"), close, "listing"),
+        (usd & (statement == "USD"), close / shares, "adr_per_share"),
+        (
+            usd & (statement == "ARS") & pl.col("local_close").is_not_null(),
+            pl.col("local_close"),
+            "local_share",
+        ),
+        (usd & (statement == "ARS") & ccl.is_not_null(), close * ccl / shares, "adr_ccl"),
+        (ars & (statement == "USD") & ccl.is_not_null(), close / ccl, "local_ccl"),
+    ]
+
+
+def _price_in_statement_currency() -> tuple[pl.Expr, pl.Expr]:
+    """The price of one share in the statements' currency, and its `price_basis`.
+
+    Peso figures take a peso price: the local share's close, or the ADR's dollar close at the
+    CCL (the rate at which the ADR and the local share trade), never at the official rate,
+    which is 1.6-1.9x off under capital controls. Per-share figures are per ordinary share, so
+    an ADR's price is divided by the shares it represents. NULL when no case applies.
+    """
+    price: pl.Expr = pl.lit(None, dtype=pl.Float64)
+    basis: pl.Expr = pl.lit(None, dtype=pl.String)
+    for condition, value, name in reversed(_price_cases()):
+        price = pl.when(condition).then(value).otherwise(price)
+        basis = pl.when(condition).then(pl.lit(name)).otherwise(basis)
+    return price, basis
 
 
 def _ratios() -> list[pl.Expr]:
@@ -230,19 +279,25 @@ def score_fundamental(
 ) -> pl.LazyFrame:
     """As-of join the filings onto the panel; add ratios, sub-scores and `fundamental_score`.
 
-    `panel` needs ticker, date, close_raw and usdars_official (the day's official rate);
-    `official` is the long (date, family, value) official-rate history for growth in USD.
-    The result has one row per panel row, in the panel's order.
+    `panel` needs ticker, date, close_raw, usdars_official and usdars_ccl (the day's rates;
+    prices convert at the CCL, see `_price_in_statement_currency`); `official` is the long
+    (date, family, value) official-rate history for growth in USD. The result has one row per
+    panel row, in the panel's order.
     """
     snapshots = fundamental_snapshots(fundamentals, official)
+    price, basis = _price_in_statement_currency()
     joined = (
-        panel.with_row_index("_row")
+        with_local_share(panel)
+        .with_row_index("_row")
         .sort("date")
         .join_asof(snapshots, left_on="date", right_on="filed", by="ticker", check_sortedness=False)
         .sort("_row")
         .drop("_row")
         .with_columns(stale=FILING_AGE_DAYS > MAX_FILING_AGE_DAYS)
-        .with_columns(price_stmt=pl.when(~pl.col("stale")).then(_price_in_statement_currency()))
+        .with_columns(
+            pl.when(~pl.col("stale")).then(price).alias("price_stmt"),
+            pl.when(~pl.col("stale")).then(basis).alias("price_basis"),
+        )
         .with_columns(
             pl.when(~pl.col("stale")).then(r).alias(r.meta.output_name()) for r in _ratios()
         )
@@ -288,6 +343,9 @@ def detail(source: str) -> dict[str, pl.Expr]:
             currency=c("statement_currency"),
             price=c("close_raw").round(2),
             usdars_official=c("usdars_official").round(2),
+            # The price per share the ratios used, in the statements' currency, and how.
+            price_in_statement_currency=c("price_stmt").round(4),
+            price_basis=c("price_basis"),
             **{m: c(m) for m in METRICS},
             revenue_prev=c("revenue_prev"),
         ),
@@ -310,7 +368,7 @@ def detail(source: str) -> dict[str, pl.Expr]:
                 ),
                 (
                     ~c("stale") & c("statement_currency").is_not_null() & c("price_stmt").is_null(),
-                    "no fresh official rate: price-based ratios skipped",
+                    "no local share price and no CCL: price-based ratios skipped",
                 ),
             ),
         ),
