@@ -33,8 +33,10 @@ PAGES = [
 ]
 
 LOGO = str(Path(__file__).with_name("ui") / "logo.svg")
+STYLE = Path(__file__).with_name("ui") / "style.css"  # contrast and focus (WCAG AA)
 
 st.logo(LOGO, size="large")
+st.html(STYLE)
 page = st.navigation(PAGES, position="top")
 data.settings()  # a wrong setting stops every page with one clear message
 try:

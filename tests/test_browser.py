@@ -22,9 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import polars as pl
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from PIL import Image
+from playwright.sync_api import Browser, FloatRect, Page, sync_playwright
 
 from store import reads
 from store.connection import open_reader
@@ -278,3 +280,105 @@ def test_page_timings_are_measured(app_url: str, browser: Browser) -> None:
     TIMINGS.write_text(json.dumps(report, indent=2))
     slow = {p: t for p, t in measured.items() if t["warm_s"] > CEILING_S}
     assert not slow, slow
+
+
+# WCAG 2.1 relative luminance and contrast of every visible text node of the main area against
+# what is painted under it (elementsFromPoint, alpha layers composited; opacity counted).
+# Disabled controls are exempt (WCAG 1.4.3); charts (SVG) and the table's canvas are not DOM text.
+LOW_CONTRAST_TEXTS = """() => {
+  const rgba = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3]));
+  const lum = c => { const f = v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const opacity = el => { let o = 1;
+    for (let e = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity); return o; };
+  const backdrop = (x, y) => { const layers = [];
+    for (const e of document.elementsFromPoint(x, y)) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push([c[0], c[1], c[2], c[3] * opacity(e)]);
+        if (layers.at(-1)[3] >= 1) break; } }
+    let bg = [255, 255, 255]; for (const l of layers.reverse()) bg = over(l, bg); return bg; };
+  const low = [];
+  const main = document.querySelector('[data-testid="stMain"]');
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement; const text = n.textContent.trim();
+    if (!text || el.closest('svg, [aria-disabled="true"], label:has(input:disabled)')) continue;
+    const r = el.getBoundingClientRect(); const style = getComputedStyle(el);
+    if (!r.width || !r.height || style.visibility === 'hidden' || !opacity(el)) continue;
+    const x = r.left + Math.min(r.width, 8) / 2, y = r.top + r.height / 2;
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+    const bg = backdrop(x, y); const c = rgba(style.color);
+    const fg = over([c[0], c[1], c[2], c[3] * opacity(el)], bg);
+    const ratio = (Math.max(lum(fg), lum(bg)) + 0.05) / (Math.min(lum(fg), lum(bg)) + 0.05);
+    if (ratio < 4.5) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}:1, ${style.color}`);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_text_has_aa_contrast(app_url: str, page: Page, path: str) -> None:
+    """Captions, labels, JSON values...: 4.5:1 or more against their background (WCAG AA)."""
+    page.goto(app_url + path)
+    settle(page)
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(900, height)})  # every text on screen
+    page.wait_for_function(SETTLED)
+    assert page.evaluate(LOW_CONTRAST_TEXTS) == []
+
+
+# The focused element, or the visible part of a visually hidden input (clipped to 1 px, as the
+# slider's thumbs and the toggle's switch are), with its box on screen.
+FOCUSED_BOX = """() => {
+  document.activeElement.scrollIntoView({block: 'center'});
+  let e = document.activeElement;
+  for (let a = e; a; a = a.parentElement)
+    if (getComputedStyle(a).clipPath.startsWith('inset(50%')) e = a.parentElement;
+  const r = e.getBoundingClientRect();
+  const name = document.activeElement.getAttribute('aria-label') || e.innerText || e.tagName;
+  return {name: name.slice(0, 40), x: r.x, y: r.y, width: r.width, height: r.height};
+}"""
+
+
+def _pixels(page: Page, clip: FloatRect) -> np.ndarray:
+    image = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")
+    return np.asarray(image, dtype=int)
+
+
+def _focus_ring_pixels(page: Page) -> tuple[str, int, float]:
+    """(name, pixels that change when the focused element loses its focus, its perimeter)."""
+    box = page.evaluate(FOCUSED_BOX)
+    pad = 6  # room for a ring drawn outside the element
+    x, y = max(0.0, box["x"] - pad), max(0.0, box["y"] - pad)
+    width, height = box["width"] + 2 * pad, box["height"] + 2 * pad
+    clip = FloatRect(x=x, y=y, width=min(width, 1440 - x), height=min(height, 900 - y))
+    page.wait_for_timeout(100)  # let focus transitions end
+    focused = _pixels(page, clip)
+    page.evaluate("window.__focused = document.activeElement; document.activeElement.blur()")
+    page.wait_for_timeout(100)
+    plain = _pixels(page, clip)
+    page.evaluate("window.__focused.focus({focusVisible: true})")
+    changed = int((np.abs(focused - plain).sum(axis=2) > 60).sum())
+    return box["name"], changed, 2 * (box["width"] + box["height"])
+
+
+def test_tab_shows_a_visible_focus_ring_on_every_stop(app_url: str, page: Page) -> None:
+    """From the top of the page to the ticker picker, each Tab stop draws a ring one can see."""
+    page.goto(app_url)
+    settle(page)
+    target = page.get_by_role("combobox", name="Ver el análisis de")
+    faint = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        name, changed, perimeter = _focus_ring_pixels(page)
+        if changed < perimeter:  # less than a 1-px line around the element
+            faint.append(f"{name}: {changed} px changed, perimeter {perimeter:.0f}")
+        if target.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        pytest.fail("the ticker picker is not reachable with Tab")
+    assert not faint, faint
