@@ -131,6 +131,40 @@ def test_a_failing_source_is_retried_with_backoff_and_recorded(start, slow_env, 
     assert daemon.matching("event=job_gave_up job=daily_analysis attempts=3")
 
 
+@pytest.mark.parametrize("when", ["catch-up", "scheduled"])
+def test_a_job_that_gives_up_ends_the_daemon_with_1_so_systemd_sees_it(
+    start, slow_env, db_path, tmp_path, when
+):
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(0.5)
+    failing = slow_env | {"MAX_RETRIES": "1", "TEST_RUN_FAIL": "1"}
+    failing["NOTIFY_SOCKET"] = notify.getsockname()
+    args = [*SOURCE, "--pretend-date", TODAY]
+    if when == "scheduled":  # no catch-up: the failing run is the scheduled one
+        at = dt.datetime.now(ZoneInfo(ZONE)) + dt.timedelta(seconds=12)
+        args += ["--no-catch-up", "--at", f"{at:%H:%M:%S}"]
+    daemon = start(failing, *args)  # scheduled mode: not --once
+    if when == "scheduled":
+        daemon.wait_for("event=job_due", timeout=40)
+    assert daemon.wait(timeout=60) == 1
+    assert daemon.matching("event=job_gave_up job=daily_analysis attempts=2")
+    assert daemon.matching("event=daemon_exiting reason=job_gave_up code=1")
+    error = [line for line in daemon.lines if line.startswith("error:")][-1]  # the daemon's own
+    assert "gave up after 2 attempts" in error and "systemd" in error
+    assert [r["status"] for r in runs(db_path)] == ["failed", "failed"]
+    assert heartbeat(db_path).state == "stopped"
+    messages = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            messages.append(notify.recv(4096).decode())
+    notify.close()
+    statuses = [m for m in messages if m.startswith("STATUS=")]
+    assert any("GAVE UP after 2 attempts" in m for m in statuses), messages
+    assert "STATUS=daily_analysis gave up: exiting 1 for systemd" in statuses
+    assert messages[-1] == "STOPPING=1"
+
+
 def test_an_unusable_input_file_is_not_retried(start, env, db_path, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -417,7 +417,8 @@ def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> 
     """Run the daily analysis on schedule: catch-up, retries, heartbeat; stop with SIGTERM.
 
     Exits 0 when stopped by a signal or when SCHEDULER_ENABLED=false, 3 when another
-    daemon serves this database, and with --once 1 if the job failed. Example:
+    daemon serves this database, and 1 when the job gave up after its retries (with
+    --once: when it did not complete), so systemd sees the failure. Example:
 
         argenta daemon --source yfinance
     """
@@ -428,8 +429,15 @@ def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> 
         clock = scheduler.clock_on(pretend_date, settings.tz)
     verbose = ctx.find_root().params["verbose"]
     run = scheduler.DaemonOptions(at=at, catch_up_on_start=catch_up, once=once, verbose=verbose)
-    if not scheduler.Daemon(settings, options, run, clock=clock).serve():
-        raise RunFailed(f"{scheduler.JOB_NAME} did not complete; the event= lines above say why")
+    daemon = scheduler.Daemon(settings, options, run, clock=clock)
+    if daemon.serve():
+        return
+    if daemon.gave_up and not once:
+        raise RunFailed(
+            f"{scheduler.JOB_NAME} gave up after {settings.max_retries + 1} attempts: the daemon "
+            "exits so systemd records the failure and restarts it; the event= lines above say why"
+        )
+    raise RunFailed(f"{scheduler.JOB_NAME} did not complete; the event= lines above say why")
 
 
 @main.command("run-days", hidden=True)

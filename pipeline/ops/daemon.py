@@ -10,6 +10,10 @@ The `schedule` library never runs a missed job, so catching up is done here: the
 daily job analyses every trading day up to yesterday (in DAILY_ANALYSIS_TIMEZONE)
 that has no partition within ARGENTA_CATCHUP_DAYS, all in one run, on start and at
 each scheduled time.
+
+A job that gives up (every retry failed) ends the daemon with exit code 1, so systemd sees
+the failure: `Restart=on-failure` starts it again after `RestartSec` (and it catches up,
+retrying), and `OnFailure=` pushes `service_failed` (README, "What systemd sees").
 """
 
 from __future__ import annotations
@@ -178,6 +182,7 @@ class Daemon:
         self._last_beat = -math.inf
         self._last_alert_check = -math.inf
         self._alert_channels = alert_push.channels(settings.alert_webhook, settings.alert_command)
+        self.gave_up = False  # the job's retries ran out: the daemon exits 1 for systemd
 
     def serve(self) -> bool:
         """Run until SIGTERM/SIGINT (or one catch-up with `once`); False if a job failed.
@@ -220,10 +225,13 @@ class Daemon:
             ok = self.run_job()
         if self.options.once:
             return ok
-        while not self.stop_requested.is_set():
+        while not self.stop_requested.is_set() and not self.gave_up:
             self.scheduler.run_pending()
             self._idle(LOOP_SECONDS)
-        return True
+        if self.gave_up:
+            log.error("event=daemon_exiting reason=job_gave_up code=%d", errors.FAILED)
+            self.notifier.send(f"STATUS={JOB_NAME} gave up: exiting {errors.FAILED} for systemd")
+        return not self.gave_up
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self._signal = signal.Signals(signum).name
@@ -263,6 +271,7 @@ class Daemon:
         if not self.stop_requested.is_set():
             log.error("event=job_gave_up job=%s attempts=%d", JOB_NAME, attempts)
             self._report(f"GAVE UP after {attempts} attempts")
+            self.gave_up = True
         self._set_state("idle")
         return False
 
