@@ -1,11 +1,15 @@
 """Read latency as the dashboard experiences it: a rolling window per read, kept in a file.
 
-The dashboard times each database read it makes (a cache miss of its shared reader; a
-cached answer costs nothing) and keeps the last WINDOW durations of each read function.
-They are written (atomically, without fsync: figures, not data) to
-`.<database>.read_latency.json` next to the database, outside the published file that
-every run replaces, so `argenta status` and the health page can show p50/p95 per read.
-A folder the dashboard may not write is logged once and the figures stay in memory.
+Two windows per read function (a `store.reads` function):
+- `page`: every read a page makes, as long as the page waited for it — a cached answer
+  (Streamlit's cache, which also copies the frame) or a database read;
+- `database`: only the reads that went to the database (cache misses): what a query costs.
+
+The last WINDOW durations of each are written (atomically, without fsync: figures, not
+data) to `.<database>.read_latency.json` next to the database, outside the published file
+that every run replaces, so `argenta status` and the health page show p50/p95 of both. The
+file is written at most every FLUSH_SECONDS, and at once when a read is seen for the first
+time. A folder the dashboard may not write is logged once and the figures stay in memory.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any
 from store import safefile
 
 log = logging.getLogger("argenta.latency")
-WINDOW = 200  # reads kept per read function
-FLUSH_SECONDS = 0.0  # only cache misses are timed: few enough to write the file after each
+WINDOW = 200  # durations kept per read function and kind
+FLUSH_SECONDS = 2.0  # a page view makes ~10 reads: one write for them, not ten
+KINDS = ("page", "database")  # as the page waited for it; only the database reads
 
 
 def latency_path(database: Path) -> Path:
@@ -39,31 +44,38 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class LatencyLog:
-    """A thread-safe rolling window of durations per read, flushed to a file now and then."""
+    """Thread-safe rolling windows of durations per read and kind, flushed to a file."""
 
-    def __init__(self, database: Path, window: int = WINDOW, flush_seconds: float = FLUSH_SECONDS):
+    def __init__(
+        self, database: Path, window: int = WINDOW, flush_seconds: float | None = None
+    ) -> None:
         self.path = latency_path(Path(database))
         self.window = window
-        self.flush_seconds = flush_seconds
-        self._reads: dict[str, deque[float]] = {}
+        self.flush_seconds = FLUSH_SECONDS if flush_seconds is None else flush_seconds
+        self._reads: dict[str, dict[str, deque[float]]] = {kind: {} for kind in KINDS}
         self._lock = threading.Lock()
         self._flushed = 0.0
         self._warned = False
-        for name, values in _load(self.path).items():
-            self._reads[name] = deque(values[-window:], maxlen=window)
+        for kind, reads in _load(self.path).items():
+            for name, values in reads.items():
+                self._reads[kind][name] = deque(values[-window:], maxlen=window)
 
-    def record(self, name: str, seconds: float) -> None:
-        """Add one read's duration; write the file when the last write is old enough."""
+    def record(self, name: str, seconds: float, kind: str = "page") -> None:
+        """Add one read's duration; write the file when due or when the read is new."""
         with self._lock:
-            self._reads.setdefault(name, deque(maxlen=self.window)).append(seconds)
-            due = time.monotonic() - self._flushed >= self.flush_seconds
+            windows = self._reads[kind]
+            new = name not in windows
+            windows.setdefault(name, deque(maxlen=self.window)).append(seconds)
+            due = new or time.monotonic() - self._flushed >= self.flush_seconds
         if due:
             self.flush()
 
     def flush(self) -> None:
         """Write every window to the file (atomically); a failure is logged once."""
         with self._lock:
-            data = {name: list(values) for name, values in self._reads.items()}
+            data = {
+                kind: {n: list(v) for n, v in reads.items()} for kind, reads in self._reads.items()
+            }
             self._flushed = time.monotonic()
         tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
@@ -79,24 +91,39 @@ class LatencyLog:
                 log.warning("event=read_latency_not_saved path=%s reason=%r", self.path, str(exc))
 
 
-def _load(path: Path) -> dict[str, list[float]]:
+def _load(path: Path) -> dict[str, dict[str, list[float]]]:
+    """The saved windows by kind; a file from before the two kinds held database reads only."""
     try:
         saved = json.loads(safefile.read_text(path) or "{}")
     except ValueError:
         return {}
     reads = saved.get("reads") if isinstance(saved, dict) else None
-    return reads if isinstance(reads, dict) else {}
+    if not isinstance(reads, dict):
+        return {}
+    if not set(reads) <= set(KINDS) or not all(isinstance(v, dict) for v in reads.values()):
+        reads = {"database": reads}
+    return {
+        kind: {n: v for n, v in reads.get(kind, {}).items() if isinstance(v, list)}
+        for kind in KINDS
+    }
+
+
+def _figures(values: list[Any]) -> dict[str, Any] | None:
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    if not numbers:
+        return None
+    return {
+        "reads": len(numbers),
+        "p50_ms": round(percentile(numbers, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(numbers, 0.95) * 1000, 2),
+    }
 
 
 def summary(database: Path) -> dict[str, dict[str, Any]]:
-    """Per read function: reads in the window, p50 and p95 in milliseconds (from the file)."""
-    out = {}
-    for name, values in sorted(_load(latency_path(Path(database))).items()):
-        numbers = [float(v) for v in values if isinstance(v, int | float)]
-        if numbers:
-            out[name] = {
-                "reads": len(numbers),
-                "p50_ms": round(percentile(numbers, 0.50) * 1000, 2),
-                "p95_ms": round(percentile(numbers, 0.95) * 1000, 2),
-            }
-    return out
+    """Per read function: `page` and `database` figures (reads, p50_ms, p95_ms), from the file.
+
+    A kind with no read in its window is None.
+    """
+    saved = _load(latency_path(Path(database)))
+    names = sorted(set().union(*(saved[kind] for kind in KINDS)))
+    return {name: {kind: _figures(saved[kind].get(name, [])) for kind in KINDS} for name in names}
