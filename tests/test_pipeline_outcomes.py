@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,9 @@ import exchange_calendars as xcals
 import polars as pl
 import pytest
 
-from pipeline.analysis.outcomes import OUTCOME_COLUMNS
+from pipeline.analysis import calendar
+from pipeline.analysis.frames import MACRO_SCHEMA
+from pipeline.analysis.outcomes import OUTCOME_COLUMNS, compute_outcomes
 from pipeline.ops import jobs
 from pipeline.settings import Settings
 from store import writes
@@ -295,3 +298,37 @@ def test_a_daily_run_recomputes_only_the_dates_whose_outcomes_came_due(tmp_path)
     assert rewritten.select(KEYS).join(before.select(KEYS), on=KEYS, how="anti").height > 0
     unchanged = after.filter(pl.col("job_run_id") != daily.job_id).drop("created_at")
     assert unchanged.join(before.drop("created_at"), on=unchanged.columns, how="anti").is_empty()
+
+
+def test_the_range_a_relative_call_is_measured_against_is_its_stated_percentiles():
+    # A call of the relative model states target_low/high (10th-90th percentile, 80 %); the
+    # calibration must read them, not the first model's target ± one volatility (about 68 %).
+    days = calendar.trading_days(calendar.NEW_YORK, dt.date(2024, 1, 2), dt.date(2024, 6, 28))
+    closes = [100.0 * 1.001**i for i in range(len(days))]
+    prices = pl.DataFrame(
+        {"date": days, "ticker": "GGAL", "close": closes, "adj_close": closes},
+        schema_overrides={"close": pl.Float64, "adj_close": pl.Float64},
+    )
+    call = pl.DataFrame(
+        {
+            "analysis_date": [days[0]],
+            "ticker": ["GGAL"],
+            "current_price": [100.0],
+            "target_price": [105.0],
+            "stated_volatility": [0.50],  # a ± 1 sd band would be far wider
+            "target_low": [92.0],
+            "target_high": [115.0],
+        }
+    )
+    got = compute_outcomes(call, prices, pl.DataFrame(schema=MACRO_SCHEMA), horizons=(63, 20))
+    closed = got.filter(pl.col("entry") == "close")
+    at = {r["horizon_sessions"]: r for r in closed.iter_rows(named=True)}
+    # By hand, at the stated horizon: the range itself.
+    assert at[63]["target_low_return"] == pytest.approx(92.0 / 100.0 - 1, rel=1e-12)
+    assert at[63]["target_high_return"] == pytest.approx(115.0 / 100.0 - 1, rel=1e-12)
+    # At 20 sessions: median drift x 20/63, each edge's log distance x sqrt(20/63).
+    mid, h = math.log(1.05), 20 / 63
+    low = math.exp(mid * h + (math.log(0.92) - mid) * math.sqrt(h)) - 1
+    assert at[20]["target_low_return"] == pytest.approx(low, rel=1e-12)
+    # The price rose 1.001^63 - 1 = 6.5 % in 63 sessions: inside [-8 %, +15 %].
+    assert at[63]["target_low_return"] < at[63]["forward_return"] < at[63]["target_high_return"]
