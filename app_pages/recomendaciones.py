@@ -52,7 +52,7 @@ def set_aside(stale: pl.DataFrame, cfg: Settings) -> str | None:
 def overview(calls: pl.DataFrame) -> None:
     """How many tickers get each call, and the average score."""
     counts = dict(calls.group_by("recommendation").len().rows())
-    columns = st.columns(len(fmt.RECOMMENDATIONS) + 1)
+    columns = st.container(key="kpis").columns(len(fmt.RECOMMENDATIONS) + 1)
     for column, call in zip(columns, fmt.RECOMMENDATIONS, strict=False):
         column.metric(fmt.call_markdown(call.capitalize(), call), counts.get(call, 0), border=True)
     columns[-1].metric(
@@ -149,29 +149,27 @@ freshness(db, cfg, shown, dates[-1])
 if notice := today.missing_components(current_all):
     st.info(notice, icon=":material/info:")
 overview(current_all)
-changes(db, day, set(current_all["ticker"]))
 
-st.subheader("Recomendaciones de la última rueda")
-chosen = filters()
-search_col, sort_col, order_col = st.columns([2, 2, 3], vertical_alignment="bottom")
-search = search_col.text_input("Buscar ticker", placeholder="p. ej. GGAL")
-sort_by = sort_col.selectbox("Ordenar por", list(tables.SORTS))
-descending = order_col.toggle("De mayor a menor", value=True)
+heading = st.empty()  # written once the filters are known: how many tickers are listed
+with st.expander("Filtrar y ordenar", icon=":material/filter_list:"):  # collapsed: the table
+    chosen = filters()  # stays in the first screen of a phone
+    search_col, sort_col, order_col = st.columns([2, 2, 3], vertical_alignment="bottom")
+    search = search_col.text_input("Buscar ticker", placeholder="p. ej. GGAL")
+    sort_by = sort_col.selectbox("Ordenar por", list(tables.SORTS))
+    descending = order_col.toggle("De mayor a menor", value=True)
 
 table = tables.with_upside(db.read(reads.latest_recommendations, day, search=search, **chosen))
 current, stale = today.split(table, shown)
 current = tables.sort(current, sort_by, descending)
-count_col, jump_col = st.columns([3, 2], vertical_alignment="bottom")
-count_col.caption(
-    f"{fmt.count(current.height, 'ticker')} · tocá una fila o elegí el ticker a la derecha "
-    "para ver su análisis completo."
-)
-jump = jump_col.selectbox(
+heading.subheader(f"Recomendaciones de la última rueda · {fmt.count(current.height, 'ticker')}")
+jump = st.columns([2, 3])[0].selectbox(
     "Ver el análisis de",
     table.sort("ticker")["ticker"],
     index=None,
     placeholder="Escribí o elegí un ticker",
 )
 picked = tables.recommendations(current, cfg, "current")
+st.caption("Tocá una fila, o elegí el ticker arriba, para ver su análisis completo.")
 downloads(current, pl.concat([current, stale]), shown)
+changes(db, day, set(current_all["ticker"]))
 open_detail(jump or picked or set_aside(stale, cfg), table)

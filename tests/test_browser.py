@@ -192,18 +192,36 @@ def test_first_click_on_a_row_opens_its_detail(app_url: str, page: Page, sample_
     screenshot(page, "detalle-desde-tabla")
 
 
-def test_a_tap_on_a_phone_opens_the_detail(app_url: str, browser: Browser, sample_db: Path) -> None:
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page (390x844) with touch."""
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale="es-AR"
     )
-    phone = context.new_page()
-    try:
-        phone.goto(app_url)
-        settle(phone)
-        phone.touchscreen.tap(*row_centre(phone, 2))
-        assert opened_detail(phone) == todays_order(sample_db)[2]
-    finally:
-        context.close()
+    yield context.new_page()
+    context.close()
+
+
+def test_a_tap_on_a_phone_opens_the_detail(app_url: str, phone: Page, sample_db: Path) -> None:
+    phone.goto(app_url)
+    settle(phone)
+    phone.touchscreen.tap(*row_centre(phone, 2))
+    assert opened_detail(phone) == todays_order(sample_db)[2]
+
+
+def test_the_table_is_in_a_phones_first_screen(app_url: str, phone: Page) -> None:
+    """At 390x844 the calls table's header and first rows show without scrolling."""
+    phone.goto(app_url)
+    settle(phone)
+    box = phone.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None
+    assert box["y"] + 35 + 2 * 35 <= 844, box  # the header row and two calls
+    tops = [k.bounding_box() for k in phone.locator('[data-testid="stMetric"]').all()]
+    assert len({round(t["y"]) for t in tops if t}) == 1 and len(tops) == 4  # one compact row
+    cut = "e => [e, ...e.querySelectorAll('div')].some(x => x.scrollWidth > x.clientWidth)"
+    for label in phone.locator('[data-testid="stMetricLabel"]').all():  # whole words, no "…"
+        assert not label.evaluate(cut), label.inner_text()
+    phone.screenshot(path=SCREENSHOTS / "recomendaciones-telefono.png")
 
 
 def test_the_keyboard_opens_a_detail(app_url: str, page: Page, sample_db: Path) -> None:

@@ -68,7 +68,8 @@ def test_today_lists_only_the_latest_session_of_each_exchange(
     assert table_calls(sample_page) == today
     assert any(t.endswith(".BA") for t in every) and not any(t.endswith(".BA") for t in today)
     assert table_calls(sample_page, 1) == {t: c for t, c in every.items() if t not in today}
-    (aside,) = sample_page.expander
+    filters, aside = sample_page.expander  # «Filtrar y ordenar», then the set-aside calls
+    assert filters.label == "Filtrar y ordenar"
     stale = len(every) - len(today)
     assert aside.label == f"Sin datos recientes ({stale} ticker{'' if stale == 1 else 's'})"
 
@@ -148,7 +149,9 @@ def test_tickers_without_data_on_the_day_are_set_aside(small_db: Path, monkeypat
     at = open_page(PAGE)
     assert_no_failure(at)
     assert "PAM" not in table_calls(at)
-    assert [e.label for e in at.expander] == ["Sin datos recientes (1 ticker)"]
+    assert [e.label for e in at.expander if "Sin datos" in e.label] == [
+        "Sin datos recientes (1 ticker)"
+    ]
     assert list(table_calls(at, 1)) == ["PAM"]
     assert "Vender" in at.metric[2].label and at.metric[2].value == "2"  # GGAL, YPF; not PAM
 
