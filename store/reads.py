@@ -346,6 +346,19 @@ def outcome_counts(
     return con.sql(sql, params={"start": start, "end": end, "tickers": list(tickers)}).pl()
 
 
+def stored_outcomes(
+    con: duckdb.DuckDBPyConnection, dates: Sequence[dt.date], tickers: Sequence[str]
+) -> pl.DataFrame:
+    """The stored call_outcomes rows of `dates` and `tickers` (every column but the run's)."""
+    sql = """
+        SELECT * EXCLUDE (job_run_id, created_at) FROM call_outcomes
+        WHERE analysis_date IN (SELECT unnest($dates::DATE[]))
+          AND ticker IN (SELECT unnest($tickers::VARCHAR[]))
+    """
+    params = {"dates": sorted(set(dates)), "tickers": list(tickers)}
+    return con.sql(sql, params=params).pl()
+
+
 def outcome_calls(
     con: duckdb.DuckDBPyConnection, dates: Sequence[dt.date], tickers: Sequence[str]
 ) -> pl.DataFrame:

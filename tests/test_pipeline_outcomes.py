@@ -332,3 +332,42 @@ def test_the_range_a_relative_call_is_measured_against_is_its_stated_percentiles
     assert at[20]["target_low_return"] == pytest.approx(low, rel=1e-12)
     # The price rose 1.001^63 - 1 = 6.5 % in 63 sessions: inside [-8 %, +15 %].
     assert at[63]["target_low_return"] < at[63]["forward_return"] < at[63]["target_high_return"]
+
+
+def test_daily_runs_write_only_the_outcomes_that_newly_matured_when_a_ticker_stops(tmp_path):
+    """A ticker that stopped trading never settles its last calls: the runs after it must not
+    rewrite the whole window for that (each run wrote every outcome of the loaded window)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    stopped, last_bar = "TEO", dt.date(2024, 2, 14)
+    prices = pl.read_parquet(SAMPLE_DATA / "prices.parquet").filter(
+        pl.col("ticker").is_in([*ADRS, "BBAR", "TGS"]),
+        pl.col("date") >= dt.date(2021, 6, 1),
+        (pl.col("ticker") != stopped) | (pl.col("date") <= last_bar),
+    )
+    prices.write_parquet(folder / "prices.parquet")
+    pl.read_parquet(SAMPLE_DATA / "macro.parquet").write_parquet(folder / "macro.parquet")
+    options = jobs.SourceOptions("files", data_dir=folder)
+    first, days = dt.date(2023, 11, 1), (dt.date(2024, 3, 6), dt.date(2024, 3, 7), SAMPLE_END)
+    path = tmp_path / "daily.duckdb"
+    jobs.backfill(settings_for(path), options, first, days[0])
+    for day in days[1:]:
+        before = stored_outcomes(path)
+        run = jobs.run_daily(settings_for(path), options, day)
+        after = stored_outcomes(path)
+        new = after.join(before, on=KEYS, how="anti")
+        rewritten = after.filter(pl.col("job_run_id") == run.job_id)
+        assert new.height > 0
+        assert rewritten.select(KEYS).sort(KEYS).equals(new.select(KEYS).sort(KEYS))
+        assert run.record.outcomes_written == new.height
+    # The stopped ticker's calls are there, some of them never settled.
+    assert stopped in set(after["ticker"])
+    # The table equals the one a single backfill over the same days stores.
+    whole_path = tmp_path / "backfill.duckdb"
+    jobs.backfill(settings_for(whole_path), options, first, days[-1])
+    whole = stored_outcomes(whole_path)
+    exact = [c for c in OUTCOME_COLUMNS if c != "realised_volatility"]
+    assert after.select(exact).sort(KEYS).equals(whole.select(exact).sort(KEYS))
+    both = after.join(whole, on=KEYS)
+    assert both.height == whole.height
+    assert largest_gap(both["realised_volatility"], both["realised_volatility_right"]) < 1e-12

@@ -172,33 +172,74 @@ def _schedule(
 
 
 def matured_rows(
-    calls: pl.DataFrame, last: dt.date, horizons: tuple[int, ...] = HORIZONS
+    calls: pl.DataFrame, last_bars: pl.DataFrame, horizons: tuple[int, ...] = HORIZONS
 ) -> pl.Series:
-    """Per call (analysis_date, ticker), how many (horizon, entry) rows have exited by `last`.
+    """Per call (analysis_date, ticker), how many (horizon, entry) rows its prices can settle.
 
-    Counts sessions of the ticker's exchange from the call to the last session on or before
-    `last`; a row whose ticker lacks the bars stays unfilled, so this is an upper bound.
+    `last_bars` holds each ticker's last bar (ticker, last_bar): a row matures once the
+    ticker has a bar on or after its exit session, so a ticker that stopped trading is due
+    only the rows that exited by its last bar. A row whose entry has no bar stays unfilled,
+    so this is still an upper bound (`changed_outcomes` keeps such rows from being rewritten).
     """
-    if calls.is_empty():
-        return pl.Series("due", [], dtype=pl.Int32)
-    sessions = _session_index(cast(dt.date, calls["analysis_date"].min()), last)
-    latest = sessions.group_by("exchange").agg(pl.col("idx").max().alias("_last_idx"))
+    if calls.is_empty() or last_bars.is_empty():
+        return pl.Series("due", [0] * calls.height, dtype=pl.Int32)
+    first = cast(dt.date, calls["analysis_date"].min())
+    sessions = _session_index(first, cast(dt.date, last_bars["last_bar"].max()))
     offsets = [h + offset for h in horizons for offset in ENTRIES.values()]
     left = pl.col("_last_idx") - pl.col("idx")
     due = pl.sum_horizontal((left >= k).cast(pl.Int32) for k in offsets)
+    ends = sessions.select(
+        "exchange", pl.col("date").alias("_end"), pl.col("idx").alias("_last_idx")
+    )
     return (
-        calls.with_columns(calendar.exchange_expr().alias("exchange"))
+        calls.with_row_index("_row")
+        .with_columns(calendar.exchange_expr().alias("exchange"))
+        .join(last_bars, on="ticker", how="left")
         .join(
             sessions,
             left_on=["exchange", "analysis_date"],
             right_on=["exchange", "date"],
             how="left",
-            maintain_order="left",
         )
-        .join(latest, on="exchange", how="left", maintain_order="left")
+        .sort("last_bar")
+        .join_asof(
+            ends.sort("_end"),
+            left_on="last_bar",
+            right_on="_end",
+            by="exchange",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .sort("_row")
         .select(due.fill_null(0).alias("due"))
         .to_series()
     )
+
+
+# Two stored values closer than this (relative) are the same outcome: the realised volatility
+# is a difference of running sums that start where the loaded prices do.
+SAME_VALUE_TOLERANCE = 1e-12
+
+
+def changed_outcomes(new: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `new` that are not stored yet or whose stored values differ.
+
+    Dates, texts and the NULL pattern must match exactly; numbers to SAME_VALUE_TOLERANCE
+    (relative). A run writes only these, so a stored outcome keeps its job_run_id.
+    """
+    keys = ["analysis_date", "ticker", "horizon_sessions", "entry"]
+    values = [c for c in OUTCOME_COLUMNS if c not in keys]
+    joined = new.join(stored.select(OUTCOME_COLUMNS), on=keys, how="left", suffix="_old")
+    differs = []
+    for name in values:
+        now, old = pl.col(name), pl.col(f"{name}_old")
+        if new.schema[name] == pl.Float64:
+            scale = pl.max_horizontal(now.abs(), old.abs(), pl.lit(1e-300))
+            off = (now - old).abs() > SAME_VALUE_TOLERANCE * scale
+        else:
+            off = now != old
+        differs.append(off.fill_null(now.is_null() != old.is_null()))
+    return joined.filter(pl.any_horizontal(differs)).select(new.columns)
 
 
 def empty_outcomes() -> pl.DataFrame:
