@@ -19,9 +19,12 @@ def run_argenta(
     """`argenta ARGS` with DATABASE_URL pointing at `db` (plus `env`), output captured.
 
     With `inherit=False` the command sees only `env` and DATABASE_URL, not this process's
-    environment (so no ARGENTA_* variable leaks in).
+    environment (so no ARGENTA_* variable leaks in), except PYTHONPATH.
     """
-    full_env = {**(os.environ if inherit else {}), "DATABASE_URL": f"duckdb:///{db}", **(env or {})}
+    # PYTHONPATH is kept even in a bare environment: a worktree's tests run its own code.
+    kept = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+    base = os.environ if inherit else kept
+    full_env = {**base, "DATABASE_URL": f"duckdb:///{db}", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "pipeline.ops.cli", *args],
         env=full_env,

@@ -128,3 +128,21 @@ def test_bad_rows_are_reported_and_good_tickers_still_analysed(tmp_path):
     assert any("YPF" in w and "'abc'" in w for w in warnings)
     assert any("2024-03-09" in w and "not a trading day" in w for w in warnings)
     assert any("PAM" in w and "volume is negative (-500" in w for w in warnings)
+
+
+@pytest.mark.slow
+def test_a_run_for_unknown_tickers_names_them(tmp_path):
+    """None known: exit 2 and one line naming it; some known: those run, the rest warned."""
+    proc = argenta(
+        tmp_path, "run", "--source", "sample", "--date", "2024-03-08", "--tickers", "FOO"
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "FOO" in errors[0] and "--tickers" in errors[0]
+    proc = argenta(
+        tmp_path, "run", "--source", "sample", "--date", "2024-03-08", "--tickers", "GGAL,FOO"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "completed: 2024-03-08, 1 tickers" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "--tickers FOO (FOO: not in prices.parquet)" in warnings[0]

@@ -197,6 +197,19 @@ def run(ctx, day, source, data_dir, tickers) -> None:
     options = resolve_source(settings, source, data_dir, tickers)
     result = jobs.run_daily(settings, options, day)
     _report(result)
+    _warn_unknown(tickers, result)
+
+
+def _warn_unknown(tickers: tuple[str, ...], result: jobs.RunResult) -> None:
+    """A `warning:` line naming the requested tickers the source had no prices for."""
+    failed = result.record.failed_tickers
+    if unknown := [t for t in tickers if t in failed]:
+        reasons = "; ".join(f"{t}: {failed[t]}" for t in unknown[:5])
+        click.echo(
+            f"warning: no prices for --tickers {','.join(unknown)} ({reasons}); "
+            "the others ran: check the spelling (Yahoo's, e.g. GGAL or GGAL.BA)",
+            err=True,
+        )
 
 
 @main.command()
@@ -247,6 +260,7 @@ def backfill(ctx, start, end, source, data_dir, tickers) -> None:
     options = resolve_source(settings, source, data_dir, tickers)
     result = jobs.backfill(settings, options, start, end, progress=_progress_bar())
     _report(result)
+    _warn_unknown(tickers, result)
 
 
 def _progress_bar() -> Callable[[str, int, int], None] | None:

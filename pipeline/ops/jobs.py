@@ -306,6 +306,7 @@ def _load(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> Marke
         data.failed_tickers |= extra.failed_tickers
     if wanted:  # report the requested tickers only
         data.failed_tickers = {t: w for t, w in data.failed_tickers.items() if t in wanted}
+        _check_some_known(run.options, data)
     record.timings["load"] = _since(start)
     record.failed_tickers = dict(list(data.failed_tickers.items())[:MAX_LOGGED_ITEMS])
     record.data_problems = [str(p) for p in data.problems[:MAX_LOGGED_ITEMS]]
@@ -313,6 +314,18 @@ def _load(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> Marke
     if run.progress:
         run.progress("load", 1, 1)
     return data
+
+
+def _check_some_known(options: SourceOptions, data: MarketData) -> None:
+    """Raise BadInput when the source has prices for others but none of the tickers asked."""
+    unknown = [t for t in options.tickers if t in data.failed_tickers]
+    if data.prices.is_empty() or len(unknown) < len(options.tickers):
+        return  # nothing at all is the source failing (NoPrices); some known: they run
+    reasons = "; ".join(f"{t}: {data.failed_tickers[t]}" for t in unknown[:5])
+    raise BadInput(
+        f"the source {options.source!r} has no prices for --tickers {','.join(unknown)}"
+        f" ({reasons}): check the spelling (Yahoo's, e.g. GGAL or GGAL.BA)"
+    )
 
 
 def _choose_days(
