@@ -8,6 +8,7 @@ page are kept in test-artifacts/screenshots/.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -28,8 +29,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FloatRect, Page, sync_playwright
 
-from store import reads
-from store.connection import open_reader
+from store import reads, writes
+from store.connection import open_reader, open_writer
 from ui import calls as today
 from ui import params, tables
 
@@ -78,14 +79,13 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"no answer on /_stcore/health in {START_SECONDS} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def app_url(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard served on a free local port against the sample database."""
+@contextlib.contextmanager
+def _served(database: Path, log: Path) -> Iterator[str]:
+    """The dashboard served on a free local port against `database`; its URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    env = {**os.environ, "DATABASE_URL": f"duckdb:///{sample_db}"}
+    env = {**os.environ, "DATABASE_URL": f"duckdb:///{database}"}
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
@@ -95,6 +95,13 @@ def app_url(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard served on a free local port against the sample database."""
+    with _served(sample_db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +407,27 @@ def test_tab_shows_a_visible_focus_ring_on_every_stop(app_url: str, page: Page) 
     else:
         pytest.fail("the ticker picker is not reachable with Tab")
     assert not faint, faint
+
+
+def test_run_timeline_ticks_are_distinct_when_runs_start_within_a_second(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Six runs written in a few milliseconds: every tick label differs, every bar shows."""
+    database = tmp_path / "argenta_ia.duckdb"
+    with open_writer(database) as con:
+        for _ in range(6):
+            writes.finish_job(con, writes.start_job(con, "daily_analysis"), 17, 0, {})
+    with _served(database, tmp_path / "server.log") as url:
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-AR")
+        page = context.new_page()
+        page.goto(url + "/salud")
+        settle(page)
+        timeline = page.locator('[data-testid="stPlotlyChart"]').first
+        ticks = [t.text_content() for t in timeline.locator(".xtick text").all()]
+        widths = [
+            box["width"] for b in timeline.locator(".point path").all() if (box := b.bounding_box())
+        ]
+        context.close()
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\d(,\d{1,2})?", t or "") for t in ticks), ticks
+    assert len(widths) == 6 and min(widths) >= 2, widths  # no run drawn zero wide

@@ -13,9 +13,11 @@ _BAND_OPACITY = 0.09
 _MOVING_AVERAGES = {"sma_20": "SMA 20", "sma_50": "SMA 50", "sma_200": "SMA 200"}
 _BOLLINGER_LINE = "rgba(31, 111, 235, 0.35)"
 _BOLLINGER_FILL = "rgba(31, 111, 235, 0.08)"
-# Time axis labels by zoom: seconds for short spans, then minutes, then days.
+# Time axis labels by zoom: hundredths of a second when ticks are less than a second apart (runs
+# of a demo or a test start within one second), seconds, then minutes, then days.
 _TIME_TICKS = [
-    {"dtickrange": [None, 60_000], "value": "%H:%M:%S"},
+    {"dtickrange": [None, 1_000], "value": "%H:%M:%S,%2f"},
+    {"dtickrange": [1_000, 60_000], "value": "%H:%M:%S"},
     {"dtickrange": [60_000, 86_400_000], "value": "%d/%m %H:%M"},
     {"dtickrange": [86_400_000, None], "value": "%d/%m/%Y"},
 ]
@@ -232,15 +234,19 @@ def _to_dollars(technical: pl.DataFrame) -> pl.DataFrame:
 
 def runs_timeline(runs: pl.DataFrame) -> go.Figure:
     """Each run as a bar from its start to its end (local time), coloured by status."""
-    frame = runs.with_columns(pl.col("status").replace_strict(fmt.JOB_STATUS).alias("estado"))
+    frame = runs.with_columns(
+        pl.col("status").replace_strict(fmt.JOB_STATUS).alias("estado"),
+        _drawn_end(runs),
+        pl.col("end_time").dt.strftime("%d/%m/%Y %H:%M:%S").alias("fin"),  # the real end
+    )
     fig = px.timeline(
         frame,
         x_start="start_time",
-        x_end="end_time",
+        x_end="drawn_end",
         y="job_name",
         color="estado",
         color_discrete_map={fmt.JOB_STATUS[k]: v for k, v in fmt.STATUS_HEX.items()},
-        hover_data={"id": True, "tickers_processed": True, "errors_count": True},
+        hover_data={"id": True, "tickers_processed": True, "errors_count": True, "fin": True},
         labels={
             "job_name": "Proceso",
             "estado": "Estado",
@@ -250,12 +256,19 @@ def runs_timeline(runs: pl.DataFrame) -> go.Figure:
     )
     fig.update_traces(
         hovertemplate="<b>%{y}</b> n.º %{customdata[0]}<br>"
-        "Inicio: %{base|%d/%m/%Y %H:%M:%S}<br>Fin: %{x|%d/%m/%Y %H:%M:%S}<br>"
+        "Inicio: %{base|%d/%m/%Y %H:%M:%S}<br>Fin: %{customdata[3]}<br>"
         "Tickers: %{customdata[1]:,} · Errores: %{customdata[2]:,}<extra>%{fullData.name}</extra>"
     )
     fig.update_xaxes(tickformatstops=_TIME_TICKS, nticks=6, tickangle=0, title_text="")
     fig.update_yaxes(title_text="")
     return _style(fig, "Ejecuciones recientes", height=280, hovermode="closest")
+
+
+def _drawn_end(runs: pl.DataFrame) -> pl.Expr:
+    """Each run's end, or later so the bar is at least 0,5 % of the time shown (else invisible)."""
+    span = (pl.col("end_time").max() - pl.col("start_time").min()).dt.total_microseconds()
+    least = pl.duration(microseconds=span.clip(lower_bound=1_000_000) // 200)
+    return pl.max_horizontal("end_time", pl.col("start_time") + least).alias("drawn_end")
 
 
 def errors_by_type(errors: dict[str, int]) -> go.Figure:
