@@ -14,14 +14,11 @@ from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
 from pipeline.analysis.outcomes import OUTCOME_COLUMNS
 from store.connection import request_compaction
 
-# The stored columns of a detail, in the order they are appended.
+# The stored columns of a detail, in the order they are appended: the call's id in place of
+# its (analysis_date, ticker) key.
 _DETAIL_INSERT = [
     "recommendation_id",
-    "analysis_type",
-    "raw_data",
-    "indicators",
-    "score",
-    "metadata",
+    *(c for c in DETAIL_COLUMNS if c not in ("analysis_date", "ticker")),
 ]
 
 
