@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from pipeline.errors import USAGE, RunFailed
+from pipeline.errors import USAGE, BadInput, RunFailed
 from store import safefile
 from store.migrate import migrate
 
@@ -51,6 +51,20 @@ class DatabaseLocked(DatabaseError):
 
 # How to build a database from the bundled sample (the demo's range), for messages.
 BUILD_COMMAND = "argenta backfill --source sample --start 2022-03-01 --end 2024-03-08"
+
+
+class FolderMissing(BadInput):
+    """The database's folder does not exist: a mistyped DATABASE_URL, never created (exit 2)."""
+
+
+def require_folder(path: Path) -> None:
+    """Raise FolderMissing unless the folder of the database `path` exists (never created)."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise FolderMissing(
+            f"the database folder {folder} does not exist: create it (mkdir -p {folder}) "
+            "or correct DATABASE_URL"
+        )
 
 
 def missing_database(path: Path) -> DatabaseMissing:
@@ -385,8 +399,8 @@ def open_writer(
     """
     path = Path(path)
     check_owner(path)
+    require_folder(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         _prepare_work(path)
     except OSError as exc:
         raise DatabaseError(

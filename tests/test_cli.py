@@ -146,3 +146,31 @@ def test_a_run_for_unknown_tickers_names_them(tmp_path):
     assert "completed: 2024-03-08, 1 tickers" in proc.stdout
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "--tickers FOO (FOO: not in prices.parquet)" in warnings[0]
+
+
+@pytest.mark.parametrize("args", [["migrate"], ["run", "--source", "sample"]])
+def test_a_database_url_in_a_missing_folder_is_refused_and_creates_nothing(tmp_path, args):
+    proc = argenta(tmp_path, *args, db_name="typo/a.duckdb")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and f"{tmp_path / 'typo'} does not exist" in proc.stderr
+    assert "mkdir -p" in proc.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_missing_data_dir_is_refused_before_the_database_is_touched(tmp_path):
+    proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(tmp_path / "nodir"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "nodir does not exist" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no database, no failed run
+
+
+def test_the_store_never_creates_a_missing_database_folder(tmp_path):
+    from pipeline.ops.locking import exclusive
+    from store.connection import FolderMissing, open_writer
+
+    path = tmp_path / "typo" / "a.duckdb"
+    with pytest.raises(FolderMissing, match="mkdir -p"), open_writer(path):
+        pass
+    with pytest.raises(FolderMissing, match="does not exist"), exclusive(path, "run", "test"):
+        pass
+    assert not path.parent.exists()

@@ -27,7 +27,7 @@ from pipeline.ops.outcomes import fill_outcomes
 from pipeline.ops.publish_hook import publish_hook
 from pipeline.ops.runlog import MAX_LOGGED_ITEMS, RunRecord
 from pipeline.settings import Settings
-from pipeline.sources import load_market_data
+from pipeline.sources import files, load_market_data
 from store import reads, writes
 from store.connection import file_size, open_writer, work_path
 
@@ -160,6 +160,8 @@ def run_dates(
     `skip_days_without_data` (the daemon's catch-up: an unlisted holiday, or data not
     published yet), which records it in the log and leaves it for the next attempt.
     """
+    if options.source == "files":  # bad input is refused before the store is touched
+        files.check_data_dir(options.data_dir)
     with (
         exclusive(settings.database_path, "run", f"{job_name} ({options.source})"),
         open_writer(

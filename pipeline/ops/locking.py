@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.errors import BadInput, Refused
 from store import safefile
-from store.connection import check_owner
+from store.connection import check_owner, require_folder
 
 LOCK_MODE = 0o600  # only the owner: the file names the holder's command line
 
@@ -53,8 +53,8 @@ def exclusive(database: Path, kind: str, what: str) -> Iterator[Path]:
     created, so a command run as the wrong user leaves nothing behind.
     """
     check_owner(Path(database))
+    require_folder(Path(database))  # a mistyped DATABASE_URL creates nothing
     path = lock_path(database, kind)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open_lock(path)
     try:
         try:

@@ -120,7 +120,10 @@ def first_row(path: Path) -> int:
     return 2 if path.suffix == ".csv" else 1
 
 
-def _prices_path(data_dir: Path) -> Path:
+def check_data_dir(data_dir: Path | None) -> None:
+    """Raise SourceError unless `data_dir` is a folder (checked before a run touches the store)."""
+    if data_dir is None:
+        raise SourceError("--source files needs --data-dir DIR (or ARGENTA_DATA_DIR)")
     if not data_dir.is_dir():
         there = data_dir.is_symlink() or data_dir.exists()
         problem = path_problem(data_dir, folder=True) if there else None
@@ -128,6 +131,10 @@ def _prices_path(data_dir: Path) -> Path:
         raise SourceError(
             f"data folder {data_dir} {state}: set ARGENTA_DATA_DIR (or --data-dir) to a folder"
         )
+
+
+def _prices_path(data_dir: Path) -> Path:
+    check_data_dir(data_dir)
     path = find_table(data_dir, PRICES.name)
     if path is None:
         raise SourceError(
