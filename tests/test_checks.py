@@ -35,7 +35,8 @@ def test_a_files_folder_whose_last_bar_is_ten_days_old_is_stale():
 
 
 def test_no_ticker_or_a_fall_under_80_percent_of_the_usual_volume_alerts():
-    assert low_volume([0, 30, 30]).severity == "critical"  # type: ignore[union-attr]
+    none_processed = low_volume([0, 30, 30])
+    assert none_processed is not None and none_processed.severity == "critical"
     warned = low_volume([20, 30, 31, 29, 30])
     assert warned is not None and warned.params == {"processed": 20, "usual": 30.0}
     assert low_volume([25, 30, 31, 29, 30]) is None  # 25 >= 0.8 x 30

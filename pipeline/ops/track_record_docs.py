@@ -51,10 +51,8 @@ def markdown(frame: pl.DataFrame, formats: dict[str, str]) -> str:
 
     def cell(name: str, value: object) -> str:
         kind = formats.get(name)
-        if kind == "pct":
-            return _pct(value)  # type: ignore[arg-type]
-        if kind == "num":
-            return _num(value)  # type: ignore[arg-type]
+        if kind in ("pct", "num") and (value is None or isinstance(value, int | float)):
+            return _pct(value) if kind == "pct" else _num(value)
         return "—" if value is None else str(value)
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
