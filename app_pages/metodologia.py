@@ -36,6 +36,9 @@ st.subheader("Precio objetivo y potencial")
 st.markdown(help_text.TARGET)
 st.subheader("Riesgo")
 st.markdown(help_text.RISK)
+st.subheader("Dólar CCL y ratios en pesos")
+st.markdown(help_text.CCL)
+st.markdown(help_text.PESO_RATIOS)
 st.caption(
     "Las recomendaciones son un análisis automático y no constituyen asesoramiento financiero."
 )

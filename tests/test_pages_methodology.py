@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analysis import forecast
+from pipeline.analysis import ccl, forecast
 from tests.pages_support import assert_no_failure, open_page
 from ui import params
 
@@ -31,3 +31,13 @@ def test_the_page_follows_the_configured_shares_and_weights(
     assert weights == {"Técnico": "75 %", "Fundamental": "0 %", "Sentimiento": "25 %"}
     assert f"a {forecast.TARGET_HORIZON_SESSIONS} ruedas" in text
     assert "ARGENTA_" not in text  # no setting names for analysts
+
+
+def test_the_page_states_the_ccl_rule_and_the_peso_ratios(
+    small_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
+    text = page_text(open_page(params.METHOD_PAGE))
+    assert f"al menos {ccl.MIN_PAIRS} pares de ADR y acción local, es la mediana" in text
+    assert f"salvo en los {ccl.CARRY_DAYS} días siguientes" in text
+    assert "nunca el ADR al dólar oficial" in text

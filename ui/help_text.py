@@ -6,7 +6,7 @@ and limits from `pipeline.analysis.scoring.combine`, so the explanations follow 
 
 from __future__ import annotations
 
-from pipeline.analysis import forecast
+from pipeline.analysis import ccl, forecast
 from pipeline.settings import Settings
 from ui import format as fmt
 
@@ -77,4 +77,20 @@ RISK = (
     "Riesgo: tercio de la volatilidad esperada (EWMA de RiskMetrics, decaimiento "
     f"{fmt.number(forecast.EWMA_DECAY, 2)}) dentro de su grupo ese día: BAJO el tercio menos "
     "volátil, ALTO el más volátil, MEDIO el del medio."
+)
+CCL = (
+    "Dólar contado con liquidación (CCL): en cada rueda en que cotizan al menos "
+    f"{ccl.MIN_PAIRS} pares de ADR y acción local, es la mediana del CCL que implica cada par "
+    "(precio de la acción local × acciones por ADR ÷ precio del ADR); la mediana no se mueve "
+    "por un par con una cotización atrasada o un dato erróneo. Con menos pares se usa el CCL "
+    f"que trae la fuente de datos, salvo en los {ccl.CARRY_DAYS} días siguientes a un CCL "
+    "implícito (un feriado de una de las dos bolsas), en que sigue valiendo el último. Con ese "
+    "CCL se calculan la brecha cambiaria, el Merval en dólares y el índice de referencia de "
+    "los ADR, y el detalle de cada día guarda cuál se usó."
+)
+PESO_RATIOS = (
+    "Los ratios en pesos de un ADR (precio/valor libro, precio/ganancias, rendimiento por "
+    "dividendo) usan el precio de la acción local ese día o, si no cotizó, el del ADR al CCL "
+    "dividido por las acciones que representa; nunca el ADR al dólar oficial, que con cepo "
+    "subvalúa a la empresa."
 )
