@@ -14,7 +14,7 @@ from store import writes
 from store.connection import open_reader, open_writer
 from tests.factories import partition
 from tests.pages_support import assert_no_failure, figures, numbers, open_page
-from ui import params
+from ui import charts, params
 
 PAGE = params.EVOLUTION_PAGE
 START, END = dt.date(2023, 11, 1), dt.date(2024, 3, 8)
@@ -228,3 +228,22 @@ def test_an_adr_against_its_local_share_gives_the_implied_ccl_and_the_gap(
     implied, ccl, gap = (numbers(t["y"]).tolist() for t in chart["data"])
     assert implied == [1100.0] and ccl == [1000.0]  # 22000 x 1 share per ADR / 20
     assert gap == pytest.approx([10.0])  # percent
+
+
+def test_a_figure_is_built_once_per_data_and_again_when_the_data_changes() -> None:
+    """Figures are cached by value: the same scores reuse the figure; a changed score redraws."""
+    days = [dt.date(2024, 3, 6), dt.date(2024, 3, 7), dt.date(2024, 3, 8)]
+    history = pl.DataFrame(
+        {
+            "analysis_date": days,
+            "ticker": ["GGAL"] * 3,
+            "total_score": [40.0, 50.0, 60.0],
+        }
+    )
+    first = charts.score_history(history, 80, 20)
+    assert charts.score_history(history.clone(), 80, 20) is first  # a rerun, a new session
+    changed = history.with_columns(pl.Series("total_score", [40.0, 50.0, 61.0]))
+    redrawn = charts.score_history(changed, 80, 20)
+    assert redrawn is not first
+    assert numbers(redrawn.to_dict()["data"][0]["y"])[-1] == 61.0
+    assert charts.score_history(history, 70, 30) is not first  # other thresholds, other bands

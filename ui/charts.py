@@ -5,9 +5,16 @@ from __future__ import annotations
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
+import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui import format as fmt
+
+# Each figure is built once per distinct input and shared by every session: building one with
+# Plotly's validation takes 0.1-0.3 s, reading it from this cache microseconds. Nothing mutates a
+# returned figure (st.plotly_chart serialises a copy). Inputs are hashed by value (polars frames
+# row by row), so a new published file, another ticker or period builds a new figure.
+_figure_cache = st.cache_resource(show_spinner=False, max_entries=128)
 
 _BAND_OPACITY = 0.09
 _MOVING_AVERAGES = {"sma_20": "SMA 20", "sma_50": "SMA 50", "sma_200": "SMA 200"}
@@ -41,6 +48,7 @@ _PRICE_COLUMNS = (
 )
 
 
+@_figure_cache
 def score_history(history: pl.DataFrame, buy: float, sell: float) -> go.Figure:
     """Total score over time, one line per ticker, over the recommendation bands."""
     fig = px.line(
@@ -55,6 +63,7 @@ def score_history(history: pl.DataFrame, buy: float, sell: float) -> go.Figure:
     return _style(_dates(fig), "Puntaje total", height=420)
 
 
+@_figure_cache
 def components(history: pl.DataFrame) -> go.Figure:
     """The four component scores over time, one panel per component, one line per ticker."""
     long = history.select("analysis_date", "ticker", *fmt.COMPONENT_COLUMNS).unpivot(
@@ -77,6 +86,7 @@ def components(history: pl.DataFrame) -> go.Figure:
     return _style(_dates(fig), "Componentes del puntaje", height=560)
 
 
+@_figure_cache
 def prices(technical: pl.DataFrame, ticker: str, in_dollars: bool = False) -> go.Figure:
     """Price (candles with OHLC, else a close line), SMAs and Bollinger, then volume, RSI, MACD."""
     frame = _to_dollars(technical) if in_dollars else technical
@@ -204,6 +214,7 @@ def _macd_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
     _panel_line(fig, frame, "macd_signal", "Señal (9)", "#bf3989", row=4)
 
 
+@_figure_cache
 def performance(rebased: pl.DataFrame) -> go.Figure:
     """Each ticker's close rebased to 100 on its first day of the period, in its own currency."""
     fig = px.line(rebased, x="analysis_date", y="base_100", color="ticker")
@@ -213,6 +224,7 @@ def performance(rebased: pl.DataFrame) -> go.Figure:
     return _style(_dates(fig), "Rendimiento comparado (base 100)", height=420)
 
 
+@_figure_cache
 def adr_gap(frame: pl.DataFrame, label: str) -> go.Figure:
     """The CCL implied by an ADR and its local share against the day's CCL, and the gap in %."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35])
@@ -232,6 +244,7 @@ def _to_dollars(technical: pl.DataFrame) -> pl.DataFrame:
     return technical.with_columns(pl.col(_PRICE_COLUMNS) / pl.col("usdars_ccl"))
 
 
+@_figure_cache
 def runs_timeline(runs: pl.DataFrame) -> go.Figure:
     """Each run as a bar from its start to its end (local time), coloured by status."""
     frame = runs.with_columns(
@@ -271,6 +284,7 @@ def _drawn_end(runs: pl.DataFrame) -> pl.Expr:
     return pl.max_horizontal("end_time", pl.col("start_time") + least).alias("drawn_end")
 
 
+@_figure_cache
 def errors_by_type(errors: dict[str, int]) -> go.Figure:
     """Errors of a run per analysis type, as horizontal bars."""
     frame = pl.DataFrame(
@@ -290,6 +304,7 @@ def errors_by_type(errors: dict[str, int]) -> go.Figure:
     )
 
 
+@_figure_cache
 def ic_over_time(ic_daily: pl.DataFrame, summary: pl.DataFrame) -> go.Figure:
     """Each score's daily IC as a 12-month rolling mean; the title states the total's mean and t."""
     rolling = (
@@ -314,6 +329,7 @@ def ic_over_time(ic_daily: pl.DataFrame, summary: pl.DataFrame) -> go.Figure:
     return _style(fig, f"IC en el tiempo · {fmt.ic_statement(summary, 'total')}", height=420)
 
 
+@_figure_cache
 def quintile_returns(quintiles: pl.DataFrame, spread: float | None) -> go.Figure:
     """Mean excess return over the universe per quintile of the total score, in percent."""
     frame = quintiles.sort("quintile").with_columns(
@@ -336,6 +352,7 @@ def quintile_returns(quintiles: pl.DataFrame, spread: float | None) -> go.Figure
     return _style(fig, title, height=380, hovermode="closest")
 
 
+@_figure_cache
 def target_range(calibration: pl.DataFrame) -> go.Figure:
     """Share of outcomes below, inside and above the stated target range, per listing."""
     frame = calibration.with_columns(pl.col("listing").replace(fmt.LISTINGS))
@@ -355,6 +372,7 @@ def target_range(calibration: pl.DataFrame) -> go.Figure:
     return _style(fig, "Dónde terminó el precio respecto del rango objetivo", 240, "closest")
 
 
+@_figure_cache
 def risk_volatility(risk: pl.DataFrame, ordering: float | None) -> go.Figure:
     """Realised (annualised) volatility after the call per stated risk level, in percent."""
     order = {level: i for i, level in enumerate(fmt.RISK_LEVELS)}
