@@ -44,9 +44,7 @@ with st.container(border=True):
     total.metric(
         "Puntaje total", f"{fmt.number(call['total_score'])}/100", help=help_text.total(cfg)
     )
-    confidence.metric(
-        "Confianza", f"{fmt.number(call['confidence'], 0)} %", help=help_text.CONFIDENCE
-    )
+    confidence.metric("Confianza", fmt.confidence(call["confidence"]), help=help_text.CONFIDENCE)
     price.metric("Precio", fmt.price(call["current_price"], ticker), help=help_text.PRICE)
     upside = tables.with_upside(rec)["upside_pct"][0]
     target.metric(

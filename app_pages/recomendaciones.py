@@ -155,7 +155,8 @@ with st.expander("Filtrar y ordenar", icon=":material/filter_list:"):  # collaps
     chosen = filters()  # stays in the first screen of a phone
     search_col, sort_col, order_col = st.columns([2, 2, 3], vertical_alignment="bottom")
     search = search_col.text_input("Buscar ticker", placeholder="p. ej. GGAL")
-    sort_by = sort_col.selectbox("Ordenar por", list(tables.SORTS))
+    sorts = tables.sort_labels(tables.with_upside(current_all))
+    sort_by = sort_col.selectbox("Ordenar por", sorts)
     descending = order_col.toggle("De mayor a menor", value=True)
 
 table = tables.with_upside(db.read(reads.latest_recommendations, day, search=search, **chosen))

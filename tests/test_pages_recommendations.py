@@ -207,6 +207,36 @@ def test_excel_csv_keeps_accents_and_neutralises_formulas() -> None:
     assert ";ARS;20000,00;18000,00;-10,0;ALTO;'-2+3" in text  # a number is not a formula
 
 
+def _excel_rows(frame: pl.DataFrame) -> pd.DataFrame:
+    """The Excel CSV of `frame` read back as Excel in Argentina would (`;`, decimal comma)."""
+    text = tables.csv_excel(frame).decode("utf-8-sig")
+    return pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype={"Ticker": str})
+
+
+def test_excel_csv_keeps_the_total_score_to_two_decimals(small_db: Path) -> None:
+    with open_reader(small_db) as con:
+        frame = reads.latest_recommendations(con).with_columns(total_score=pl.lit(93.75))
+    text = tables.csv_excel(frame).decode("utf-8-sig")
+    assert ";93,75;" in text and ";93,8;" not in text  # as stored, as the README says
+    assert (_excel_rows(frame)["Puntaje total"] == 93.75).all()
+
+
+def test_excel_csv_leaves_out_confidence_when_none_is_estimated(sample_db: Path) -> None:
+    with open_reader(sample_db) as con:
+        frame = reads.latest_recommendations(con)
+    assert frame["confidence"].is_null().all()  # the model no longer estimates it
+    assert "Confianza (%)" not in _excel_rows(frame).columns
+    older = _excel_rows(frame.with_columns(confidence=pl.lit(70.0)))  # rows of the first model
+    assert (older["Confianza (%)"] == 70).all()
+
+
+def test_confidence_column_and_sort_are_hidden_when_not_estimated(sample_page: AppTest) -> None:
+    assert_no_failure(sample_page)
+    assert "confidence" not in sample_page.dataframe[0].value.columns
+    sorts = next(s for s in sample_page.selectbox if s.label == "Ordenar por")
+    assert "Confianza" not in sorts.options and "Puntaje total" in sorts.options
+
+
 def test_changes_list_upgrades_and_downgrades(db_path: Path, monkeypatch) -> None:
     d1, d2 = dt.date(2024, 3, 7), dt.date(2024, 3, 8)
     with open_writer(db_path) as con:

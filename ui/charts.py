@@ -450,4 +450,11 @@ def _style(fig: go.Figure, title: str, height: int, hovermode: str = "x unified"
         hovermode=hovermode,
         separators=",.",  # decimal comma, thousands dot
     )
+    return _plain_numbers(fig)
+
+
+def _plain_numbers(fig: go.Figure) -> go.Figure:
+    """Every axis in full es-AR numbers: 14.000 and 0,5, never SI suffixes (14k, 0.5M)."""
+    fig.update_xaxes(exponentformat="none", separatethousands=True)
+    fig.update_yaxes(exponentformat="none", separatethousands=True)
     return fig

@@ -86,6 +86,11 @@ def percent(value: float | None, decimals: int = 1, signed: bool = False) -> str
     return f"{sign}{text} %"
 
 
+def confidence(value: float | None) -> str:
+    """A stored confidence as "70 %", or "no estimada" (NULL: the model no longer estimates it)."""
+    return "no estimada" if value is None else f"{number(value, 0)} %"
+
+
 def origin_counts(by_call: pl.DataFrame) -> dict[str, int]:
     """Calls per origin ("publicado", "simulado") in a track record's by-call frame."""
     pooled = by_call.filter(pl.col("listing") == "todos")  # every listing, counted once

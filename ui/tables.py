@@ -55,6 +55,18 @@ def with_upside(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(upside.round(1).alias("upside_pct"))
 
 
+def estimated(frame: pl.DataFrame, column: str = "confidence") -> bool:
+    """Whether any row has a value in `column` (confidence is NULL since it is not estimated)."""
+    return column in frame.columns and frame[column].is_not_null().any()
+
+
+def sort_labels(frame: pl.DataFrame) -> list[str]:
+    """The `SORTS` that order `frame`: a column with no value at all is no sort."""
+    return [
+        label for label, column in SORTS.items() if column == "ticker" or estimated(frame, column)
+    ]
+
+
 def sort(frame: pl.DataFrame, label: str, descending: bool) -> pl.DataFrame:
     """Sort by one of `SORTS` (missing values last, ticker breaks ties)."""
     keys = [SORTS[label], "ticker"]
@@ -79,7 +91,9 @@ def csv_excel(frame: pl.DataFrame) -> bytes:
     currency = calendar.exchange_expr("ticker").replace_strict(CURRENCY_CODES)
     shown = with_upside(frame).with_columns(currency.alias("currency"))
     shown = neutralise_formulas(shown.select(list(_EXCEL_COLUMNS))).with_columns(numbers)
-    shown = shown.rename({name: header for name, (header, _) in _EXCEL_COLUMNS.items()})
+    if not estimated(frame):  # no confidence is estimated any more: no empty column
+        shown = shown.drop("confidence")
+    shown = shown.rename({k: header for k, (header, _) in _EXCEL_COLUMNS.items() if k in shown})
     text = shown.write_csv(separator=";", date_format="%d/%m/%Y", include_bom=True)
     return text.encode("utf-8")
 
@@ -92,13 +106,16 @@ def _decimal_comma(value: float, decimals: int) -> str:
 def recommendations(
     frame: pl.DataFrame, cfg: Settings, key: str, height: int | None = None
 ) -> str | None:
-    """The calls, one row per ticker; a selected row returns its ticker (None: no selection)."""
+    """The calls, one row per ticker; a selected row returns its ticker (None: no selection).
+
+    The confidence column is left out when no row has one (it is no longer estimated).
+    """
     shown = frame.select(
         "ticker",
         "recommendation",
         "total_score",
         *fmt.COMPONENT_COLUMNS,
-        "confidence",
+        *(["confidence"] if estimated(frame) else []),
         fmt.currency_expr().alias("currency"),
         "current_price",
         "target_price",
@@ -114,6 +131,7 @@ def recommendations(
         hide_index=True,
         height=height or min(38 + 35 * shown.height, 720),
         row_height=35,
+        placeholder="—",  # a missing score or price, never "None"
         column_config=_recommendation_columns(cfg),
         on_select="rerun",
         selection_mode=["single-row", "single-cell"],
@@ -218,7 +236,7 @@ def compare_calls(stored: dict, fresh: ondemand.OnDemand, tz: str) -> None:
         if column == "analysis_date":
             return fmt.date(value)
         if column == "confidence":
-            return f"{fmt.number(value, 0)} %"
+            return fmt.confidence(value)
         return fmt.number(value) if isinstance(value, float) else str(value or "—")
 
     table = pl.DataFrame(
@@ -367,7 +385,7 @@ def _recommendation_columns(cfg: Settings) -> dict[str, ColumnConfig]:
 
 _RECOMMENDATION_FORMATS = {
     "total_score": fmt.number,  # as stored (2 decimals): never rounded across a threshold
-    "confidence": lambda v: f"{fmt.number(v, 0)} %",
+    "confidence": fmt.confidence,
     "current_price": fmt.number,
     "target_price": fmt.number,
     "upside_pct": lambda v: fmt.percent(v / 100, 1, signed=True),
@@ -377,7 +395,7 @@ _EXCEL_COLUMNS: dict[str, tuple[str, int | None]] = {
     "ticker": ("Ticker", None),
     "analysis_date": ("Fecha", None),
     "recommendation": ("Recomendación", None),
-    "total_score": ("Puntaje total", 1),
+    "total_score": ("Puntaje total", 2),  # as stored: never rounded across a call
     **{column: (f"Puntaje {label.lower()}", 1) for column, label in fmt.COMPONENT_COLUMNS.items()},
     "confidence": ("Confianza (%)", 0),
     "currency": ("Moneda", None),
