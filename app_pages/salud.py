@@ -26,10 +26,10 @@ def run_usage(report: monitoring.Health) -> dict[str, float]:
 def read_latency_table(summary: dict[str, dict[str, Any]]) -> pl.DataFrame:
     """The dashboard's read latencies as a Spanish table (es-AR numbers): as the pages waited
     for them (cached or not), and the database reads alone."""
-    columns: dict[str, list[Any]] = {"Lectura": list(summary)}
+    columns: dict[str, list[Any]] = {"Lectura": [fmt.READS.get(name, name) for name in summary]}
     for kind, label in (("page", ""), ("database", " en la base")):
         figures = [r[kind] or {} for r in summary.values()]
-        columns[f"Lecturas{label}"] = [f.get("reads", 0) for f in figures]
+        columns[f"Lecturas{label}"] = [fmt.number(f.get("reads", 0), 0) for f in figures]
         columns[f"Mediana{label} (ms)"] = [fmt.number(f.get("p50_ms"), 1) for f in figures]
         columns[f"p95{label} (ms)"] = [fmt.number(f.get("p95_ms"), 1) for f in figures]
     return pl.DataFrame(columns)

@@ -49,9 +49,21 @@ T = TypeVar("T")
 class ConfigError(BadInput):
     """A setting has a value we cannot use; the message names it and what is accepted."""
 
-    def __init__(self, variable: str, value: object, accepted: str) -> None:
+    def __init__(
+        self,
+        variable: str,
+        value: object,
+        accepted: str,
+        code: str = "",
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         self.variable = variable
-        super().__init__(f"{variable}={redact(repr(value))} is invalid: {accepted}")
+        self.value = redact(repr(value))
+        # What was wrong as a code and its parameters, so a front end can word it in its own
+        # language (the dashboard: ui/format.py SETTING_ERRORS_ES); the message is English.
+        self.code = code
+        self.params = dict(params or {})
+        super().__init__(f"{variable}={self.value} is invalid: {accepted}")
 
 
 # --- parsers: text -> value, with what they accept and how a value is written back ---------
@@ -61,6 +73,7 @@ class Parser(Generic[T]):
     """Turns a variable's text into a value; `accepted` says what it takes (messages, docs)."""
 
     accepted = ""  # e.g. "a whole number between 0 and 23"
+    code = ""  # what it accepts, as a code for front ends (ConfigError.code)
 
     def parse(self, text: str, variable: str) -> T:
         """The value of `text` (stripped, not empty), or ConfigError naming `variable`."""
@@ -72,13 +85,18 @@ class Parser(Generic[T]):
 
     def reject(self, variable: str, text: str) -> ConfigError:
         """The error for a value this parser does not accept."""
-        return ConfigError(variable, text, f"use {self.accepted}")
+        return ConfigError(variable, text, f"use {self.accepted}", self.code, self.params())
+
+    def params(self) -> dict[str, object]:
+        """The parameters of what it accepts (bounds, choices), for ConfigError.params."""
+        return {}
 
 
 class Flag(Parser[bool]):
     """true/false (also 1/0, yes/no, on/off)."""
 
     accepted = "true or false"
+    code = "flag"
 
     def parse(self, text: str, variable: str) -> bool:
         """True or False."""
@@ -100,6 +118,11 @@ class Integer(Parser[int]):
     def __init__(self, lo: int, hi: int) -> None:
         self.lo, self.hi = lo, hi
         self.accepted = f"a whole number between {lo} and {hi}"
+        self.code = "integer"
+
+    def params(self) -> dict[str, object]:
+        """The bounds."""
+        return {"lo": self.lo, "hi": self.hi}
 
     def parse(self, text: str, variable: str) -> int:
         """The number, if it is written plainly and within bounds."""
@@ -114,6 +137,11 @@ class Number(Parser[float]):
     def __init__(self, lo: float, hi: float) -> None:
         self.lo, self.hi = lo, hi
         self.accepted = f"a number between {lo:g} and {hi:g}"
+        self.code = "number"
+
+    def params(self) -> dict[str, object]:
+        """The bounds."""
+        return {"lo": self.lo, "hi": self.hi}
 
     def parse(self, text: str, variable: str) -> float:
         """The number, if it is written plainly, finite and within bounds."""
@@ -133,6 +161,11 @@ class Choice(Parser[str]):
     def __init__(self, choices: tuple[str, ...]) -> None:
         self.choices = choices
         self.accepted = "one of " + ", ".join(choices)
+        self.code = "choice"
+
+    def params(self) -> dict[str, object]:
+        """The choices."""
+        return {"choices": ", ".join(self.choices)}
 
     def parse(self, text: str, variable: str) -> str:
         """The word, lower-cased."""
@@ -145,6 +178,7 @@ class TimeZone(Parser[str]):
     """An IANA time zone name."""
 
     accepted = "an IANA zone such as America/Argentina/Buenos_Aires"
+    code = "time_zone"
 
     def parse(self, text: str, variable: str) -> str:
         """The zone name, if the zone database knows it."""
@@ -159,6 +193,7 @@ class DatabaseUrl(Parser[Path]):
     """`duckdb:///PATH` or a plain path (see parse_database_url)."""
 
     accepted = DATABASE_URL_FORMS
+    code = "database_url"
 
     def parse(self, text: str, variable: str) -> Path:
         """The database file's path."""
@@ -187,6 +222,7 @@ class WebUrl(Parser["str | None"]):
     """An http(s) URL with a host; unset is None."""
 
     accepted = "an http:// or https:// URL, e.g. https://hooks.example.com/services/T0/B0/x"
+    code = "web_url"
 
     def parse(self, text: str, variable: str) -> str | None:
         """The URL as given."""
@@ -204,6 +240,7 @@ class Command(Parser[tuple[str, ...]]):
     """A command line split into words as a POSIX shell would (no shell runs it)."""
 
     accepted = "a command line, e.g. rsync -a {path} replica:/srv/argenta/ (quotes as in a shell)"
+    code = "command"
 
     def parse(self, text: str, variable: str) -> tuple[str, ...]:
         """The command's words."""
@@ -221,6 +258,7 @@ class Tickers(Parser[tuple[str, ...]]):
     """A comma or space separated ticker list (see parse_tickers)."""
 
     accepted = "tickers as Yahoo spells them, comma separated (GGAL,YPF,TGSU2.BA)"
+    code = "tickers"
 
     def parse(self, text: str, variable: str) -> tuple[str, ...]:
         """The tickers, upper-cased, each once."""
@@ -239,7 +277,12 @@ class Weights(Parser[dict[str, float]]):
         + ", ".join(DEFAULT_WEIGHTS)
         + "; each weight a number between 0 and 100, their sum above 0; one left out weighs 0)"
     )
+    code = "weights"
     each = Number(0.0, 100.0)
+
+    def params(self) -> dict[str, object]:
+        """The components that take a weight."""
+        return {"components": ", ".join(DEFAULT_WEIGHTS)}
 
     def parse(self, text: str, variable: str) -> dict[str, float]:
         """Every component's weight (0 for those not named)."""
@@ -249,7 +292,10 @@ class Weights(Parser[dict[str, float]]):
             key, sep, value = (x.strip() for x in part.partition("="))
             if key.lower() == "macro":
                 raise ConfigError(
-                    variable, text, "macro is a market view, not in the total: drop it"
+                    variable,
+                    text,
+                    "macro is a market view, not in the total: drop it",
+                    "macro_weight",
                 )
             if not sep or key.lower() not in weights or key.lower() in named:
                 raise self.reject(variable, text)
@@ -487,6 +533,7 @@ def _env_file(path: Path) -> dict[str, str]:
             str(path),
             f"<{type(exc).__name__}>",
             "it is not a UTF-8 text file of NAME=value lines: fix or remove it",
+            "env_file",
         ) from None
 
 
@@ -521,6 +568,8 @@ def _check_paths(settings: Settings, values: Mapping[str, str]) -> None:
             "DATABASE_URL",
             values.get("DATABASE_URL") or str(db),
             f"{problem}; point it at {example}",
+            "database_path",
+            {"path": str(db)},
         )
     cache = settings.yf_cache_dir
     if cache is not None and (problem := path_problem(cache, folder=True)):
@@ -528,6 +577,8 @@ def _check_paths(settings: Settings, values: Mapping[str, str]) -> None:
             "ARGENTA_YF_CACHE_DIR",
             str(cache),
             f"{problem}; point it at a folder (created if missing)",
+            "cache_path",
+            {"path": str(cache)},
         )
 
 
@@ -536,14 +587,14 @@ def parse_database_url(value: str, variable: str = "DATABASE_URL") -> Path:
     accepted = f"use {DATABASE_URL_FORMS}"
     text = value.strip()
     if not text:
-        raise ConfigError(variable, value, accepted)
+        raise ConfigError(variable, value, accepted, "database_url")
     if "://" in text:
         scheme, _, rest = text.partition("://")
         if scheme.lower() != "duckdb" or not rest.startswith("/") or rest == "/":
-            raise ConfigError(variable, value, accepted)
+            raise ConfigError(variable, value, accepted, "database_url")
         text = rest[1:]  # duckdb:///./x -> ./x ; duckdb:////abs/x -> /abs/x
     if text in (":memory:",) or text.endswith("/"):
-        raise ConfigError(variable, value, accepted + " naming a file")
+        raise ConfigError(variable, value, accepted + " naming a file", "database_url_file")
     return Path(text).expanduser()
 
 
@@ -556,7 +607,10 @@ def parse_tickers(value: str, variable: str = "ARGENTA_TICKERS") -> tuple[str, .
         t = raw.upper()
         if not TICKER_RE.match(t):
             raise ConfigError(
-                variable, raw, "tickers are 1-10 characters of A-Z, 0-9, '.', '-', e.g. GGAL,YPF"
+                variable,
+                raw,
+                "tickers are 1-10 characters of A-Z, 0-9, '.', '-', e.g. GGAL,YPF",
+                "tickers",
             )
         if t not in out:
             out.append(t)
@@ -572,7 +626,13 @@ def _parse(values: Mapping[str, str]) -> Settings:
             parsed[declared.name] = declared.parser.parse(text, declared.variable)
     for variable, replacement in RETIRED.items():
         if (values.get(variable) or "").strip():
-            raise ConfigError(variable, values[variable], f"no longer used; {replacement}")
+            raise ConfigError(
+                variable,
+                values[variable],
+                f"no longer used; {replacement}",
+                "retired",
+                {"use": variable.replace("_THRESHOLD", "_SHARE")},
+            )
     settings = Settings(**parsed)
     _check_paths(settings, values)
     return settings

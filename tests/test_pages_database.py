@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from pipeline.settings import SETTINGS
 from store import writes
 from store.connection import open_writer
 from tests.factories import partition
 from tests.pages_support import assert_no_failure, locked, messages, open_page
+from ui import format as fmt
 from ui import params
 
 D1, D2, D3 = dt.date(2024, 3, 7), dt.date(2024, 3, 8), dt.date(2024, 3, 11)
@@ -79,6 +82,39 @@ def test_wrong_database_setting_is_one_clear_message(
     assert len(at.error) == 1
     assert "La configuración no es válida" in at.error[0].value
     assert "DATABASE_URL" in at.error[0].value
+
+
+# English words of the CLI's messages that must not reach the Spanish page.
+ENGLISH = re.compile(r"\b(is invalid|use|must|between|number|one of|no longer|file path)\b")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "spanish"),
+    [
+        ("DATABASE_URL", "sqlite:///x.db", "usá duckdb:///RUTA"),
+        ("DAILY_ANALYSIS_HOUR", "25", "un número entero entre 0 y 23"),
+        ("ARGENTA_BUY_SHARE", "2", "un número entre 0.01 y 0.5"),
+        ("SCHEDULER_ENABLED", "maybe", "usá true o false"),
+        ("ARGENTA_WEIGHTS", "macro=1", "no forma parte del total"),
+        ("ARGENTA_BUY_THRESHOLD", "60", "usá ARGENTA_BUY_SHARE"),
+    ],
+)
+def test_a_bad_setting_is_explained_in_spanish(monkeypatch, variable, value, spanish) -> None:
+    monkeypatch.setenv(variable, value)
+    at = open_page(params.RECOMMENDATIONS_PAGE)
+    assert_no_failure(at)
+    assert len(at.error) == 1
+    text = at.error[0].value
+    assert text.startswith(f"La configuración no es válida: la variable `{variable}`"), text
+    assert spanish in text and "volvé a iniciar el tablero" in text
+    assert not ENGLISH.search(text), text
+
+
+def test_every_setting_error_code_has_spanish_text() -> None:
+    codes = {declared.parser.code for declared in SETTINGS} - {""}  # "": never rejects
+    codes |= {"database_url_file", "database_path", "cache_path", "macro_weight", "env_file"}
+    codes |= {"retired"}
+    assert codes <= set(fmt.SETTING_ERRORS_ES), codes - set(fmt.SETTING_ERRORS_ES)
 
 
 @pytest.mark.slow

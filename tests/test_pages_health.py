@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit import dataframe_util
 
-from pipeline.analysis import calendar
+from pipeline.analysis import calendar, calls, stages
 from pipeline.ops import monitoring
 from pipeline.settings import Settings
 from store import writes
-from store.connection import open_writer
+from store.connection import open_reader, open_writer
 from tests.factories import partition
 from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
 from ui import format as fmt
@@ -151,3 +154,73 @@ def test_stale_data_and_a_low_volume_run_are_shown_in_spanish(db_path: Path, mon
     warnings = "\n".join(w.value for w in at.warning)
     assert "procesó 1 ticker, menos del 80 % de los 30 habituales" in warnings
     assert f"Última rueda analizada: NYSE {fmt.date(old)}" in "\n".join(c.value for c in at.caption)
+
+
+def _styled_cells(table) -> pd.DataFrame:
+    """A styled table's cells as the page writes them (the Styler's display values)."""
+    raw = table.proto.arrow_data.styler.display_values
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(raw)
+
+
+def test_run_errors_processes_and_numbers_are_written_in_spanish(sample_db, monkeypatch) -> None:
+    """The sample's backfill leaves tickers whose prices end before the period (code + date)."""
+    with open_reader(sample_db) as con:
+        job_id, log = con.sql("SELECT id, log_data FROM job_runs ORDER BY id DESC").fetchall()[0]
+    errors = json.loads(log)["errors"]
+    no_bar = next(e for e in errors if e.get("code") == "no_bar_in_range")
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    captions = "\n".join(c.value for c in at.caption)
+    assert f"Corrida n.º {job_id} (Carga histórica), {len(errors)} errores." in captions
+    failed = next(d.value for d in at.dataframe if "Motivo" in d.value.columns)
+    reasons = dict(zip(failed["Ticker"], failed["Motivo"], strict=True))
+    last = dt.date.fromisoformat(no_bar["params"]["last"])
+    assert reasons[no_bar["ticker"]] == (
+        f"sin precio en las fechas analizadas (último precio del {last:%d/%m/%Y})"
+    )
+    assert not [r for r in reasons.values() if re.search(r"\d{4}-\d{2}-\d{2}|price|bar ", r)]
+    runs = next(d for d in at.dataframe if "status" in d.value.columns)
+    assert set(runs.value["job_name"]) == {"Carga histórica"}
+    duration = _styled_cells(runs)["duration_s"].iloc[0]
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*,\d", duration), duration  # 1,8 not 1.8
+    latency = next(d.value for d in at.dataframe if "Lectura" in d.value.columns)
+    assert "Recomendaciones del día" in set(latency["Lectura"])
+    assert not [name for name in latency["Lectura"] if "_" in name]  # no function names
+
+
+def test_data_age_has_a_thousands_dot(db_path: Path, monkeypatch) -> None:
+    old = dt.date(2020, 1, 3)  # more than 999 days ago
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [old], [partition(old, ["GGAL"])])
+        writes.finish_job(con, writes.start_job(con, "daily_analysis"), 1, 0, {})
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    ages = next(d for d in at.dataframe if "age" in d.value.columns)
+    days = (dt.datetime.now(Settings().tz).date() - old).days
+    assert _styled_cells(ages)["age"].iloc[0] == fmt.number(days, 0)
+    assert "." in fmt.number(days, 0)
+
+
+def test_every_read_of_the_pages_has_a_spanish_label() -> None:
+    used = set()
+    for source in (*ROOT.glob("app_pages/*.py"), *ROOT.glob("ui/*.py")):
+        used |= set(re.findall(r"reads\.([a-z_]+)", source.read_text()))
+    assert used and used <= set(fmt.READS), used - set(fmt.READS)
+
+
+def test_every_run_error_code_is_worded_in_spanish_with_its_dates() -> None:
+    codes = {
+        calls.REASON_NO_BAR,
+        calls.REASON_NOT_FORMED,
+        calls.REASON_TOO_FEW_PEERS,
+        stages.ERROR_NO_BAR_IN_RANGE,
+        stages.ERROR_NOT_A_STOCK,
+    }
+    assert codes == set(fmt.RUN_ERRORS_ES)
+    params = {"dates": 3, "first": "2023-10-02", "last": "2023-10-04", "needed": 5}
+    for code in codes - {stages.ERROR_NO_BAR_IN_RANGE}:
+        text = fmt.run_error({"message": "English", "code": code, "params": params})
+        assert text.endswith("3 fechas, del 02/10/2023 al 04/10/2023"), text
+    unknown = {"message": "English text", "code": "from_a_later_version", "params": {}}
+    assert fmt.run_error(unknown) == "English text"  # never dropped

@@ -44,6 +44,8 @@ def _valor(name: str, value: Any, tz: str) -> str:
     """One parameter in es-AR: decimal comma, thousands dot, dd/mm/aaaa, durations."""
     if name == "reason":
         return MOTIVOS.get(value, str(value))
+    if name == "job":
+        return fmt.job(str(value))
     if name == "silent":  # seconds
         return fmt.duration(value)
     if isinstance(value, dt.datetime):

@@ -37,6 +37,7 @@ from store.connection import (
     SharedReader,
     file_identity,
 )
+from ui import format as fmt
 
 T = TypeVar("T")
 
@@ -52,9 +53,10 @@ def settings() -> Settings:
     try:
         return Settings.from_env()
     except ConfigError as exc:
+        wrong = fmt.setting_error(exc.variable, exc.value, exc.code, exc.params)
         st.error(
-            f"La configuración no es válida: {exc}. Corregí la variable `{exc.variable}` "
-            "(en el entorno o en `.env`) y volvé a iniciar el tablero.",
+            f"La configuración no es válida: {wrong}. Corregila (en el entorno o en `.env`) "
+            "y volvé a iniciar el tablero.",
             icon=":material/settings_alert:",
         )
         st.stop()

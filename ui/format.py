@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ ANALYSES = {
 ERROR_TYPES = {**ANALYSES, "source": "Fuente de datos", "unknown": "Otros"}
 COMPONENT_COLUMNS = {f"{kind}_score": label for kind, label in ANALYSES.items()}
 JOB_STATUS = {"completed": "Completado", "failed": "Fallido", "running": "En curso"}
+# The processes recorded in job_runs (`job_name`); an unknown one is shown as it is.
+JOB_NAMES = {"daily_analysis": "Corrida diaria", "backfill": "Carga histórica"}
 STATUS_HEX = {"completed": "#1a7f37", "failed": "#cf222e", "running": "#1f6feb"}
 DAEMON_STATE = {
     "starting": "iniciando",
@@ -49,6 +52,20 @@ ORIGINS = {
 }
 ORIGIN_HEX = {"Publicado": "#1a7f37", "Simulado": "#b7791f", "Todos": "#1f6feb"}
 ENTRIES = {"close": "cierre del día", "next_close": "cierre siguiente"}
+# The dashboard's database reads (store.reads functions, as the read-latency log names them).
+READS = {
+    "analysis_dates": "Fechas con análisis",
+    "job_runs": "Corridas recientes",
+    "last_dates": "Última fecha de cada ticker",
+    "latest_date": "Último día con análisis",
+    "latest_recommendations": "Recomendaciones del día",
+    "recommendation_changes": "Cambios de recomendación",
+    "recommendation_history": "Historia de puntajes",
+    "technical_history": "Precios e indicadores",
+    "ticker_analysis": "Análisis de un ticker",
+    "tickers": "Lista de tickers",
+    "track_record": "Historial de aciertos",
+}
 # Listing groups of the track record (benchmark and universe); unknown ones are shown as they are.
 LISTINGS = {"todos": "Todos", "ADR": "ADR (Nueva York, US$)", "BYMA": "BYMA (.BA, $)"}
 # The track record's IC t-statistic methods (codes) in Spanish; unknown codes are shown as is.
@@ -124,9 +141,14 @@ def in_pesos(ticker: str) -> bool:
     return calendar.exchange_for(ticker) == calendar.BUENOS_AIRES
 
 
-def count(n: int, noun: str) -> str:
-    """A count with its noun, plural with -s: "1 ticker", "3 tickers"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun: "1 ticker", "3 tickers"; `plural` when not noun + "s" ("errores")."""
+    return f"{number(n, 0)} {noun}" if n == 1 else f"{number(n, 0)} {plural or noun + 's'}"
+
+
+def job(name: str) -> str:
+    """A process of job_runs in Spanish ("daily_analysis" → "Corrida diaria")."""
+    return JOB_NAMES.get(name, name)
 
 
 def currency(ticker: str) -> str:
@@ -239,11 +261,107 @@ REASONS_ES = {
 }
 
 
+# A run's ticker errors by their code (pipeline/analysis/stages.py: `calls.REASON_*` and
+# `ERROR_*`), in Spanish; the calls' reasons end with the dates they cover.
+_CALL_FORMED = "(la recomendación se fija ese día y se mantiene todo el mes)"
+RUN_ERRORS_ES = {
+    "no_bar_in_range": "sin precio en las fechas analizadas (último precio del {last})",
+    "no_bar_on_formation_session": f"sin precio en la primera rueda del mes {_CALL_FORMED}",
+    "no_total_on_formation_session": "sin puntaje total en la primera rueda del mes "
+    f"{_CALL_FORMED}: historia de precios limpia insuficiente",
+    "too_few_peers_on_formation_session": "menos de {needed} acciones de su grupo tenían "
+    f"puntaje total en la primera rueda del mes {_CALL_FORMED}",
+    "not_a_stock": "es un índice o un tipo de cambio: no lleva recomendación",
+}
+
+
 def reason(metadata: Mapping[str, Any]) -> str:
     """A component's reason for having no score (a detail's metadata), in Spanish."""
     english = str(metadata.get("reason") or "")
     template = REASONS_ES.get(str(metadata.get("reason_code")))
-    params = metadata.get("reason_params") or {}
+    return _filled(template, metadata.get("reason_params") or {}, english)
+
+
+def run_error(error: Mapping[str, Any]) -> str:
+    """A ticker error of a run's record in Spanish (from its code), else its English text."""
+    english = str(error.get("message") or "")
+    params = error.get("params") or {}
+    text = _filled(RUN_ERRORS_ES.get(str(error.get("code"))), params, english)
+    if text == english or not isinstance(params, Mapping) or "dates" not in params:
+        return text
+    first, last = _reason_param(params.get("first")), _reason_param(params.get("last"))
+    span = f"el {first}" if first == last else f"del {first} al {last}"
+    return f"{text}; {count(int(params['dates']), 'fecha')}, {span}"
+
+
+# Why a source failed on a ticker: the sources record English text only (pipeline/sources/
+# validate.py `_missing`, yahoo.py `download_bars`); the known forms, in Spanish.
+_SOURCE_FAILURES = (
+    (re.compile(r"^not in (?P<file>.+)$"), "no figura en {file}"),
+    (
+        re.compile(r"^no valid rows in the requested dates in (?P<file>.+)$"),
+        "sin filas válidas en las fechas pedidas en {file}",
+    ),
+    (
+        re.compile(
+            r"^no prices from Yahoo \(delisted, misspelled or offline\) after (?P<n>\d+) "
+            r"attempts$"
+        ),
+        "Yahoo no devolvió precios tras {n} intentos (dado de baja, mal escrito o sin conexión)",
+    ),
+    (
+        re.compile(r"^download failed: (?P<why>.*) after (?P<n>\d+) attempts$"),
+        "falló la descarga tras {n} intentos (detalle técnico: {why})",
+    ),
+)
+
+
+def source_failure(text: str) -> str:
+    """A source's reason for failing on a ticker, in Spanish when its form is known."""
+    for pattern, template in _SOURCE_FAILURES:
+        if found := pattern.match(text):
+            return template.format(**found.groupdict())
+    return text
+
+
+# A setting's error by its code (pipeline/settings.py ConfigError.code) and params: what the
+# variable accepts, in Spanish. Values are written as they go in the environment (0.25).
+SETTING_ERRORS_ES = {
+    "flag": "usá true o false",
+    "integer": "usá un número entero entre {lo} y {hi}",
+    "number": "usá un número entre {lo} y {hi}, escrito con punto decimal (p. ej. 0.25)",
+    "choice": "usá uno de estos valores: {choices}",
+    "time_zone": "usá una zona horaria IANA, como America/Argentina/Buenos_Aires",
+    "database_url": "usá duckdb:///RUTA (p. ej. duckdb:///./argenta_ia.duckdb) o la ruta de "
+    "un archivo: la base es siempre un archivo DuckDB",
+    "database_url_file": "tiene que nombrar un archivo, p. ej. duckdb:///./argenta_ia.duckdb",
+    "database_path": "`{path}` no sirve como archivo de la base: tiene que ser un archivo (puede "
+    "no existir todavía) dentro de una carpeta",
+    "cache_path": "`{path}` no sirve: tiene que ser una carpeta (se crea si falta)",
+    "web_url": "usá una dirección http:// o https://",
+    "command": "usá una línea de comando, con comillas como en una terminal",
+    "tickers": "usá tickers como los escribe Yahoo, separados por comas (GGAL,YPF,TGSU2.BA)",
+    "weights": "usá pares componente=peso, p. ej. technical=0.5,fundamental=0.5 (componentes: "
+    "{components}; cada peso entre 0 y 100 y la suma mayor que 0)",
+    "macro_weight": "macro es una visión de mercado y no forma parte del total: sacalo",
+    "env_file": "no es un archivo de texto UTF-8 con líneas NOMBRE=valor: corregilo o borralo",
+    "retired": "ya no se usa (las recomendaciones son ahora proporciones fijas): usá {use}",
+}
+
+
+def setting_error(variable: str, value: str, code: str, params: Mapping[str, Any]) -> str:
+    """What is wrong with a setting and what it accepts, in Spanish (from its code)."""
+    template = SETTING_ERRORS_ES.get(code)
+    written = {k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in params.items()}
+    how = _filled(template, written, "") if template else ""
+    if code == "env_file":
+        return f"el archivo de configuración `{variable}` {how}"
+    what = f"la variable `{variable}` vale `{value}`, que no sirve"
+    return f"{what}: {how}" if how else f"{what} (los valores aceptados están en el README)"
+
+
+def _filled(template: str | None, params: Any, english: str) -> str:
+    """`template` filled with `params` written the Argentine way; `english` when it cannot be."""
     if template is None or not isinstance(params, Mapping):
         return english
     try:

@@ -148,7 +148,7 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
     by_type = [_errors_by_type(records[i].errors_by_type) for i in frame["id"]]
     shown = frame.select(
         "id",
-        "job_name",
+        pl.col("job_name").replace(fmt.JOB_NAMES),
         pl.col("status").replace_strict(fmt.JOB_STATUS).alias("status"),
         "start_time",
         "duration_s",
@@ -158,17 +158,23 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
         pl.col("failure_reason").fill_null(""),
     )
     styled = _badges(shown, {"status": {v: fmt.STATUS_HEX[k] for k, v in fmt.JOB_STATUS.items()}})
+    styled = styled.format(
+        {"duration_s": partial(fmt.number, decimals=1), "tickers_processed": _COUNT}
+        | {"errors_count": _COUNT},
+        na_rep="—",
+    )
     st.dataframe(
         styled,
         hide_index=True,
+        placeholder="—",
         column_config={
             "id": st.column_config.NumberColumn("N.º", width="small"),
             "job_name": "Proceso",
             "status": "Estado",
             "start_time": st.column_config.DatetimeColumn("Inicio", format="DD/MM/YYYY HH:mm"),
-            "duration_s": st.column_config.NumberColumn("Duración (s)", format="%.1f"),
-            "tickers_processed": st.column_config.NumberColumn("Tickers", format="%d"),
-            "errors_count": st.column_config.NumberColumn("Errores", format="%d"),
+            "duration_s": st.column_config.NumberColumn("Duración (s)"),
+            "tickers_processed": st.column_config.NumberColumn("Tickers"),
+            "errors_count": st.column_config.NumberColumn("Errores"),
             "errors_by_type": st.column_config.TextColumn("Errores por tipo", width="medium"),
             "failure_reason": st.column_config.TextColumn("Motivo de la falla", width="large"),
         },
@@ -186,16 +192,20 @@ def failed_tickers(runs: pl.DataFrame, records: Mapping[int, RunRecord]) -> pl.D
         (
             str(e.get("ticker") or "—"),
             fmt.ERROR_TYPES.get(str(e.get("analysis_type")), "Otros"),
-            str(e.get("message") or ""),
+            fmt.run_error(e),
         )
         for e in record.errors
         if isinstance(e, dict)
     ]
-    rows += [(t, fmt.ERROR_TYPES["source"], str(why)) for t, why in record.failed_tickers.items()]
+    rows += [
+        (t, fmt.ERROR_TYPES["source"], fmt.source_failure(str(why)))
+        for t, why in record.failed_tickers.items()
+    ]
     if not rows:
         return None
     table = pl.DataFrame(rows, schema=["Ticker", "Análisis", "Motivo"], orient="row")
-    st.caption(f"Corrida n.º {run['id']} ({run['job_name']}), {fmt.count(table.height, 'error')}.")
+    errors = fmt.count(table.height, "error", "errores")
+    st.caption(f"Corrida n.º {run['id']} ({fmt.job(run['job_name'])}), {errors}.")
     st.dataframe(table, hide_index=True)
     return table
 
@@ -207,12 +217,12 @@ def data_age(latest: pl.DataFrame, today: dt.date) -> None:
         "analysis_date", "ticker"
     )
     st.dataframe(
-        table,
+        table.to_pandas().style.format({"age": _COUNT}),  # 1.571 días, thousands dot
         hide_index=True,
         column_config={
             "ticker": st.column_config.TextColumn("Ticker"),
             "analysis_date": st.column_config.DateColumn("Último análisis", format="DD/MM/YYYY"),
-            "age": st.column_config.NumberColumn("Antigüedad (días)", format="%d"),
+            "age": st.column_config.NumberColumn("Antigüedad (días)"),
         },
     )
 

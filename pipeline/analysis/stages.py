@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -46,7 +46,7 @@ class Analysis:
 
     recommendations: pl.DataFrame
     details: pl.DataFrame
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # The macro market view: one row per analysed date (date, macro columns), not per stock.
     market_view: pl.DataFrame = field(default_factory=pl.DataFrame)
@@ -131,6 +131,11 @@ def _votes(rows: pl.DataFrame, stages: _Stages) -> pl.DataFrame:
 
 
 # Why a relative score is NULL: what `relative` reports, as stored reasons.
+# Codes of the ticker errors (besides the call reasons `calls.REASON_*`): a ticker with no
+# price bar on any analysed date (params: `last`, its last bar), and an index or an exchange
+# rate that gets no call (params: `dates`, `first`, `last`, like the call reasons).
+ERROR_NO_BAR_IN_RANGE = "no_bar_in_range"
+ERROR_NOT_A_STOCK = "not_a_stock"
 RELATIVE_REASONS = {
     relative.REASON_NO_DATA: Reason(
         "no_factor_history", "no value on this date (not enough clean history for its window)"
@@ -168,7 +173,7 @@ def _relative_reasons() -> list[pl.Expr]:
     return out
 
 
-def _no_call_errors(rows: pl.DataFrame) -> list[dict[str, str]]:
+def _no_call_errors(rows: pl.DataFrame) -> list[dict[str, Any]]:
     """One error per ticker that got no call on some analysed dates, with the reason."""
     texts = {
         calls.REASON_NO_BAR: "no price bar on the first session of the month (calls are formed "
@@ -195,6 +200,11 @@ def _no_call_errors(rows: pl.DataFrame) -> list[dict[str, str]]:
             r["ticker"],
             ("an index or an exchange rate: no call" if r["not_a_stock"] else texts[r["reason"]])
             + f" ({r['n']} date(s), {r['first']}..{r['last']})",
+            ERROR_NOT_A_STOCK if r["not_a_stock"] else r["reason"],
+            dates=r["n"],
+            first=r["first"].isoformat(),
+            last=r["last"].isoformat(),
+            **({"needed": relative.MIN_PEERS} if r["reason"] == calls.REASON_TOO_FEW_PEERS else {}),
         )
         for r in failed.iter_rows(named=True)
     ]
@@ -246,7 +256,7 @@ def _details(rows: pl.LazyFrame, by_date: pl.LazyFrame, source: str) -> pl.LazyF
     return pl.concat([part.select(DETAIL_COLUMNS) for part in parts])
 
 
-def _no_bar_errors(history: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, str]]:
+def _no_bar_errors(history: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, Any]]:
     """One error per ticker of the data with no price bar on any analysed date."""
     absent = (
         history.group_by("ticker")
@@ -255,10 +265,22 @@ def _no_bar_errors(history: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, 
         .sort("ticker")
     )
     return [
-        _error(r["ticker"], f"no price bar on the analysed dates (last bar {r['last']})")
+        _error(
+            r["ticker"],
+            f"no price bar on the analysed dates (last bar {r['last']})",
+            ERROR_NO_BAR_IN_RANGE,
+            last=r["last"].isoformat(),
+        )
         for r in absent.iter_rows(named=True)
     ]
 
 
-def _error(ticker: str, message: str) -> dict[str, str]:
-    return {"ticker": ticker, "analysis_type": "technical", "message": message}
+def _error(ticker: str, message: str, code: str, **params: Any) -> dict[str, Any]:
+    """A ticker error: English `message` for people, `code` and `params` for the dashboard."""
+    return {
+        "ticker": ticker,
+        "analysis_type": "technical",
+        "message": message,
+        "code": code,
+        "params": params,
+    }
