@@ -52,6 +52,8 @@ def test_every_ticker_with_a_bar_gets_one_recommendation_per_day_or_an_error(
     assert set(missing["ticker"]) == {"ALUA.BA"}
     (error,) = [e for e in result.errors if e["ticker"] == "ALUA.BA"]
     assert "fewer than 5 stocks of its listing group" in error["message"]
+    assert error["code"] == "too_few_peers_on_formation_session"  # the dashboard words it
+    assert error["params"]["needed"] == 5 and error["params"]["dates"] >= 1
     assert got.join(expected, on=["date", "ticker"], how="anti").is_empty()
     assert set(recs["analysis_date"]) == set(last_days)
 
@@ -139,6 +141,9 @@ def test_tickers_without_a_bar_on_the_dates_are_reported(sample, result) -> None
     reported = {e["ticker"]: e for e in result.errors}
     assert ended <= reported.keys()
     assert "no price bar" in reported["BYMA.BA"]["message"]
+    assert reported["BYMA.BA"]["code"] == "no_bar_in_range"
+    last = sample.prices.filter(pl.col("ticker") == "BYMA.BA")["date"].max()
+    assert reported["BYMA.BA"]["params"] == {"last": last.isoformat()}
     assert not ended & set(result.recommendations["ticker"])
 
 
@@ -152,6 +157,7 @@ def test_a_ticker_with_too_little_history_gets_an_error_not_a_call(sample) -> No
     (error,) = [e for e in result.errors if e["ticker"] == "NEW"]
     assert error["analysis_type"] == "technical"
     assert "too little clean price history" in error["message"]
+    assert error["code"] == "no_total_on_formation_session"
 
 
 def test_every_date_of_the_panel_is_analysed_when_no_dates_are_given(sample) -> None:
