@@ -9,6 +9,7 @@ import streamlit as st
 from pipeline.ops import jobs, ondemand
 from pipeline.textsafe import escape_markdown
 from store import reads
+from ui import calls as today
 from ui import data, help_text, params, tables
 from ui import format as fmt
 
@@ -18,9 +19,14 @@ cfg = data.settings()
 db = data.database(cfg)
 dates = db.read(reads.analysis_dates)
 
+latest = db.read(reads.latest_recommendations, dates[-1])
+current, _ = today.split(latest, dates[-1])  # today's calls, as the recommendations page has them
+
 st.title("Detalle del ticker")
 pick, when = st.columns([3, 1])
-ticker = params.ticker_select(pick, "Ticker", db.read(reads.tickers))
+ticker = params.ticker_select(
+    pick, "Ticker", db.read(reads.tickers), default=tables.first_listed(current)
+)
 day = params.date_select(when, "Fecha", dates)
 rec, details = db.read(reads.ticker_analysis, ticker, day)
 shown = escape_markdown(ticker)  # a stored ticker is data, never markup

@@ -158,3 +158,36 @@ def test_a_reason_is_worded_from_its_code_and_an_old_row_keeps_its_english() -> 
     assert fmt.reason(old_row) == "no fundamentals filed on or before this date"
     assert fmt.reason({**stale, "reason_code": "a_code_from_the_future"}) == stale["reason"]
     assert fmt.reason({**stale, "reason_params": {"filed": "2020-04-24"}}) == stale["reason"]
+
+
+@pytest.mark.parametrize("query", [{}, {params.TICKER: "FOO"}], ids=["no-ticker", "unknown"])
+def test_the_default_ticker_is_the_first_of_todays_calls(sample_db, monkeypatch, query) -> None:
+    """Not the alphabetically first ticker (ALUA.BA, whose data ends in 2022): the first row of
+    the recommendations page, with a call of the latest session."""
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    listed = open_page(params.RECOMMENDATIONS_PAGE).dataframe[0].value
+    first = listed.iloc[0]
+    at = open_page(PAGE, **query)
+    assert_no_failure(at)
+    assert at.selectbox[0].value == first["ticker"] != "ALUA.BA"
+    header = at.markdown[0].value
+    assert header.startswith(f"## {first['ticker']} · {fmt.date(first['analysis_date'])}")
+    assert "se muestra el anterior" not in messages(at)
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({params.DATE: "notadate"}, "«fecha=notadate»"),
+        ({params.DATE: "2024-02-30"}, "«fecha=2024-02-30»"),
+    ],
+)
+def test_a_bad_date_in_the_url_is_named_with_the_accepted_form(
+    sample_db: Path, monkeypatch, query: dict, named: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE, **query)
+    assert_no_failure(at)
+    notice = next(w.value for w in at.warning if named in w.value)
+    assert "AAAA-MM-DD, p. ej. fecha=2024-03-08" in notice
+    assert params.DATE not in at.query_params  # the address holds only what is shown

@@ -247,3 +247,11 @@ def test_a_figure_is_built_once_per_data_and_again_when_the_data_changes() -> No
     assert redrawn is not first
     assert numbers(redrawn.to_dict()["data"][0]["y"])[-1] == 61.0
     assert charts.score_history(history, 70, 30) is not first  # other thresholds, other bands
+
+
+def test_a_bad_period_in_the_url_is_named_with_the_accepted_form(on_sample: Path) -> None:
+    at = open_page(PAGE, **{params.START: "ayer", params.END: "2024-03-08"})
+    assert_no_failure(at)
+    notice = next(w.value for w in at.warning if "«desde=ayer»" in w.value)
+    assert "AAAA-MM-DD, p. ej. desde=2024-03-08" in notice
+    assert at.date_input[0].value[1] == dt.date(2024, 3, 8)  # the good end is kept

@@ -219,3 +219,21 @@ def test_a_database_without_matured_outcomes_says_so(
     assert_no_failure(at)
     assert "Todavía no hay resultados maduros" in messages(at)
     assert not at.dataframe and not figures(at)
+
+
+@pytest.mark.parametrize(
+    ("query", "named", "accepted"),
+    [
+        ({params.HORIZON: "7"}, "«horizonte=7»", "horizonte=5, horizonte=20 o horizonte=60"),
+        ({params.ENTRY: "abierto"}, "«entrada=abierto»", "entrada=cierre o entrada=siguiente"),
+    ],
+)
+def test_a_bad_url_parameter_is_named_with_the_accepted_values(
+    on_sample: Path, query: dict, named: str, accepted: str
+) -> None:
+    at = open_page(PAGE, **query)
+    assert_no_failure(at)
+    notices = [w.value for w in at.warning if named in w.value]
+    assert len(notices) == 1 and f"los valores aceptados son {accepted}" in notices[0]
+    (param,) = query
+    assert at.query_params[param] != query[param]  # the address now holds what is shown

@@ -44,14 +44,17 @@ def _match_ticker(asked: str, options: Sequence[str]) -> str | None:
     return next((o for o in options if o.upper() == wanted), None)
 
 
-def ticker_select(where: DeltaGenerator, label: str, options: Sequence[str]) -> str:
-    """A ticker selectbox bound to `?ticker=` (case-insensitive; default: the first option).
+def ticker_select(
+    where: DeltaGenerator, label: str, options: Sequence[str], default: str | None = None
+) -> str:
+    """A ticker selectbox bound to `?ticker=` (case-insensitive; else `default` or the first).
 
-    An unknown ticker in the URL is named in a notice, with the ticker shown instead.
+    An unknown ticker in the URL is named in a notice, with the default shown instead.
     """
     asked = st.query_params.get(TICKER)
     current = _match_ticker(asked, options) if asked else None
-    index = options.index(current) if current in options else 0
+    shown = current if current in options else default
+    index = options.index(shown) if shown in options else 0
     chosen = where.selectbox(label, options, index=index)
     if asked and current is None:
         st.warning(
@@ -112,8 +115,25 @@ def choice_select(
     values = list(choices)
     index = values.index(current if current in choices else default)
     chosen = where.radio(label, values, index=index, format_func=choices.get, horizontal=True)
+    if current is not None and current not in choices:
+        accepted = _listed([f"{param}={value}" for value in values])
+        bad_parameter(param, current, f"los valores aceptados son {accepted}", choices[chosen])
     st.query_params[param] = chosen
     return chosen
+
+
+def bad_parameter(param: str, value: str, accepted: str, shown: str) -> None:
+    """A notice naming a URL parameter with a value the page cannot use, and what it accepts."""
+    st.warning(
+        f"El parámetro «{param}={escape_markdown(value)}» de la dirección no es válido: "
+        f"{accepted}. Se muestra {shown}.",
+        icon=":material/link_off:",
+    )
+
+
+def _listed(words: Sequence[str]) -> str:
+    """ "a", "a o b", "a, b o c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} o {words[-1]}"
 
 
 def horizon_select(where: DeltaGenerator, horizons: Sequence[int], default: int) -> int:
@@ -130,9 +150,17 @@ def entry_select(where: DeltaGenerator, entries: dict[str, str]) -> str:
 
 
 def _requested_date(param: str = DATE) -> dt.date | None:
+    """The date of `?param=AAAA-MM-DD`; a value that is no such date gets a notice (None)."""
+    raw = st.query_params.get(param)
+    if raw is None:
+        return None
     try:
-        return dt.date.fromisoformat(st.query_params.get(param, ""))
+        return dt.date.fromisoformat(raw)
     except ValueError:
+        example = "fecha=2024-03-08" if param == DATE else f"{param}=2024-03-08"
+        accepted = f"tiene que ser una fecha AAAA-MM-DD, p. ej. {example}"
+        bad_parameter(param, raw, accepted, "la fecha predeterminada")
+        st.query_params.pop(param, None)  # the address keeps only what is shown
         return None
 
 

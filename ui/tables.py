@@ -73,6 +73,13 @@ def sort(frame: pl.DataFrame, label: str, descending: bool) -> pl.DataFrame:
     return frame.sort(keys, descending=[descending, False], nulls_last=True)
 
 
+def first_listed(current: pl.DataFrame) -> str | None:
+    """The ticker the recommendations table lists first by default (None: no calls)."""
+    if current.is_empty():
+        return None
+    return str(sort(current, next(iter(SORTS)), descending=True)["ticker"][0])
+
+
 def csv(frame: pl.DataFrame) -> bytes:
     """The recommendations as machine CSV: the database's column names (no formula cells)."""
     return neutralise_formulas(frame.drop("id", "created_at", strict=False)).write_csv().encode()
