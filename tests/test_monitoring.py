@@ -91,7 +91,7 @@ def test_more_than_three_failures_in_a_row_alert(quiet, db_path, history, alerte
         assert alert.params == {"job": "daily_analysis", "count": 4, "reason": "timeout"}
         assert describe(alert) == "daily_analysis failed 4 times in a row (latest reason: timeout)"
         assert mensaje(alert, "UTC") == (
-            "El proceso daily_analysis falló 4 veces seguidas (último motivo: tiempo agotado)."
+            "La corrida diaria falló 4 veces seguidas (último motivo: tiempo agotado)."
         )
 
 

@@ -11,7 +11,7 @@ from ui import format as fmt
 # One per `Alert.key` that pipeline.ops.monitoring emits (a test checks both lists agree).
 ALERTAS = {
     "database_error": "No se puede leer la base de datos {database}: {detail}",
-    "consecutive_failures": "El proceso {job} falló {count} veces seguidas "
+    "consecutive_failures": "La {job} falló {count} veces seguidas "
     "(último motivo: {reason}).",
     "long_run.running": "La corrida {run} en curso lleva {minutes} minutos "
     "(más de {limit_minutes}).",
@@ -44,8 +44,8 @@ def _valor(name: str, value: Any, tz: str) -> str:
     """One parameter in es-AR: decimal comma, thousands dot, dd/mm/aaaa, durations."""
     if name == "reason":
         return MOTIVOS.get(value, str(value))
-    if name == "job":
-        return fmt.job(str(value))
+    if name == "job":  # "La corrida diaria falló…"
+        return fmt.job(str(value)).lower()
     if name == "silent":  # seconds
         return fmt.duration(value)
     if isinstance(value, dt.datetime):
