@@ -11,8 +11,7 @@ from ui import format as fmt
 # One per `Alert.key` that pipeline.ops.monitoring emits (a test checks both lists agree).
 ALERTAS = {
     "database_error": "No se puede leer la base de datos {database}: {detail}",
-    "consecutive_failures": "La {job} falló {count} veces seguidas "
-    "(último motivo: {reason}).",
+    "consecutive_failures": "La {job} falló {count} veces seguidas (último motivo: {reason}).",
     "long_run.running": "La corrida {run} en curso lleva {minutes} minutos "
     "(más de {limit_minutes}).",
     "long_run.finished": "La corrida {run} tardó {minutes} minutos (más de {limit_minutes}).",
