@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipeline.analysis import calendar
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
 from pipeline.analysis.outcomes import OUTCOME_COLUMNS
 from store.connection import request_compaction
@@ -122,6 +123,16 @@ def _refresh_catalog(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO partitions SELECT analysis_date, count(*) FROM daily_recommendations"
         " GROUP BY analysis_date"
     )
+    _refresh_latest_sessions(con)
+
+
+def _refresh_latest_sessions(con: duckdb.DuckDBPyConnection) -> None:
+    """Each exchange's latest session on or before the latest analysis_date (in the transaction)."""
+    latest = con.sql("SELECT max(last_date) FROM known_tickers").fetchall()[0][0]
+    con.execute("DELETE FROM latest_sessions")
+    if latest is not None:
+        rows = [(x, calendar.latest_trading_day(x, latest)) for x in calendar.EXCHANGES]
+        con.executemany("INSERT INTO latest_sessions VALUES (?, ?)", rows)
 
 
 def _check_columns(frame: pl.DataFrame, columns: list[str]) -> None:

@@ -174,3 +174,33 @@ def test_the_store_never_creates_a_missing_database_folder(tmp_path):
     with pytest.raises(FolderMissing, match="does not exist"), exclusive(path, "run", "test"):
         pass
     assert not path.parent.exists()
+
+
+def test_query_latest_shows_staleness_as_the_dashboard_sets_calls_aside(tmp_path):
+    """A whole exchange's stopped feed is not current: the dashboard and the CLI agree."""
+    import datetime as dt
+
+    from store import reads, writes
+    from store.connection import open_reader, open_writer
+    from tests.factories import partition
+    from ui import calls
+
+    db = tmp_path / "a.duckdb"
+    thursday, friday = dt.date(2024, 3, 7), dt.date(2024, 3, 8)  # sessions of both exchanges
+    with open_writer(db) as con:
+        writes.replace_partitions(con, [thursday], [partition(thursday, ["GGAL.BA", "YPF"])])
+        writes.replace_partitions(con, [friday], [partition(friday, ["GGAL", "YPF"])])
+    proc = argenta(tmp_path, "query", "latest", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["ticker"]: r for r in json.loads(proc.stdout)}
+    fresh = {t: (r["exchange"], r["is_current"], r["days_since_latest"]) for t, r in rows.items()}
+    assert fresh == {
+        "GGAL": ("XNYS", True, 0),
+        "YPF": ("XNYS", True, 0),
+        "GGAL.BA": ("XBUE", False, 1),
+    }
+    with open_reader(db) as con:
+        _, stale = calls.split(reads.latest_recommendations(con), friday)
+        view = con.sql("SELECT ticker FROM latest_recommendations WHERE NOT is_current").fetchall()
+    assert stale["ticker"].to_list() == [t for t, r in rows.items() if not r["is_current"]]
+    assert view == [("GGAL.BA",)]  # the view agrees: BYMA had a session on Friday

@@ -87,7 +87,7 @@ def test_a_stored_reason_code_wins_over_the_text_mapping(db_path):
     assert codes == [("new_code",)]
 
 
-def test_latest_recommendations_flags_calls_behind_their_exchange(db_path):
+def test_latest_recommendations_flags_calls_behind_their_exchange_calendar(db_path):
     d1, d2, d3 = dt.date(2024, 3, 6), dt.date(2024, 3, 7), dt.date(2024, 3, 8)
     with open_writer(db_path) as con:
         writes.replace_partitions(con, [d1], [partition(d1, ["PAM", "TGSU2.BA"])])
@@ -102,7 +102,7 @@ def test_latest_recommendations_flags_calls_behind_their_exchange(db_path):
     assert latest == [
         ("GGAL", "XNYS", d3, 0, True),
         ("PAM", "XNYS", d1, 2, False),
-        ("TGSU2.BA", "XBUE", d2, 0, True),  # current on its own exchange
+        ("TGSU2.BA", "XBUE", d2, 1, False),  # BYMA had a session on d3: its feed stopped
         ("YPF", "XNYS", d3, 0, True),
     ]
     daily = PUBLIC_COLUMNS["daily_recommendations"]

@@ -31,8 +31,7 @@ def sessions(day: dt.date) -> dict[str, dt.date]:
 
 def is_current(day: dt.date) -> pl.Expr:
     """True for a call made on the latest session of its ticker's exchange, as of `day`."""
-    session = calendar.exchange_expr("ticker").replace_strict(sessions(day), return_dtype=pl.Date)
-    return pl.col("analysis_date") >= session
+    return calendar.freshness(day)[1]
 
 
 def split(frame: pl.DataFrame, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:

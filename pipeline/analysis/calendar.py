@@ -76,6 +76,25 @@ def latest_trading_day(exchange: str, on_or_before: dt.date) -> dt.date:
     return days[i - 1]
 
 
+def freshness(day: dt.date, ticker: str = "ticker", date: str = "analysis_date") -> list[pl.Expr]:
+    """`exchange`, `days_since_latest` and `is_current` of each call as of `day`.
+
+    A call is current when made on the latest session of its ticker's exchange on or before
+    `day` (the latest analysed date): a whole exchange whose feed stopped is not current.
+    `days_since_latest` counts calendar days from the call to that session. The dashboard's
+    «Sin datos recientes» and `argenta query latest` both use this definition.
+    """
+    latest = {x: latest_trading_day(x, day) for x in EXCHANGES}
+    exchange = exchange_expr(ticker)
+    session = exchange.replace_strict(latest, return_dtype=pl.Date)
+    behind = (session - pl.col(date)).dt.total_days().clip(lower_bound=0).cast(pl.Int32)
+    return [
+        exchange.alias("exchange"),
+        (pl.col(date) >= session).alias("is_current"),
+        behind.alias("days_since_latest"),
+    ]
+
+
 def sessions_frame(start: dt.date, end: dt.date) -> pl.DataFrame:
     """Every (exchange, date) session of the known exchanges between two days."""
     return pl.concat(

@@ -14,13 +14,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import click
 import polars as pl
 
 from pipeline import errors
-from pipeline.analysis import track_record
+from pipeline.analysis import calendar, track_record
 from pipeline.errors import ArgentaError, BadInput, EnvironmentFault, Refused, RunFailed
 from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring, ondemand
 from pipeline.ops import daemon as scheduler
@@ -337,7 +337,7 @@ def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fm
         raise BadInput("query ticker needs a TICKER, e.g. `argenta query ticker GGAL`")
     with open_reader(settings.database_path) as con:
         if what == "latest":
-            frame = reads.latest_recommendations(con, as_of=day)
+            frame = _with_freshness(reads.latest_recommendations(con, as_of=day))
         elif what == "history":
             frame = reads.recommendation_history(con, start, end, tickers or None)
         elif what == "ticker":
@@ -364,6 +364,16 @@ def _ticker_frame(con, ticker: str, day: dt.date | None, brief: bool) -> pl.Data
         keep = ["analysis_date", "ticker", "recommendation", "total_score", "analysis_type"]
         return frame.select(*keep, "score", "metadata")
     return frame
+
+
+def _with_freshness(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add exchange, is_current and days_since_latest after the ticker (calendar.freshness)."""
+    if frame.is_empty():
+        return frame
+    day = cast(dt.date, frame.get_column("analysis_date").max())
+    flagged = frame.with_columns(calendar.freshness(day))
+    first = ["analysis_date", "ticker", "exchange", "is_current", "days_since_latest"]
+    return flagged.select(first + [c for c in frame.columns if c not in first])
 
 
 def _print(frame: pl.DataFrame, fmt: str) -> None:
