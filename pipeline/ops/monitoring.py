@@ -211,8 +211,8 @@ def health(
     """Gather the health of the database, its runs, the daemon and the disk at `now`.
 
     `runs` and `last_dates` (`store.reads.job_runs` and `.last_dates` frames) spare opening
-    the database when the caller already has them, as the dashboard does through its
-    shared reader.
+    the database when the caller already has both, as the dashboard does through its
+    shared reader; with either missing, both are read from the file.
     """
     now = now or dt.datetime.now(dt.UTC)
     db = settings.database_path
