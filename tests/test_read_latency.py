@@ -79,6 +79,7 @@ def test_status_json_shows_the_read_latencies(small_db, tmp_path):
 
 def test_a_file_from_before_the_two_kinds_reads_as_database_reads(tmp_path):
     db = tmp_path / "argenta_ia.duckdb"
+    assert summary(db) == {}  # no file yet: no figures, no error
     latency_path(db).write_text(json.dumps({"reads": {"latest_date": [0.002, 0.004]}}))
     assert summary(db) == {
         "latest_date": {"page": None, "database": {"reads": 2, "p50_ms": 2.0, "p95_ms": 4.0}}

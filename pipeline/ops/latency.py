@@ -96,10 +96,10 @@ def _load(path: Path) -> dict[str, dict[str, list[float]]]:
     try:
         saved = json.loads(safefile.read_text(path) or "{}")
     except ValueError:
-        return {}
+        saved = {}
     reads = saved.get("reads") if isinstance(saved, dict) else None
     if not isinstance(reads, dict):
-        return {}
+        reads = {}
     if not set(reads) <= set(KINDS) or not all(isinstance(v, dict) for v in reads.values()):
         reads = {"database": reads}
     return {
