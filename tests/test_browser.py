@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -31,6 +32,7 @@ from playwright.sync_api import Browser, FloatRect, Page, sync_playwright
 
 from store import reads, writes
 from store.connection import open_reader, open_writer
+from tests.factories import partition
 from ui import calls as today
 from ui import params, tables
 
@@ -279,6 +281,42 @@ def test_the_excel_csv_downloads_for_argentina(app_url: str, page: Page) -> None
     cells = rows[0]
     assert re.fullmatch(r"\d+,\d\d", cells["Precio"]), cells["Precio"]
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", cells["Fecha"]) and cells["Moneda"] in {"ARS", "USD"}
+
+
+def test_a_close_only_ticker_gets_a_price_line(browser: Browser, tmp_path: Path) -> None:
+    """A .BA ticker stored with closes only (most of the sample's) is drawn as a line."""
+    database, days = (
+        tmp_path / "argenta_ia.duckdb",
+        [dt.date(2024, 3, 4) + dt.timedelta(i) for i in range(5)],
+    )
+    with open_writer(database) as con:
+        for i, day in enumerate(days):
+            calls, details = partition(day, ["GGAL.BA"])
+            close = 200.0 + 10 * (i % 2)  # a zigzag: plotly would merge collinear points
+            details = details.with_columns(raw_data=pl.lit(json.dumps({"close": close})))
+            writes.replace_partitions(con, [day], [(calls, details)])
+    with _served(database, tmp_path / "server.log") as url:
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-AR")
+        page = context.new_page()
+        page.goto(f"{url}/evolucion?{params.TICKER}=GGAL.BA")
+        settle(page)
+        price = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="GGAL.BA (cierre)")
+        price.scroll_into_view_if_needed()
+        candles = price.locator(".candlestick").count()
+        lines = [p.get_attribute("d") or "" for p in price.locator("path.js-line").all()]
+        context.close()
+    assert candles == 0
+    assert any(line.count("L") >= len(days) - 1 for line in lines), lines  # a line through 5 closes
+    xs = [float(x) for line in lines for x in re.findall(r"[ML]([\d.]+),", line)]
+    assert max(xs) - min(xs) > 500, lines  # across the chart, not squeezed into one spot
+
+
+def test_an_unknown_ticker_gets_a_notice(app_url: str, page: Page) -> None:
+    page.goto(f"{app_url}/detalle?{params.TICKER}=NOPE")
+    settle(page)
+    notice = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    shown = page.locator("h2").first.inner_text().split()[0]
+    assert f"No hay ningún ticker «NOPE» en la base; se muestra {shown}" in notice
 
 
 PAGES = ("/", "/evolucion", "/detalle", "/historial", "/metodologia", "/salud")

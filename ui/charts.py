@@ -103,6 +103,8 @@ def prices(technical: pl.DataFrame, ticker: str, in_dollars: bool = False) -> go
     _macd_panel(fig, frame)
     currency = "US$ (CCL)" if in_dollars else fmt.currency(ticker)
     fig.update_layout(xaxis_rangeslider_visible=False)
+    if not frame.is_empty():  # an empty panel (no volume) would stretch the axes back to 1970
+        fig.update_xaxes(range=[frame["analysis_date"].min(), frame["analysis_date"].max()])
     fig.update_yaxes(title_text=f"Precio ({currency})", row=1, col=1)
     fig.update_yaxes(title_text="Volumen", row=2, col=1)
     fig.update_yaxes(title_text="RSI 14", range=[0, 100], row=3, col=1)
