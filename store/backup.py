@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from pipeline.errors import BadInput
 from store.connection import (
     DATABASE_MODE,
     DatabaseError,
@@ -61,6 +62,10 @@ def backup(path: Path, dest: Path) -> Path:
     return target
 
 
+class BadBackup(BadInput):
+    """The file given to restore is missing or not a usable database (exit code 2)."""
+
+
 def restore(backup_file: Path, path: Path) -> None:
     """Make `backup_file` the published file `path` (atomically, after checking it).
 
@@ -69,11 +74,13 @@ def restore(backup_file: Path, path: Path) -> None:
     """
     backup_file, path = Path(backup_file), Path(path)
     if not backup_file.is_file():
-        raise DatabaseError(f"backup {backup_file} does not exist: give the file to restore")
+        raise BadBackup(f"backup {backup_file} does not exist: give the file to restore")
     check_owner(path)
     problem = database_problem(backup_file)
     if problem is not None:
-        raise DatabaseError(f"{backup_file} cannot be restored: {problem}")
+        raise BadBackup(
+            f"{backup_file} cannot be restored: {problem}; give a file made by `argenta backup`"
+        )
     try:
         _atomic_copy(backup_file, path)
     except OSError as exc:

@@ -204,3 +204,16 @@ def test_query_latest_shows_staleness_as_the_dashboard_sets_calls_aside(tmp_path
         view = con.sql("SELECT ticker FROM latest_recommendations WHERE NOT is_current").fetchall()
     assert stale["ticker"].to_list() == [t for t, r in rows.items() if not r["is_current"]]
     assert view == [("GGAL.BA",)]  # the view agrees: BYMA had a session on Friday
+
+
+def test_a_malformed_csv_names_the_file_the_line_and_the_fix(tmp_path):
+    folder = tmp_path / "data"
+    write_prices(
+        folder, ["2024-03-07,GGAL,10,11,9,10,10,1000", '2024-03-08,"GGAL,10,11,9,10,10,1000']
+    )
+    proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(folder))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    line = proc.stderr.strip()
+    assert str(folder / "prices.csv") in line and "line 3" in line and "quote" in line
+    assert line.count("`") % 2 == 0

@@ -108,9 +108,12 @@ def test_restore_refuses_a_file_that_is_not_a_database(small_db, tmp_path):
     junk.write_bytes(b"not a database" * 100)
     before = _digests(small_db)
     done = _cli(small_db, "restore", str(junk), cwd=tmp_path)
-    assert done.returncode != 0 and "cannot be restored" in done.stderr
+    assert done.returncode == 2 and "cannot be restored" in done.stderr  # bad input
+    assert "argenta backup" in done.stderr  # what to give instead
     assert len(done.stderr.strip().splitlines()) == 1
     assert _digests(small_db) == before
+    missing = _cli(small_db, "restore", str(tmp_path / "none.duckdb"), cwd=tmp_path)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
 def _give_away(db: Path) -> dict[Path, tuple[int, int]]:

@@ -6,6 +6,7 @@ ignoring case, and spaces equal underscores, so Yahoo exports ("Date", "Adj Clos
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,8 +104,33 @@ def read_table(path: Path) -> pl.DataFrame:
             text.encode(), separator=separator, infer_schema=False, null_values=NULL_TOKENS
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
+        if path.suffix != ".parquet" and isinstance(exc, pl.exceptions.PolarsError):
+            raise SourceError(_csv_problem(path, text, separator)) from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(f"{path.name} could not be read ({reason}): check the file") from None
+        reason = reason.replace("`", "'")
+        raise SourceError(f"{path} could not be read ({reason}): check the file") from None
+
+
+def _csv_problem(path: Path, text: str, separator: str) -> str:
+    """One line naming the first CSV line that cannot be parsed and how to fix it."""
+    lines = text.splitlines()
+    width = len(next(csv.reader(lines[:1], delimiter=separator), []))
+    for number, line in enumerate(lines, 1):
+        if line.count('"') % 2:
+            return (
+                f'{path} line {number}: a quote (") opens a field that never closes: '
+                "balance the quotes on that line or remove the stray one"
+            )
+        fields = next(csv.reader([line], delimiter=separator), [])
+        if line.strip() and len(fields) != width:
+            return (
+                f"{path} line {number}: {len(fields)} fields where the header has {width}: "
+                f"give every line the header's {width} '{separator}'-separated fields"
+            )
+    return (
+        f"{path} could not be parsed as CSV: save it as comma- or semicolon-separated text "
+        "with one header line"
+    )
 
 
 def _decoded(raw: bytes) -> str:
