@@ -217,3 +217,25 @@ def test_a_malformed_csv_names_the_file_the_line_and_the_fix(tmp_path):
     line = proc.stderr.strip()
     assert str(folder / "prices.csv") in line and "line 3" in line and "quote" in line
     assert line.count("`") % 2 == 0
+
+
+@pytest.mark.slow
+def test_analyze_exits_when_its_timeout_fires_not_when_the_work_ends(tmp_path):
+    """`--timeout 1`: the error line, then the process ends at once (the work is abandoned)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "DATABASE_URL": f"duckdb:///{tmp_path / 'a.duckdb'}"}
+    args = [sys.executable, "-m", "pipeline.ops.cli", "analyze", "GGAL", "--source", "sample"]
+    with subprocess.Popen(
+        [*args, "--timeout", "1"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        said = time.monotonic()
+        code = proc.wait(timeout=120)
+        lingered = time.monotonic() - said
+    assert code == 1 and "did not answer within 1 s" in line
+    assert lingered < 3.0, f"the process lingered {lingered:.1f} s after its timeout"

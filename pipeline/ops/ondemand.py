@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 import polars as pl
 
@@ -21,6 +23,8 @@ from pipeline.errors import BadInput, RunFailed
 from pipeline.ops import jobs
 from pipeline.settings import Settings
 from pipeline.sources import SourceError
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -56,9 +60,7 @@ def analyze(
     universe = tuple(dict.fromkeys((*options.tickers, ticker))) if options.tickers else ()
     wanted = jobs.SourceOptions(options.source, options.data_dir, universe)
     started = time.perf_counter()
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
-    future = pool.submit(_compute, settings, wanted, ticker)
-    pool.shutdown(wait=False)
+    future = _in_daemon_thread(lambda: _compute(settings, wanted, ticker))
     try:
         recommendation, details = future.result(timeout=timeout_s)
     except concurrent.futures.TimeoutError:
@@ -70,6 +72,24 @@ def analyze(
     seconds = time.perf_counter() - started
     now = dt.datetime.now(dt.UTC)
     return OnDemand(ticker, recommendation, details, now, seconds, options.source)
+
+
+def _in_daemon_thread(work: Callable[[], T]) -> concurrent.futures.Future[T]:
+    """Run `work` in a daemon thread: a caller that stops waiting can exit at once.
+
+    (A ThreadPoolExecutor's worker is joined at interpreter exit, so `analyze --timeout 5`
+    used to end only when the abandoned work did.)
+    """
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to the waiting caller
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="analyze", daemon=True).start()
+    return future
 
 
 def _compute(
