@@ -53,9 +53,11 @@ if missing := [t for t in chosen if t not in shown]:
     st.info(f"Sin análisis entre el {fmt.date(start)} y el {fmt.date(end)}: {', '.join(missing)}.")
 if not shown:
     st.stop()
-buy_from, sell_below = 100 * (1 - cfg.buy_share), 100 * cfg.sell_share
-st.plotly_chart(charts.score_history(history, buy_from, sell_below))
-st.caption(f"Bandas: {help_text.call(cfg)}")
+st.plotly_chart(charts.score_history(history))
+st.caption(
+    "Cada punto tiene el color de la recomendación vigente ese día. No hay un puntaje fijo "
+    f"para comprar o vender: {help_text.call(cfg)}"
+)
 st.plotly_chart(charts.components(history))
 
 st.subheader("Rendimiento comparado")

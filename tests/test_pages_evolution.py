@@ -15,6 +15,7 @@ from store.connection import open_reader, open_writer
 from tests.factories import partition
 from tests.pages_support import assert_no_failure, figures, numbers, open_page
 from ui import charts, params
+from ui import format as fmt
 
 PAGE = params.EVOLUTION_PAGE
 START, END = dt.date(2023, 11, 1), dt.date(2024, 3, 8)
@@ -78,18 +79,53 @@ def test_score_chart_holds_one_series_per_selected_ticker(on_sample: Path) -> No
     chosen = sample_tickers(on_sample, 2)
     at = open_charts(chosen)
     assert_no_failure(at)
-    score = figures(at)[0]
-    assert sorted(trace["name"] for trace in score["data"]) == sorted(chosen)
-    for trace in score["data"]:
+    lines = score_lines(figures(at)[0])
+    assert sorted(trace["name"] for trace in lines) == sorted(chosen)
+    for trace in lines:
         np.testing.assert_allclose(numbers(trace["y"]), db_scores(on_sample, trace["name"]))
 
 
-def test_score_chart_shades_the_bands_of_the_configured_shares(on_sample, monkeypatch) -> None:
+def score_lines(figure: dict) -> list[dict]:
+    """The score chart's ticker lines (not the call markers)."""
+    return [trace for trace in figure["data"] if trace.get("legendgroup") == "ticker"]
+
+
+def db_calls(path: Path, tickers: list[str]) -> set[tuple[str, str, str]]:
+    """(ticker, ISO date, call) of the tickers from START to END, straight from the database."""
+    with open_reader(path) as con:
+        rows = con.sql(
+            "SELECT ticker, strftime(analysis_date, '%Y-%m-%d'), recommendation"
+            " FROM daily_recommendations WHERE analysis_date BETWEEN ? AND ?"
+            " AND list_contains(?, ticker)",
+            params=[START, END, tickers],
+        ).fetchall()
+    return set(rows)
+
+
+def test_score_chart_marks_each_day_with_the_stored_call_and_no_fixed_bands(
+    on_sample: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("ARGENTA_BUY_SHARE", "0.3")
-    monkeypatch.setenv("ARGENTA_SELL_SHARE", "0.35")
-    at = open_charts(sample_tickers(on_sample, 1))
-    bands = sorted((s["y0"], s["y1"]) for s in figures(at)[0]["layout"]["shapes"])
-    assert bands == [(0, 35), (35, 70), (70, 100)]
+    chosen = sample_tickers(on_sample, 3)
+    at = open_charts(chosen)
+    assert_no_failure(at)
+    score = figures(at)[0]
+    # No threshold band or line: calls are quantiles of the month's first session, not levels.
+    assert not score["layout"].get("shapes") and not score["layout"].get("annotations")
+    drawn = {
+        (ticker, str(day)[:10], trace["name"])
+        for trace in score["data"]
+        if trace.get("legendgroup") == "call"
+        for ticker, day in zip(trace["customdata"], trace["x"], strict=True)
+    }
+    stored = db_calls(on_sample, chosen)
+    assert drawn == stored
+    assert {call for _, _, call in stored} >= {"COMPRAR", "VENDER"}  # the test sees both
+    for trace in score["data"]:
+        if trace.get("legendgroup") == "call":
+            assert trace["marker"]["color"] == fmt.CALL_HEX[trace["name"]]
+    caption = next(c.value for c in at.caption if "recomendación vigente" in c.value)
+    assert "No hay un puntaje fijo" in caption and "el 30 % de puntaje total más alto" in caption
 
 
 def test_component_chart_has_a_panel_per_component(on_sample: Path) -> None:
@@ -141,7 +177,7 @@ def test_tickers_without_calls_in_the_period_are_named(db_path: Path, monkeypatc
     at.date_input[0].set_value((d2, d2)).run()
     assert_no_failure(at)
     assert "Sin análisis entre el vie 08/03/2024 y el vie 08/03/2024: YPF." in at.info[0].value
-    assert [trace["name"] for trace in figures(at)[0]["data"]] == ["GGAL"]
+    assert [trace["name"] for trace in score_lines(figures(at)[0])] == ["GGAL"]
 
 
 def test_a_close_only_ticker_gets_a_price_line_over_its_own_period(
@@ -238,15 +274,17 @@ def test_a_figure_is_built_once_per_data_and_again_when_the_data_changes() -> No
             "analysis_date": days,
             "ticker": ["GGAL"] * 3,
             "total_score": [40.0, 50.0, 60.0],
+            "recommendation": ["MANTENER"] * 3,
         }
     )
-    first = charts.score_history(history, 80, 20)
-    assert charts.score_history(history.clone(), 80, 20) is first  # a rerun, a new session
+    first = charts.score_history(history)
+    assert charts.score_history(history.clone()) is first  # a rerun, a new session
     changed = history.with_columns(pl.Series("total_score", [40.0, 50.0, 61.0]))
-    redrawn = charts.score_history(changed, 80, 20)
+    redrawn = charts.score_history(changed)
     assert redrawn is not first
     assert numbers(redrawn.to_dict()["data"][0]["y"])[-1] == 61.0
-    assert charts.score_history(history, 70, 30) is not first  # other thresholds, other bands
+    recalled = history.with_columns(pl.Series("recommendation", ["MANTENER"] * 2 + ["COMPRAR"]))
+    assert charts.score_history(recalled) is not first  # another call, other markers
 
 
 def test_a_bad_period_in_the_url_is_named_with_the_accepted_form(on_sample: Path) -> None:

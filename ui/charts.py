@@ -16,7 +16,8 @@ from ui import format as fmt
 # row by row), so a new published file, another ticker or period builds a new figure.
 _figure_cache = st.cache_resource(show_spinner=False, max_entries=128)
 
-_BAND_OPACITY = 0.09
+# Ticker lines in blues, purples and greys, apart from the calls' green, amber and red.
+_TICKER_HEX = ("#1f6feb", "#8250df", "#57606a", "#bf3989", "#0a3069", "#6e7781", "#3e1f79")
 _MOVING_AVERAGES = {"sma_20": "SMA 20", "sma_50": "SMA 50", "sma_200": "SMA 200"}
 _BOLLINGER_LINE = "rgba(31, 111, 235, 0.35)"
 _BOLLINGER_FILL = "rgba(31, 111, 235, 0.08)"
@@ -49,18 +50,39 @@ _PRICE_COLUMNS = (
 
 
 @_figure_cache
-def score_history(history: pl.DataFrame, buy: float, sell: float) -> go.Figure:
-    """Total score over time, one line per ticker, over the recommendation bands."""
+def score_history(history: pl.DataFrame) -> go.Figure:
+    """Total score over time, one line per ticker, each day's point coloured by its call then.
+
+    No fixed score bands: a call is set by quantile within the listing group on the month's first
+    session and held all month, so the same score can be COMPRAR one month and MANTENER the next.
+    """
     fig = px.line(
         history,
         x="analysis_date",
         y="total_score",
         color="ticker",
+        color_discrete_sequence=_TICKER_HEX,
         labels={"analysis_date": "Fecha", "total_score": "Puntaje total", "ticker": "Ticker"},
     )
-    _add_bands(fig, buy, sell)
+    fig.update_traces(legendgroup="ticker", legendgrouptitle_text="Ticker")
     fig.update_yaxes(range=[0, 100])
-    return _style(_dates(fig), "Puntaje total", height=420)
+    fig = _dates(fig)
+    for call in fmt.RECOMMENDATIONS:
+        held = history.filter(pl.col("recommendation") == call)
+        if held.is_empty():
+            continue
+        fig.add_scatter(
+            x=held["analysis_date"],
+            y=held["total_score"],
+            mode="markers",
+            name=call,
+            marker={"color": fmt.CALL_HEX[call], "size": 6},
+            customdata=held["ticker"],
+            legendgroup="call",
+            legendgrouptitle_text="Recomendación vigente",
+            hovertemplate=f"%{{customdata}}: {call}<extra></extra>",
+        )
+    return _style(fig, "Puntaje total y recomendación vigente", height=420)
 
 
 @_figure_cache
@@ -416,22 +438,6 @@ def _mark_empty_panels(fig: go.Figure, history: pl.DataFrame) -> None:
                 showarrow=False,
                 font={"color": "#6e7781"},
             )
-
-
-def _add_bands(fig: go.Figure, buy: float, sell: float) -> None:
-    """Shade the VENDER, MANTENER and COMPRAR score ranges."""
-    for call, low, high in (("VENDER", 0, sell), ("MANTENER", sell, buy), ("COMPRAR", buy, 100)):
-        fig.add_hrect(
-            y0=low,
-            y1=high,
-            fillcolor=fmt.CALL_HEX[call],
-            opacity=_BAND_OPACITY,
-            line_width=0,
-            layer="below",
-            annotation_text=call,
-            annotation_position="top left",
-            annotation_font={"color": fmt.CALL_HEX[call], "size": 11},
-        )
 
 
 def _dates(fig: go.Figure, value: str = ",.2f") -> go.Figure:
