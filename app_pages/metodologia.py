@@ -17,7 +17,7 @@ st.markdown(
     "que usa ese proceso, así que siempre coincide con lo que ves en las otras páginas."
 )
 
-st.subheader("Los cuatro componentes")
+st.subheader(f"Los {help_text.count_in_words(len(cfg.weights))} componentes del puntaje total")
 total_weight = sum(cfg.weights.values())
 weights = pl.DataFrame(
     {
@@ -27,6 +27,7 @@ weights = pl.DataFrame(
     }
 )
 st.dataframe(weights, hide_index=True)
+st.markdown(f"Aparte, el contexto macro: {help_text.component('macro')}")
 
 st.subheader("Puntaje total y recomendación")
 st.markdown(help_text.total(cfg))

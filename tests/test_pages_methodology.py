@@ -41,3 +41,13 @@ def test_the_page_states_the_ccl_rule_and_the_peso_ratios(
     assert f"al menos {ccl.MIN_PAIRS} pares de ADR y acción local, es la mediana" in text
     assert f"salvo en los {ccl.CARRY_DAYS} días siguientes" in text
     assert "nunca el ADR al dólar oficial" in text
+
+
+def test_the_components_heading_counts_the_components_listed(small_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
+    at = open_page(params.METHOD_PAGE)
+    listed = at.dataframe[0].value["Componente"].tolist()
+    assert listed == ["Técnico", "Fundamental", "Sentimiento"]  # macro is not in the total
+    heading = next(h.value for h in at.subheader if "componentes" in h.value)
+    assert heading == "Los tres componentes del puntaje total"
+    assert "Aparte, el contexto macro" in page_text(at)

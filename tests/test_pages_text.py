@@ -41,6 +41,14 @@ def test_no_page_shows_a_missing_value_as_none_or_nan(pages: dict, page: str) ->
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_no_page_speaks_developer_jargon(pages: dict, page: str) -> None:
+    """Analysts read the pages: no migration numbers, SQL words or setting names."""
+    jargon = re.compile(r"(?i:migraci[oó]n|migration)|\bNULL\b|ARGENTA_[A-Z]|DATABASE_URL")
+    said = sorted({t for t in shown_text(pages[page]) if jargon.search(t)})
+    assert not said, said
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_chart_axes_use_argentine_numbers_without_si_suffixes(pages: dict, page: str) -> None:
     for figure in figures(pages[page]):
         layout = figure["layout"]

@@ -63,8 +63,8 @@ TARGET_RANGE = (
     f"quedó dentro, por encima o por debajo del rango. Bien calibrado, cerca del {_COVERAGE} % "
     f"cae adentro y cerca del {_TAIL} % de cada lado; mucho menos indica un rango demasiado "
     "estrecho, mucho más uno demasiado amplio, y si se inclina hacia un lado, el objetivo está "
-    "sesgado. (Las recomendaciones del primer modelo, anteriores a la migración 6, declaraban el "
-    "objetivo ± un desvío estándar, cerca del 68 %.)"
+    "sesgado. (Las recomendaciones del primer modelo declaraban el objetivo ± un desvío "
+    "estándar, cerca del 68 %.)"
 )
 RISK = (
     "La volatilidad realizada es el desvío estándar anualizado de los retornos diarios entre la "

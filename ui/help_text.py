@@ -51,6 +51,14 @@ def total(cfg: Settings) -> str:
     )
 
 
+_COUNTS = {2: "dos", 3: "tres", 4: "cuatro", 5: "cinco"}
+
+
+def count_in_words(n: int) -> str:
+    """A small count in Spanish words ("tres"), digits beyond five."""
+    return _COUNTS.get(n, str(n))
+
+
 def component(kind: str) -> str:
     """One component score's meaning."""
     return f"Puntaje {fmt.ANALYSES[kind].lower()} de 0 a 100: {_COMPONENT_MEANING[kind]}. "
@@ -58,8 +66,9 @@ def component(kind: str) -> str:
 
 COMPONENTS = {f"{kind}_score": component(kind) for kind in fmt.ANALYSES}
 CONFIDENCE = (
-    "Confianza: ya no se estima (vacía desde la migración 6); la tasa de acierto medida de "
-    "cada llamado está en el Historial de aciertos."
+    "Confianza: el modelo actual no la estima, porque una cifra de confianza por acción no "
+    "tendría respaldo; lo que sí se mide es cuántas veces acertó cada tipo de recomendación, "
+    "en el Historial de aciertos."
 )
 CURRENCY = (
     "Moneda de cotización: $ (pesos) en BYMA (.BA), US$ (dólares) para los ADR en Nueva York."
