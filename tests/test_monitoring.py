@@ -301,10 +301,11 @@ def test_data_behind_the_expected_run_by_the_exchange_calendar_alerts(small_db, 
         [alert] = stale
         assert alert.severity == "critical" and alert.params["sessions"] == behind
         assert alert.params["latest"] == dt.date(2024, 3, 8)
-        assert describe(alert).startswith(f"NYSE data is {behind} sessions behind")
+        assert describe(alert).startswith(f"NYSE data is behind (sessions missing: {behind})")
         assert "latest analysed session is 2024-03-08" in describe(alert)
         assert mensaje(alert, "America/Argentina/Buenos_Aires").startswith(
-            f"Los datos de NYSE están atrasados {behind} ruedas: la última rueda analizada es la "
+            f"Los datos de NYSE están atrasados {behind} rueda{'s' * (behind > 1)}: la última "
+            "rueda analizada es la "
             "del vie 08/03/2024"
         )
 

@@ -21,7 +21,7 @@ ALERTAS = {
     "el análisis diario no está corriendo.",
     "daemon_down.stopped": "El planificador (pid {pid}) se detuvo el {at}.",
     "daemon_down.silent": "El planificador (pid {pid}) no da señales hace {silent}.",
-    "stale_data": "Los datos de {exchange} están atrasados {sessions} ruedas: la última rueda "
+    "stale_data": "Los datos de {exchange} están atrasados {sessions}: la última rueda "
     "analizada es la del {latest} y la corrida diaria ya debería haber guardado la del {expected}.",
     "low_volume.none": "La última corrida completada ({run}) no procesó ningún ticker.",
     "low_volume.share": "La última corrida completada ({run}) procesó {processed}, "
@@ -53,6 +53,8 @@ def _valor(name: str, value: Any, tz: str) -> str:
         return fmt.date(value)
     if name == "processed":
         return fmt.count(value, "ticker")
+    if name == "sessions":
+        return fmt.count(value, "rueda")
     if name == "usual_minutes":
         return fmt.number(value, 1)
     if isinstance(value, int | float) and name != "pid":

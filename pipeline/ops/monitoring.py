@@ -94,8 +94,8 @@ ALERT_TEXT = {
     "database (start it: systemctl start argenta-pipeline)",
     "daemon_down.stopped": "the daemon (pid {pid}) stopped at {at:%Y-%m-%d %H:%M:%S %Z}",
     "daemon_down.silent": "the daemon (pid {pid}) has been silent for {silent:.0f} s: dead or hung",
-    "stale_data": "{exchange} data is {sessions} sessions behind: the latest analysed session is "
-    "{latest:%Y-%m-%d}, the daily run should have stored {expected:%Y-%m-%d} by now",
+    "stale_data": "{exchange} data is behind (sessions missing: {sessions}): the latest analysed "
+    "session is {latest:%Y-%m-%d}, the daily run should have stored {expected:%Y-%m-%d} by now",
     "low_volume.none": "the latest completed run {run} processed no ticker",
     "low_volume.share": "the latest completed run {run} processed {processed} tickers, under "
     "{share_pct:.0f} % of the usual {usual:.0f}",
