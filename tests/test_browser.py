@@ -469,3 +469,28 @@ def test_run_timeline_ticks_are_distinct_when_runs_start_within_a_second(
     assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
     assert all(re.fullmatch(r"\d\d:\d\d:\d\d(,\d{1,2})?", t or "") for t in ticks), ticks
     assert len(widths) == 6 and min(widths) >= 2, widths  # no run drawn zero wide
+
+
+OVERLAP = """chart => {
+  const legend = chart.querySelector('.legend'), bar = chart.querySelector('.modebar');
+  if (!legend || !bar || !bar.getClientRects().length) return null;
+  const a = legend.getBoundingClientRect(), b = bar.getBoundingClientRect();
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/evolucion", "/historial", "/salud"])
+def test_chart_toolbars_do_not_cover_legends(app_url: str, page: Page, path: str) -> None:
+    """Hovering a chart shows Plotly's toolbar; it must leave the legend readable."""
+    page.goto(app_url + path)
+    settle(page)
+    covered, checked = [], 0
+    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+        chart.scroll_into_view_if_needed()
+        chart.hover()
+        page.wait_for_timeout(300)  # the toolbar fades in
+        overlap = chart.evaluate(OVERLAP)
+        checked += overlap is not None
+        if overlap:
+            covered.append(chart.locator(".gtitle").first.text_content())
+    assert checked and not covered, covered

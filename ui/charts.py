@@ -453,8 +453,16 @@ def _style(fig: go.Figure, title: str, height: int, hovermode: str = "x unified"
     fig.update_layout(
         title={"text": title, "x": 0, "font": {"size": 16}},
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        # One row just above the plot, untitled, below the band where the modebar shows on hover.
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1,
+            "x": 1,
+            "xanchor": "right",
+            "title": {"text": ""},
+        },
         hovermode=hovermode,
         separators=",.",  # decimal comma, thousands dot
     )
