@@ -93,17 +93,18 @@ class Parser(Generic[T]):
 
 
 class Flag(Parser[bool]):
-    """true/false (also 1/0, yes/no, on/off)."""
+    """true/false (also 1/0, yes/no, on/off, in any case): every spelling is documented."""
 
-    accepted = "true or false"
+    TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+    accepted = "true or false (also 1/0, yes/no, on/off; any case)"
     code = "flag"
 
     def parse(self, text: str, variable: str) -> bool:
         """True or False."""
         low = text.lower()
-        if low in ("1", "true", "yes", "on"):
+        if low in self.TRUE:
             return True
-        if low in ("0", "false", "no", "off"):
+        if low in self.FALSE:
             return False
         raise self.reject(variable, text)
 
@@ -239,7 +240,7 @@ class WebUrl(Parser["str | None"]):
 class Command(Parser[tuple[str, ...]]):
     """A command line split into words as a POSIX shell would (no shell runs it)."""
 
-    accepted = "a command line, e.g. rsync -a {path} replica:/srv/argenta/ (quotes as in a shell)"
+    accepted = "a command line: words and quotes as in a shell (no shell runs it)"
     code = "command"
 
     def parse(self, text: str, variable: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -280,3 +281,17 @@ def test_alert_webhook_must_be_an_http_url():
     assert from_env().alert_webhook is None
     assert "http:// or https://" in rejection("ARGENTA_ALERT_WEBHOOK", "hooks.example.com/x")
     assert "http:// or https://" in rejection("ARGENTA_ALERT_WEBHOOK", "file:///etc/passwd")
+
+
+@pytest.mark.parametrize("value", ["yes", "No", "on", "OFF", "1", "0", "TRUE"])
+def test_every_flag_spelling_read_is_one_the_readme_table_lists(value):
+    """SCHEDULER_ENABLED=yes was read as true while the table said only true/false."""
+    assert isinstance(from_env(SCHEDULER_ENABLED=value).scheduler_enabled, bool)
+    _, accepted, _ = readme_rows()["SCHEDULER_ENABLED"]
+    assert value.lower() in re.findall(r"\w+", accepted)
+
+
+def test_the_alert_command_row_shows_no_publish_example():
+    """The table showed the rsync publish command as ARGENTA_ALERT_COMMAND's example."""
+    _, accepted, meaning = readme_rows()["ARGENTA_ALERT_COMMAND"]
+    assert "rsync" not in accepted + meaning and "alert" in meaning
