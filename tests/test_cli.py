@@ -239,3 +239,14 @@ def test_analyze_exits_when_its_timeout_fires_not_when_the_work_ends(tmp_path):
         lingered = time.monotonic() - said
     assert code == 1 and "did not answer within 1 s" in line
     assert lingered < 3.0, f"the process lingered {lingered:.1f} s after its timeout"
+
+
+def test_query_jobs_json_has_offset_timestamps_and_log_data_as_an_object(runner):
+    import datetime as dt
+
+    result = runner.invoke(main, ["query", "jobs", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and all(isinstance(r["log_data"], dict) for r in rows)
+    started = dt.datetime.fromisoformat(rows[0]["start_time"])
+    assert started.utcoffset() == dt.timedelta(0)  # UTC, said so

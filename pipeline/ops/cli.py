@@ -380,10 +380,30 @@ def _print(frame: pl.DataFrame, fmt: str) -> None:
     if fmt == "csv":  # cells a spreadsheet would run as formulas are quoted
         click.echo(neutralise_formulas(frame).write_csv(), nl=False)
     elif fmt == "json":
-        click.echo(frame.write_json())
+        click.echo(_json(frame))
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
             click.echo(frame)
+
+
+# Columns that hold a JSON document as text: printed as the object itself in --format json.
+JSON_TEXT_COLUMNS = ("log_data",)
+
+
+def _json(frame: pl.DataFrame) -> str:
+    """JSON rows: stored UTC timestamps in ISO 8601 with their offset, JSON text as objects."""
+    naive = [
+        c for c, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone is None
+    ]
+    frame = frame.with_columns(pl.col(naive).dt.replace_time_zone("UTC"))
+    nested = [c for c in JSON_TEXT_COLUMNS if frame.schema.get(c) == pl.String]
+    if not nested:
+        return frame.write_json()
+    rows = json.loads(frame.write_json())
+    for row in rows:
+        for column in nested:
+            row[column] = json.loads(row[column]) if row[column] is not None else None
+    return json.dumps(rows, ensure_ascii=False)
 
 
 def _print_tables(tables: dict[str, pl.DataFrame], fmt: str) -> None:
