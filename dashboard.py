@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import data, params
+from ui import data, notfound, params
 
 log = logging.getLogger("argenta.dashboard")
 
@@ -38,6 +38,10 @@ STYLE = Path(__file__).with_name("ui") / "style.css"  # contrast and focus (WCAG
 st.logo(LOGO, size="large")
 st.html(STYLE)
 page = st.navigation(PAGES, position="top")
+base = str(st.get_option("server.baseUrlPath") or "")
+if missing := notfound.unknown_path(st.context.url, base, [url for *_, url in PAGE_TABLE]):
+    asked, root = missing  # Streamlit runs the main page: say so in Spanish
+    notfound.translate_modal(asked, page.title, root)
 data.settings()  # a wrong setting stops every page with one clear message
 try:
     page.run()

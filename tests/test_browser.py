@@ -319,6 +319,27 @@ def test_an_unknown_ticker_gets_a_notice(app_url: str, page: Page) -> None:
     assert f"No hay ningún ticker «NOPE» en la base; se muestra {shown}" in notice
 
 
+def test_an_unknown_address_is_answered_in_spanish_on_the_main_page(
+    app_url: str, page: Page
+) -> None:
+    page.goto(f"{app_url}/nonexistent?{params.TICKER}=GGAL")
+    settle(page)
+    dialog = page.locator('[role="dialog"]')
+    page.wait_for_function(
+        "() => document.querySelector('[role=\"dialog\"] h2')?.textContent === "
+        "'Página no encontrada'",
+        timeout=15_000,
+    )
+    text = dialog.inner_text()
+    assert "«/nonexistent» no corresponde a ninguna página" in text
+    assert "Se muestra «Recomendaciones»" in text
+    assert "Page not found" not in text and "requested" not in text
+    assert dialog.locator('button[aria-label="Cerrar"]').count() == 1
+    page.wait_for_function("() => location.pathname === '/'")  # the address names what is shown
+    assert page.evaluate("location.search") == f"?{params.TICKER}=GGAL"
+    assert page.locator("h1").first.inner_text() == "Recomendaciones"
+
+
 PAGES = ("/", "/evolucion", "/detalle", "/historial", "/metodologia", "/salud")
 TIMINGS = ROOT / "test-artifacts" / "page-timings.json"
 WARM_TARGET_S, CEILING_S = 1.5, 10.0  # warm target (README The dashboard, Speed); ceiling enforced
