@@ -5,7 +5,8 @@
 
 Runs `argenta backfill` once over the range covering the chosen dates and the daily job
 (`jobs.run_daily`) on each date with an empty database, then compares every column of
-`daily_recommendations` except id/created_at and every value of the four details' JSON.
+`daily_recommendations` except id/created_at, every value of the four details' JSON and
+every column of the date's `market_view` row.
 Numbers are equal when they agree to 10 significant digits (the technical detail's
 precision) or within 1e-9 (a difference of nearly equal numbers, such as MACD's histogram,
 keeps only the inputs' rounding, about 1e-13, of precision); text must be identical.
@@ -26,6 +27,7 @@ import polars as pl
 
 from pipeline.analysis import calendar
 from pipeline.analysis.frames import RECOMMENDATION_COLUMNS
+from pipeline.analysis.market_view import MARKET_VIEW_COLUMNS
 from pipeline.ops import jobs
 from pipeline.settings import Settings
 from store import reads
@@ -38,6 +40,7 @@ CALL_COLUMNS = [c for c in RECOMMENDATION_COLUMNS if c not in KEY]  # all but id
 DETAIL_COLUMNS = ("raw_data", "indicators", "score", "metadata")
 
 Key = tuple[dt.date, str]
+MARKET_VIEW = "(market view)"  # the "ticker" of a date's market view difference
 
 
 def same(a: Any, b: Any) -> bool:
@@ -51,16 +54,24 @@ def same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def stored(database: Path, dates: Sequence[dt.date]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The calls and details stored in `database` on `dates`."""
+def stored(
+    database: Path, dates: Sequence[dt.date]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The calls, details and market view stored in `database` on `dates`."""
     with open_reader(database) as con:
-        return reads.partitions_with_details(con, dates)
+        calls, details = reads.partitions_with_details(con, dates)
+        view = reads.market_view(con, min(dates), max(dates))
+    return calls, details, view.filter(pl.col("analysis_date").is_in(list(dates)))
 
 
 def differences(
-    daily: tuple[pl.DataFrame, pl.DataFrame], backfill: tuple[pl.DataFrame, pl.DataFrame]
+    daily: tuple[pl.DataFrame, ...], backfill: tuple[pl.DataFrame, ...]
 ) -> dict[Key, list[str]]:
-    """Per (date, ticker) that differs: what differs, one line each."""
+    """Per (date, ticker) that differs: what differs, one line each.
+
+    Each side is (calls, details) or (calls, details, market view); the market view's
+    differences are keyed (date, MARKET_VIEW).
+    """
     found: dict[Key, list[str]] = {}
     calls = [_by_key(frame, KEY) for frame in (daily[0], backfill[0])]
     for key in sorted(calls[0].keys() | calls[1].keys()):
@@ -80,7 +91,24 @@ def differences(
             x, y = (None if r is None else _value(r[column]) for r in (a, b))
             if not same(x, y):
                 found.setdefault(key[:2], []).append(f"{key[2]}.{column}: {_diff(x, y)}")
+    if len(daily) > 2 and len(backfill) > 2:
+        _market_differences(daily[2], backfill[2], found)
     return found
+
+
+def _market_differences(daily: pl.DataFrame, backfill: pl.DataFrame, found: dict) -> None:
+    """Add each date whose market view row differs (every stored column) to `found`."""
+    rows = [_by_key(frame, ("analysis_date",)) for frame in (daily, backfill)]
+    for key in sorted(rows[0].keys() | rows[1].keys()):
+        a, b = rows[0].get(key), rows[1].get(key)
+        if a is None or b is None:
+            where = "backfill" if a is None else "daily run"
+            found.setdefault((key[0], MARKET_VIEW), []).append(f"only in the {where}")
+            continue
+        for column in MARKET_VIEW_COLUMNS[1:]:
+            if not same(a[column], b[column]):
+                line = f"{column}: {a[column]!r} != {b[column]!r}"
+                found.setdefault((key[0], MARKET_VIEW), []).append(line)
 
 
 def _by_key(frame: pl.DataFrame, keys: Sequence[str]) -> dict[Any, dict[str, Any]]:
@@ -100,23 +128,22 @@ def _diff(x: Any, y: Any) -> str:
 
 def compare(
     options: jobs.SourceOptions, dates: Sequence[dt.date], folder: Path
-) -> tuple[dict[Key, list[str]], int]:
+) -> tuple[dict[Key, list[str]], int, int]:
     """Backfill once over `dates`' range, run the daily job on each date; the differences.
 
-    Returns the differences and the number of rows the daily runs stored.
+    Returns the differences, the number of calls and of market view rows the daily runs
+    stored.
     """
     days = sorted(set(dates))
     backfill_db = folder / "backfill.duckdb"
     jobs.backfill(_settings(backfill_db), options, days[0], days[-1])
-    daily_calls, daily_details = [], []
+    parts: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
     for day in days:
         database = folder / f"daily-{day}.duckdb"
         jobs.run_daily(_settings(database), options, day)
-        calls, details = stored(database, [day])
-        daily_calls.append(calls)
-        daily_details.append(details)
-    daily = (pl.concat(daily_calls), pl.concat(daily_details))
-    return differences(daily, stored(backfill_db, days)), daily[0].height
+        parts.append(stored(database, [day]))
+    daily = tuple(pl.concat(frames) for frames in zip(*parts, strict=True))
+    return differences(daily, stored(backfill_db, days)), daily[0].height, daily[2].height
 
 
 def sample_dates(n: int, seed: int, first: dt.date, last: dt.date) -> list[dt.date]:
@@ -140,11 +167,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     dates = sample_dates(args.dates, args.seed, dt.date(2010, 1, 4), dt.date(2024, 3, 8))
     with tempfile.TemporaryDirectory() as folder:
-        found, rows = compare(jobs.SourceOptions("sample"), dates, Path(folder))
+        found, rows, views = compare(jobs.SourceOptions("sample"), dates, Path(folder))
     for (day, ticker), what in sorted(found.items()):
         print(f"{day} {ticker}: {'; '.join(what)}")
     days = len({day for day, _ in found})
-    print(f"{len(found)} of {rows} rows differ, on {days} of {len(dates)} dates")
+    compared = f"{rows} rows and {views} market views"
+    print(f"{len(found)} of {compared} differ, on {days} of {len(dates)} dates")
 
 
 if __name__ == "__main__":

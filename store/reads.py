@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from pipeline.analysis.market_record import INPUT_COLUMNS as MARKET_RECORD_COLUMNS
+from pipeline.analysis.market_record import MarketRecord, market_record
+from pipeline.analysis.market_view import MARKET_VIEW_COLUMNS
 from pipeline.analysis.outcomes import ENTRIES, HORIZONS
 from pipeline.analysis.track_record import TrackRecord
 from pipeline.analysis.track_record import track_record as compute_track_record
@@ -435,3 +439,42 @@ def track_record(
     """The track record at `horizon` sessions and `entry` of the calls on/after `since`."""
     calls, outcomes = track_record_inputs(con, horizon, since, entry)
     return compute_track_record(calls, outcomes, horizon, entry)
+
+
+def market_view(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    columns: Sequence[str] = MARKET_VIEW_COLUMNS,
+) -> pl.DataFrame:
+    """The stored market view (one row per analysis_date) between `start` and `end`, by date."""
+    unknown = set(columns) - set(MARKET_VIEW_COLUMNS)
+    if unknown:
+        raise ValueError(f"market_view has no column {sorted(unknown)}")
+    return _frame(
+        con,
+        f"SELECT {', '.join(columns)} FROM market_view"
+        " WHERE analysis_date >= coalesce(?::DATE, DATE '0001-01-01')"
+        " AND analysis_date <= coalesce(?::DATE, DATE '9999-12-31') ORDER BY analysis_date",
+        [start, end],
+    )
+
+
+def latest_market_view(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
+) -> dict[str, Any] | None:
+    """The market view of the latest analysis_date on or before `as_of` (None: none stored)."""
+    rows = _frame(
+        con,
+        f"SELECT {', '.join(MARKET_VIEW_COLUMNS)} FROM market_view"
+        " WHERE ?::DATE IS NULL OR analysis_date <= ?::DATE ORDER BY analysis_date DESC LIMIT 1",
+        [as_of, as_of],
+    )
+    return rows.row(0, named=True) if rows.height else None
+
+
+def market_track_record(
+    con: duckdb.DuckDBPyConnection, since: dt.date | None = None, entry: str = "close"
+) -> MarketRecord:
+    """The market view's track record against the Merval, from the rows on/after `since`."""
+    return market_record(market_view(con, since, columns=MARKET_RECORD_COLUMNS), entry)

@@ -12,6 +12,7 @@ import polars as pl
 
 from pipeline.analysis import calendar
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS
+from pipeline.analysis.market_view import MARKET_VIEW_COLUMNS
 from pipeline.analysis.outcomes import OUTCOME_COLUMNS
 from store.connection import request_compaction
 
@@ -24,6 +25,8 @@ _DETAIL_INSERT = [
 
 
 _OUTCOME_KEY = ["analysis_date", "ticker", "horizon_sessions", "entry"]
+# A chunk of a partition replace: (recommendations, details), or with the dates' market view.
+Chunk = tuple[pl.DataFrame, pl.DataFrame] | tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
 
 
 def utc_now() -> dt.datetime:
@@ -34,7 +37,7 @@ def utc_now() -> dt.datetime:
 def replace_partitions(
     con: duckdb.DuckDBPyConnection,
     dates: Sequence[dt.date],
-    chunks: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
+    chunks: Iterable[Chunk],
     keep_tickers: Sequence[str] = (),
     only_tickers: Sequence[str] | None = None,
     job_run_id: int | None = None,
@@ -44,7 +47,9 @@ def replace_partitions(
     Every existing row of those dates is deleted and the chunks are inserted in one
     transaction, so a re-run never duplicates and an error or a kill at any point leaves
     the earlier state. `details` holds the four analyses per (analysis_date, ticker) of
-    its chunk's recommendations. Chunks let a large backfill stream through memory.
+    its chunk's recommendations; a chunk's third frame, when given, is the market view of
+    its dates (`market_view`, one row per date), which replaces the stored rows of `dates`
+    too. Chunks let a large backfill stream through memory.
     The stored rows of `keep_tickers` (those the source failed on this time) are kept.
     With `only_tickers` (a run restricted to some tickers), only those tickers' rows of the
     dates are replaced and every other ticker's call is kept.
@@ -57,9 +62,12 @@ def replace_partitions(
     con.execute("BEGIN TRANSACTION")
     try:
         _delete_dates(con, days, list(keep_tickers), only_tickers)
-        for recs, details in chunks:
-            written += _insert_chunk(con, recs, details, days, job_run_id)
-            del recs, details  # free the chunk before the next one is computed
+        _delete_market_view(con, days)
+        for chunk in chunks:
+            written += _insert_chunk(con, chunk[0], chunk[1], days, job_run_id)
+            if len(chunk) == 3:
+                _insert_market_view(con, chunk[2], days, job_run_id)
+            del chunk  # free the chunk before the next one is computed
         _drop_unsettled_outcomes(con, days)
         _refresh_catalog(con)
         con.execute("COMMIT")
@@ -94,6 +102,31 @@ def _delete_dates(
         params,
     )
     con.execute(f"DELETE FROM daily_recommendations WHERE {in_days}", params)
+
+
+def _delete_market_view(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
+    """Delete the market view rows of `days` (in the transaction)."""
+    con.execute(
+        "DELETE FROM market_view WHERE analysis_date BETWEEN ? AND ?"
+        " AND analysis_date IN (SELECT unnest(?::DATE[]))",
+        [days.min(), days.max(), days.to_list()],
+    )
+
+
+def _insert_market_view(
+    con: duckdb.DuckDBPyConnection, view: pl.DataFrame, days: pl.Series, job_run_id: int | None
+) -> None:
+    """Insert one chunk's market view rows (one per date of `days`) in the open transaction."""
+    _check_columns(view, MARKET_VIEW_COLUMNS)
+    outside = view.filter(~pl.col("analysis_date").is_in(days.implode())).height
+    if outside:
+        raise ValueError(f"chunk has {outside} market view rows outside the replaced dates")
+    _view = view.select(MARKET_VIEW_COLUMNS).sort("analysis_date").to_arrow()
+    columns = ", ".join(MARKET_VIEW_COLUMNS)
+    con.execute(
+        f"INSERT INTO market_view ({columns}, job_run_id) SELECT {columns}, ?::BIGINT FROM _view",
+        [job_run_id],
+    )
 
 
 def _drop_unsettled_outcomes(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
@@ -199,6 +232,7 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
             [cutoff],
         )
         con.execute("DELETE FROM call_outcomes WHERE analysis_date < ?", [cutoff])
+        con.execute("DELETE FROM market_view WHERE analysis_date < ?", [cutoff])
         con.execute("DELETE FROM daily_recommendations WHERE analysis_date < ?", [cutoff])
         _refresh_catalog(con)
         con.execute("COMMIT")

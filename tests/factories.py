@@ -57,6 +57,26 @@ def partition(
     return recs, details
 
 
+def market_rows(days: list[dt.date], score: float = 50.0) -> pl.DataFrame:
+    """The market view of `days` (one row each) with the given macro score and fixed inputs."""
+    from pipeline.analysis.market_view import MARKET_VIEW_COLUMNS, MARKET_VIEW_SCHEMA
+
+    n = len(days)
+    values = dict.fromkeys(MARKET_VIEW_COLUMNS, [score] * n) | {
+        "analysis_date": days,
+        "market_call": ["NEUTRAL"] * n,
+        "macro_completeness": [1.0] * n,
+        "usdars_ccl": [1000.0] * n,
+        "usdars_official": [800.0] * n,
+        "exchange_gap": [0.25] * n,
+        "merval": [1_500_000.0] * n,
+        "merval_usd": [1500.0] * n,
+        "fx_family": ["base"] * n,
+        "macro_reason": [None] * n,
+    }
+    return pl.DataFrame(values, schema=MARKET_VIEW_SCHEMA)
+
+
 def largest_gap(a: pl.Series, b: pl.Series | float) -> float:
     """The largest absolute difference, over the rows where both sides have a value."""
     value = (a - b).abs().max()

@@ -1,10 +1,10 @@
 """A backfill stores, for every date, exactly the row the daily job stores on an empty database.
 
-Every column of daily_recommendations except id/created_at and every value of the four
-details' JSON are compared (numbers to 10 significant digits, text exactly: see
-benchmarks/equality.py). The daily job runs on random sample dates (both exchanges,
-2010-2024) and on a synthetic panel with a gap, a listing, a delisting, a macro series
-with a year missing and peso statements.
+Every column of daily_recommendations except id/created_at, every value of the four
+details' JSON and every column of the date's market_view row are compared (numbers to 10
+significant digits, text exactly: see benchmarks/equality.py). The daily job runs on random
+sample dates (both exchanges, 2010-2024) and on a synthetic panel with a gap, a listing, a
+delisting, a macro series with a year missing and peso statements.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from benchmarks.equality import compare, same, sample_dates
+from benchmarks.equality import MARKET_VIEW, compare, differences, same, sample_dates
 from benchmarks.synthetic_market import sessions, synthetic_market, write_files_source
 from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, NEWS_SCHEMA
 from pipeline.ops import jobs
+from tests.factories import market_rows, partition
 
 pytestmark = pytest.mark.slow
 
@@ -46,14 +47,16 @@ def sample_differences(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_the_sample_dates_are_spread_over_both_exchanges_and_years(sample_differences) -> None:
-    dates, _, rows = sample_differences
+    dates, _, rows, views = sample_differences
     assert len(dates) >= 30 and dt.date(2020, 6, 1) in dates
     assert len({d.year for d in dates}) >= 10
     assert rows > 20 * len(dates)  # every sampled day stored its calls
+    # and its market view (a date with no call, before enough history, has none)
+    assert views >= 0.9 * len(dates)
 
 
 def test_backfill_equals_the_daily_run_on_random_sample_dates(sample_differences) -> None:
-    _, found, rows = sample_differences
+    _, found, rows, _ = sample_differences
     report = [f"{day} {ticker}: {'; '.join(what)}" for (day, ticker), what in found.items()]
     assert not found, f"{len(found)} of {rows} rows differ:\n" + "\n".join(report[:20])
 
@@ -104,11 +107,21 @@ def test_backfill_equals_the_daily_run_across_gaps_listings_and_delistings(tmp_p
     folder = synthetic_folder(tmp_path / "data")
     days = sessions(N_SESSIONS)
     dates = [days[i] for i in SYNTHETIC_SESSIONS]
-    found, rows = compare(jobs.SourceOptions("files", folder), dates, tmp_path)
+    found, rows, views = compare(jobs.SourceOptions("files", folder), dates, tmp_path)
     report = [f"{day} {ticker}: {'; '.join(what)}" for (day, ticker), what in found.items()]
     assert not found, f"{len(found)} of {rows} rows differ:\n" + "\n".join(report[:20])
     # The cases were exercised: the listed ticker's first call, the delisted one's last.
-    assert rows >= 5 * len(dates)
+    assert rows >= 5 * len(dates) and views == len(dates)
+
+
+def test_the_comparison_sees_a_market_view_difference() -> None:
+    calls, details = partition(dt.date(2024, 3, 8), ["GGAL"])
+    view = market_rows([dt.date(2024, 3, 8)], 61.25)
+    moved = view.with_columns(pl.col("merval_usd") * (1 + 1e-8))
+    assert differences((calls, details, view), (calls, details, view)) == {}
+    found = differences((calls, details, view), (calls, details, moved))
+    assert list(found) == [(dt.date(2024, 3, 8), MARKET_VIEW)]
+    assert found[(dt.date(2024, 3, 8), MARKET_VIEW)][0].startswith("merval_usd:")
 
 
 def test_the_comparison_sees_a_difference_in_the_last_stored_digit() -> None:

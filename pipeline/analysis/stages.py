@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from pipeline.analysis import calls, ccl, forecast, model, relative
+from pipeline.analysis import calls, ccl, forecast, market_view, model, relative
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS, MarketData
 from pipeline.analysis.indicators import add_indicators, adjust_prices
 from pipeline.analysis.scoring import (
@@ -48,7 +48,7 @@ class Analysis:
     details: pl.DataFrame
     errors: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    # The macro market view: one row per analysed date (date, macro columns), not per stock.
+    # The market view: one row per date with a call (`market_view.MARKET_VIEW_COLUMNS`).
     market_view: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
@@ -113,7 +113,8 @@ def analyse(
     rows = stages.run("combine", combine(rows.lazy()))
     recs = rows.rename({"date": "analysis_date"}).select(RECOMMENDATION_COLUMNS)
     details = stages.run("details", _details(rows.lazy(), by_date.lazy(), data.source))
-    market = _market_view(by_date, recs)
+    analysed = recs.get_column("analysis_date").unique().to_list()
+    market = market_view.market_view(by_date, data.macro, analysed)
     return Analysis(recs.sort("analysis_date", "ticker"), details, errors, stages.timings, market)
 
 
@@ -208,12 +209,6 @@ def _no_call_errors(rows: pl.DataFrame) -> list[dict[str, Any]]:
         )
         for r in failed.iter_rows(named=True)
     ]
-
-
-def _market_view(by_date: pl.DataFrame, calls_made: pl.DataFrame) -> pl.DataFrame:
-    """The macro view of each analysed date (one row per date, not per stock)."""
-    analysed = calls_made.select(pl.col("analysis_date").alias("date")).unique()
-    return by_date.join(analysed, on="date").sort("date")
 
 
 def _per_ticker_components(

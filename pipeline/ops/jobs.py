@@ -378,8 +378,11 @@ class _Tally:
     tickers: set[str] = field(default_factory=set)
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
-    def add(self, result: Analysis, seconds: float) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Count one chunk's analysis; its (recommendations, details) of the wanted tickers."""
+    def add(
+        self, result: Analysis, seconds: float
+    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """Count one chunk's analysis; its (recommendations, details) of the wanted tickers
+        and the market view of its dates."""
         self.seconds["analyse"] += seconds
         for stage, seconds_in_stage in result.timings.items():
             self.seconds[stage] += seconds_in_stage
@@ -390,22 +393,22 @@ class _Tally:
         wanted = self.wanted
         self.errors.extend(e for e in result.errors if wanted is None or e["ticker"] in wanted)
         self.tickers.update(recs.get_column("ticker").unique().to_list())
-        return recs, details
+        return recs, details, result.market_view
 
 
 def _analysed_chunks(
     run: _Run, data: MarketData, targets: list[dt.date], tally: _Tally
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Each date chunk's (recommendations, details), counted in `tally` as it is analysed."""
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """Each date chunk's (recommendations, details, market view), counted in `tally`."""
     groups = date_chunks(targets, data.prices.get_column("ticker").n_unique())
     for n, group in enumerate(groups, 1):
         start = time.perf_counter()
         result = analyse(_subset(data, group[0], group[-1]), run.settings, group)
-        recs, details = tally.add(result, time.perf_counter() - start)
+        chunk = tally.add(result, time.perf_counter() - start)
         if run.progress:
             run.progress("analyse", n, len(groups))
-        yield recs, details
-        del result, recs, details  # written: free them before the next chunk is analysed
+        yield chunk
+        del result, chunk  # written: free them before the next chunk is analysed
     run.guard.critical = True  # the store commits next: hold signals until recorded
 
 
