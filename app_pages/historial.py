@@ -83,3 +83,13 @@ with coverage_col:
     st.subheader("Cobertura de componentes")
     st.caption(guide.COVERAGE)
     tables.coverage(record.coverage)
+
+st.subheader("Visión de mercado frente al Merval")
+market = db.read(reads.market_track_record, entry=entry)
+at_horizon = market.ic.filter(horizon=horizon).row(0, named=True)
+method = fmt.ic_method(at_horizon["method"], at_horizon["lags"])
+st.caption(guide.MARKET_VIEW.format(horizon=horizon, method=method))
+if at_horizon["dates"] == 0:
+    st.info(guide.MARKET_VIEW_EMPTY.format(horizon=horizon), icon=":material/hourglass_empty:")
+else:
+    tables.market_record(market, horizon)

@@ -11,7 +11,7 @@ import streamlit as st
 from pipeline.settings import Settings
 from store import reads
 from ui import calls as today
-from ui import data, params, tables
+from ui import data, guide, params, tables
 from ui import format as fmt
 
 
@@ -47,6 +47,24 @@ def set_aside(stale: pl.DataFrame, cfg: Settings) -> str | None:
             "los totales, el orden, los cambios ni el CSV para Excel."
         )
         return tables.recommendations(stale.sort("analysis_date", "ticker"), cfg, "stale")
+
+
+def market_context(view: dict[str, Any] | None) -> None:
+    """The day's market view: the macro score and its call, the CCL, the gap, the dollar Merval."""
+    if view is None:
+        return
+    with st.container(border=True):
+        st.markdown(f"**Contexto del mercado** · {fmt.date(view['analysis_date'])}")
+        call = fmt.MARKET_CALLS.get(view["market_call"] or "", "Sin datos")
+        figures = {
+            "Visión de mercado": f"{call} · {fmt.number(view['macro_score'])}",
+            "Dólar CCL": f"$ {fmt.number(view['usdars_ccl'])}",
+            "Brecha": fmt.percent(view["exchange_gap"]),
+            "Merval en dólares": f"US$ {fmt.number(view['merval_usd'])}",
+        }
+        for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+            column.metric(label, value.replace("$ —", "—"))
+        st.caption(guide.MARKET_CONTEXT)
 
 
 def overview(calls: pl.DataFrame) -> None:
@@ -172,5 +190,6 @@ jump = st.columns([2, 3])[0].selectbox(
 picked = tables.recommendations(current, cfg, "current")
 st.caption("Tocá una fila, o elegí el ticker arriba, para ver su análisis completo.")
 downloads(current, pl.concat([current, stale]), shown)
-changes(db, day, set(current_all["ticker"]))
+market_context(db.read(reads.latest_market_view, shown))  # under the table: a phone's first
+changes(db, day, set(current_all["ticker"]))  # screen keeps the calls
 open_detail(jump or picked or set_aside(stale, cfg), table)

@@ -86,6 +86,42 @@ def test_a_component_missing_for_every_current_call_is_named_once(sample_page: A
     assert notices == ["Puntajes solo técnicos y macro: no hay datos fundamentales ni de noticias."]
 
 
+def test_the_days_market_view_is_shown_as_context(sample_page: AppTest, sample_db: Path) -> None:
+    with open_reader(sample_db) as con:
+        view = reads.latest_market_view(con)
+    assert view is not None and view["macro_score"] is not None
+    shown = {m.label: m.value for m in sample_page.metric}
+    call = {"FAVORABLE": "Favorable", "NEUTRAL": "Neutral", "DESFAVORABLE": "Desfavorable"}
+    score = f"{view['macro_score']:.2f}".replace(".", ",")
+    assert shown["Visión de mercado"] == f"{call[view['market_call']]} · {score}"
+    ccl = f"{view['usdars_ccl']:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert shown["Dólar CCL"] == f"$ {ccl}"
+    assert shown["Brecha"] == f"{view['exchange_gap'] * 100:.1f} %".replace(".", ",")
+    merval = f"{view['merval_usd']:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert shown["Merval en dólares"] == f"US$ {merval}"
+    assert "**Contexto del mercado** · vie 08/03/2024" in [m.value for m in sample_page.markdown]
+    assert any("no entra en el puntaje total" in c.value for c in sample_page.caption)
+
+
+def test_a_past_day_shows_that_days_market_view(sample_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    past = dt.date(2023, 12, 15)
+    at = open_page(PAGE, **{params.DATE: past.isoformat()})
+    with open_reader(sample_db) as con:
+        view = reads.latest_market_view(con, past)
+    assert view is not None and view["analysis_date"] == past
+    assert "**Contexto del mercado** · vie 15/12/2023" in [m.value for m in at.markdown]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Visión de mercado"].endswith(f"{view['macro_score']:.2f}".replace(".", ","))
+
+
+def test_without_a_stored_market_view_there_is_no_context_panel(small_db, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    assert "Visión de mercado" not in {m.label for m in at.metric}
+
+
 def test_old_data_shows_a_freshness_warning_with_its_date(sample_page: AppTest) -> None:
     warning = "\n".join(w.value for w in sample_page.warning)
     assert "08/03/2024" in warning and "la última rueda fue" in warning

@@ -174,6 +174,36 @@ def test_the_range_guide_states_the_models_percentile_range(sample_page: AppTest
     assert "cerca del 10 % de cada lado" in guide
 
 
+def table_with(at: AppTest, column: str) -> tuple[pl.DataFrame, pd.DataFrame]:
+    """The values and the written cells of the page's table that has `column`."""
+    index = next(i for i, t in enumerate(at.dataframe) if column in t.value.columns)
+    return pl.from_pandas(at.dataframe[index].value), shown(at, index)
+
+
+def test_the_market_view_is_measured_against_the_merval_in_pesos_and_dollars(
+    on_sample: Path,
+) -> None:
+    at = open_page(PAGE, **{params.HORIZON: "5", params.ENTRY: "siguiente"})
+    assert_no_failure(at)
+    with open_reader(on_sample) as con:
+        market = reads.market_track_record(con, entry="next_close")
+    expected = market.ic.filter(horizon=5)
+    values, cells = table_with(at, "favourable_minus_unfavourable")
+    assert values["dates"].to_list() == expected["dates"].to_list() and min(values["dates"]) > 0
+    assert values["ic"].to_list() == pytest.approx(expected["ic"].to_list())
+    assert cells["currency"].to_list() == ["En pesos", "En dólares (CCL)"]
+    assert cells["t_stat"].to_list() == [fmt.number(t, 2) for t in expected["t_stat"]]
+    calls, call_cells = table_with(at, "mean_return")
+    by_call = market.by_call.filter(horizon=5)
+    assert calls["dates"].sum() == by_call["dates"].sum() == expected["dates"].sum()
+    assert set(call_cells["market_call"]) <= {"Favorable", "Neutral", "Desfavorable"}
+    written = [c for c in call_cells["hit_rate"] if c != "—"]
+    assert all(PERCENT.match(c) for c in written)
+    guide = next(c.value for c in at.caption if "visión de mercado" in c.value)
+    assert "66,67 puntos o más" in guide and "33,33 o menos" in guide
+    assert "en las 5 ruedas de BYMA siguientes" in guide
+
+
 def test_horizon_and_entry_come_from_the_url_and_go_back_to_it(on_sample: Path) -> None:
     at = open_page(PAGE, **{params.HORIZON: "5", params.ENTRY: "siguiente"})
     assert_no_failure(at)

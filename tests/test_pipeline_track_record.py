@@ -257,14 +257,21 @@ def test_query_track_record_prints_every_table(sample_db):
         "calibration",
         "risk",
         "coverage",
+        "market_view_ic",
+        "market_view_by_call",
     ]
     assert "horizon_sessions,entry,first_date" in csv.stdout
+    assert "horizon,currency,dates,ic,t_stat,favourable_minus_unfavourable" in csv.stdout
     as_json = query(sample_db, "--format", "json", "--entry", "next_close", "--since", "2024-01-02")
     tables = json.loads(as_json.stdout)
     with open_reader(sample_db) as con:
         record = reads.track_record(con, 20, dt.date(2024, 1, 2), "next_close")
     assert tables["summary"][0]["matured_calls"] == record.matured_calls > 0
     assert len(tables["by_call"]) == record.by_call.height
+    with open_reader(sample_db) as con:
+        market = reads.market_track_record(con, dt.date(2024, 1, 2), "next_close")
+    assert tables["market_view_ic"] == market.ic.to_dicts()
+    assert (market.ic.filter(horizon=5)["dates"] > 0).all()  # the view has matured dates
     bad = query(sample_db, "--horizon", "7")
     assert bad.returncode == 2 and "'7' is not one of '5', '20', '60'" in bad.stderr
 
@@ -285,6 +292,24 @@ def test_readme_block_is_written_between_its_markers_from_the_records(sample_db)
     assert track_record_docs.with_block(readme, text) == (
         f"intro\n{track_record_docs.START}\n{text}\n{track_record_docs.END}\nrest\n"
     )
+
+
+def test_readme_market_view_block_is_written_from_its_record(sample_db):
+    with open_reader(sample_db) as con:
+        market = reads.market_track_record(con, None, "close")
+    text = track_record_docs.market_block(market)
+    assert "| horizon | currency | dates | ic | t_stat | favourable_minus_unfavourable |" in text
+    assert "| currency | market_call | dates | mean_return | hit_rate | base_rate |" in text
+    row = market.ic.filter(horizon=20, currency="USD").row(0, named=True)
+    assert f"| 20 | USD | {row['dates']} | {row['ic']:.3f} | {row['t_stat']:.3f} |" in text
+    readme = (
+        f"{track_record_docs.START}\nx\n{track_record_docs.END}\n"
+        f"{track_record_docs.MARKET_START}\nold\n{track_record_docs.MARKET_END}\n"
+    )
+    both = track_record_docs.with_block(
+        readme, text, track_record_docs.MARKET_START, track_record_docs.MARKET_END
+    )
+    assert both.startswith(f"{track_record_docs.START}\nx\n") and f"\n{text}\n" in both
 
 
 def test_risk_ordering_equals_counting_every_pair():

@@ -69,6 +69,9 @@ READS = {
 # Listing groups of the track record (benchmark and universe); unknown ones are shown as they are.
 LISTINGS = {"todos": "Todos", "ADR": "ADR (Nueva York, US$)", "BYMA": "BYMA (.BA, $)"}
 # The track record's IC t-statistic methods (codes) in Spanish; unknown codes are shown as is.
+MARKET_CALLS = {"FAVORABLE": "Favorable", "NEUTRAL": "Neutral", "DESFAVORABLE": "Desfavorable"}
+MARKET_CALL_HEX = {"Favorable": "#1a7f37", "Neutral": "#b7791f", "Desfavorable": "#cf222e"}
+MARKET_CURRENCIES = {"ARS": "En pesos", "USD": "En dólares (CCL)"}
 IC_METHODS = {
     "newey_west": "Newey-West (núcleo de Bartlett) con {lags} rezagos, igual al horizonte",
 }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.analysis import forecast
+from pipeline.analysis import forecast, market_view
+from ui.format import number
 
 # The stated range in whole percent: 10th to 90th percentile, 80 % of outcomes inside.
 _PERCENTILE_LOW = round(forecast.RANGE_QUANTILES["target_low"] * 100)
@@ -89,4 +90,28 @@ EMPTY = (
     "Todavía no hay resultados maduros para un horizonte de {horizon} ruedas: una "
     "recomendación se evalúa recién cuando pasaron {horizon} ruedas desde su fecha. Probá con "
     "un horizonte más corto o volvé después de las próximas corridas."
+)
+_FAVOURABLE = number(market_view.FAVOURABLE_AT_LEAST)
+_UNFAVOURABLE = number(market_view.UNFAVOURABLE_AT_MOST)
+MARKET_VIEW = (
+    "La **visión de mercado** es el puntaje macro del día (brecha cambiaria, riesgo país, "
+    "inflación, tasa real y tendencia del Merval en pesos y en dólares): es el mismo para todas "
+    "las acciones y no entra en el puntaje total de ninguna. Se la llama **favorable** con "
+    f"{_FAVOURABLE} puntos o más, **desfavorable** con {_UNFAVOURABLE} o menos y **neutral** "
+    "en el medio: los tercios de la escala de 0 a 100, fijados de antemano, no ajustados a los "
+    "datos. Acá se mide si anticipa el retorno del Merval (un índice de precios, sin "
+    "dividendos) en las {horizon} ruedas de BYMA siguientes, en pesos y en dólares CCL. El "
+    "**IC** es la correlación de Spearman entre el puntaje y ese retorno a lo largo de las "
+    "fechas; como hay una sola observación por fecha y las de fechas vecinas se superponen, "
+    "cuenta mucho menos de lo que parece: el t lo tiene en cuenta (método: {method}). "
+    "**Aciertos**: la proporción de fechas favorables en las que el Merval subió, y de "
+    "desfavorables en las que bajó, junto a la **tasa base** de todas las fechas."
+)
+MARKET_VIEW_EMPTY = (
+    "Todavía no hay fechas con la visión de mercado y el Merval {horizon} ruedas después."
+)
+MARKET_CONTEXT = (
+    "El puntaje macro (de 0 a 100: brecha, riesgo país, inflación, tasa real y tendencia del "
+    "Merval) es el mismo para todas las acciones y no entra en el puntaje total de ninguna: es "
+    "el contexto del día. Su historial frente al Merval está en «Historial de aciertos»."
 )

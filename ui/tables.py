@@ -12,6 +12,7 @@ from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from pipeline.analysis import calendar
+from pipeline.analysis.market_record import MarketRecord
 from pipeline.ops import ondemand
 from pipeline.ops.runlog import RunRecord
 from pipeline.settings import Settings
@@ -326,6 +327,16 @@ def ic_summary(summary: pl.DataFrame, by_year: pl.DataFrame) -> None:
     _localized(years.with_columns(pl.col("year").cast(pl.String)), year_columns)
 
 
+def market_record(record: MarketRecord, horizon: int) -> None:
+    """The market view's IC against the Merval at `horizon`, then its results by call."""
+    currency = pl.col("currency").replace(fmt.MARKET_CURRENCIES)
+    _localized(record.ic.filter(horizon=horizon).with_columns(currency), _MARKET_IC_COLUMNS)
+    calls = record.by_call.filter(horizon=horizon).with_columns(
+        currency, pl.col("market_call").replace(fmt.MARKET_CALLS)
+    )
+    _localized(calls, _MARKET_CALL_COLUMNS, {"market_call": fmt.MARKET_CALL_HEX})
+
+
 def turnover(frame: pl.DataFrame) -> None:
     """How often calls change and how long one lasts, per listing group."""
     order = {group: i for i, group in enumerate(fmt.LISTINGS)}
@@ -451,4 +462,19 @@ _COVERAGE_COLUMNS: dict[str, Column] = {
     "component": ("Componente", None),
     "null_share": ("Sin datos", _PERCENT),
     "calls": ("Recomendaciones", _COUNT),
+}
+_MARKET_IC_COLUMNS: dict[str, Column] = {
+    "currency": ("Merval", None),
+    "dates": ("Fechas", _COUNT),
+    "ic": ("IC", partial(fmt.number, decimals=3)),
+    "t_stat": ("Estadístico t", partial(fmt.number, decimals=2)),
+    "favourable_minus_unfavourable": ("Favorable − desfavorable", _EXCESS),
+}
+_MARKET_CALL_COLUMNS: dict[str, Column] = {
+    "currency": ("Merval", None),
+    "market_call": ("Visión", None),
+    "dates": ("Fechas", _COUNT),
+    "mean_return": ("Retorno medio del Merval", _EXCESS),
+    "hit_rate": ("Aciertos", _PERCENT),
+    "base_rate": ("Tasa base", _PERCENT),
 }

@@ -26,7 +26,7 @@ import polars as pl
 from pipeline.analysis import calendar
 from pipeline.analysis.market_view import FAVOURABLE, MARKET_CALLS, UNFAVOURABLE
 from pipeline.analysis.outcomes import ENTRIES, HORIZONS
-from pipeline.analysis.track_record import newey_west_t
+from pipeline.analysis.track_record import IC_METHOD, newey_west_t
 
 CURRENCIES = {"ARS": "merval", "USD": "merval_usd"}  # currency -> stored Merval column
 # What the track record reads from `market_view`.
@@ -39,18 +39,11 @@ class MarketRecord:
     """The market view's track record at every horizon, in pesos and in USD, for one entry."""
 
     entry: str
-    ic: pl.DataFrame  # horizon, currency, dates, ic, t_stat, favourable_minus_unfavourable
+    # horizon, currency, dates, ic, t_stat, favourable_minus_unfavourable, method, lags
+    ic: pl.DataFrame
     by_call: pl.DataFrame  # horizon, currency, market_call, dates, mean_return, hit_rate, base_rate
     first_date: dt.date | None
     last_date: dt.date | None
-
-
-def nw_method(horizon: int) -> str:
-    """The text naming how the market view IC's t-statistic is computed."""
-    return (
-        f"Newey-West (Bartlett kernel, {horizon} lags = the horizon) over the products of the"
-        " dates' standardised ranks"
-    )
 
 
 def forward_returns(view: pl.DataFrame, entry: str = "close") -> pl.DataFrame:
@@ -98,39 +91,39 @@ def _standardised_rank(column: str) -> pl.Expr:
 
 
 def ic(returns: pl.DataFrame) -> pl.DataFrame:
-    """Per horizon and currency: matured dates, Spearman IC, its Newey-West t, FAV − DESFAV."""
+    """Per horizon and currency: dates, Spearman IC, its Newey-West t (`method`, `lags`), and
+    the mean return of FAVORABLE dates minus that of DESFAVORABLE ones."""
     keys = ["horizon", "currency"]
     product = (_standardised_rank("macro_score") * _standardised_rank("forward_return")).over(keys)
     mean_of = {
         c: pl.col("forward_return").filter(pl.col("market_call") == c).mean() for c in MARKET_CALLS
     }
-    frames = []
-    for h in HORIZONS:
-        part = (
-            returns.filter(horizon=h)
-            .sort("currency", "analysis_date")
-            .with_columns(product.alias("_u"))
-            .group_by(keys, maintain_order=True)
-            .agg(
-                pl.len().alias("dates"),
-                pl.col("_u").mean().alias("ic"),
-                newey_west_t(pl.col("_u"), h).alias("t_stat"),
-                (mean_of[FAVOURABLE] - mean_of[UNFAVOURABLE]).alias(
-                    "favourable_minus_unfavourable"
-                ),
-            )
+    frames = [
+        returns.filter(horizon=h)
+        .sort("currency", "analysis_date")
+        .with_columns(product.fill_nan(None).alias("_u"))  # NaN: a constant score or return
+        .group_by(keys, maintain_order=True)
+        .agg(
+            pl.len().alias("dates"),
+            pl.col("_u").mean().alias("ic"),
+            newey_west_t(pl.col("_u"), h).alias("t_stat"),
+            (mean_of[FAVOURABLE] - mean_of[UNFAVOURABLE]).alias("favourable_minus_unfavourable"),
         )
-        frames.append(part)
+        for h in HORIZONS
+    ]
+    enough = pl.col("dates") >= MIN_DATES
+    found = pl.concat(frames).with_columns(
+        pl.when(enough).then(pl.col(c)).alias(c) for c in ("ic", "t_stat")
+    )
     every = pl.DataFrame(
         [(h, c) for h in HORIZONS for c in CURRENCIES],
         schema={"horizon": pl.Int32, "currency": pl.String},
         orient="row",
     )
-    found = pl.concat(frames).with_columns(
-        pl.when(pl.col("dates") >= MIN_DATES).then(pl.col(c)).alias(c) for c in ("ic", "t_stat")
-    )
     return every.join(found, on=keys, how="left", maintain_order="left").with_columns(
-        pl.col("dates").fill_null(0).cast(pl.UInt32)
+        pl.col("dates").fill_null(0).cast(pl.UInt32),
+        pl.lit(IC_METHOD).alias("method"),
+        pl.col("horizon").alias("lags"),
     )
 
 
@@ -179,3 +172,8 @@ def market_record(view: pl.DataFrame, entry: str = "close") -> MarketRecord:
         cast(dt.date | None, first),
         cast(dt.date | None, last),
     )
+
+
+def tables(record: MarketRecord) -> dict[str, pl.DataFrame]:
+    """The record's tables by name, as `argenta query track-record` prints them."""
+    return {"market_view_ic": record.ic, "market_view_by_call": record.by_call}

@@ -2,7 +2,7 @@
 
 The macro score (`scoring.macro`) is the same for every stock of a date and is not part of
 any stock's total: it is the day's context. This module shapes it into the stored row of
-`market_view` (migration 8) and states its call: the score's 0-100 scale cut in equal
+`market_view` (migration 9) and states its call: the score's 0-100 scale cut in equal
 thirds, FAVORABLE at 66.67 or more, DESFAVORABLE at 33.33 or less, NEUTRAL between. The
 edges are the thirds of the scale, fixed before any data was looked at (each sub-score maps
 its input linearly from a stated worst value, 0, to a stated best one, 100).

@@ -20,7 +20,7 @@ import click
 import polars as pl
 
 from pipeline import errors
-from pipeline.analysis import calendar, track_record
+from pipeline.analysis import calendar, market_record, track_record
 from pipeline.errors import ArgentaError, BadInput, EnvironmentFault, Refused, RunFailed
 from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring, ondemand
 from pipeline.ops import daemon as scheduler
@@ -329,6 +329,9 @@ def _report(result: jobs.RunResult) -> None:
 def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fmt) -> None:
     """Print a read of the database: latest, history, ticker TICKER, jobs, or track-record.
 
+    track-record prints the calls' track record at --horizon, then the market view's against
+    the Merval (market_view_ic, market_view_by_call) at every horizon.
+
     Examples: argenta query latest --format csv;  argenta query ticker GGAL;
     argenta query track-record --horizon 20 --since 2020-01-01 --format csv
     """
@@ -346,7 +349,8 @@ def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fm
             frame = reads.job_runs(con)
         else:
             record = reads.track_record(con, int(horizon), since, entry)
-            return _print_tables(track_record.tables(record), fmt)
+            market = reads.market_track_record(con, since, entry)  # every horizon
+            return _print_tables(track_record.tables(record) | market_record.tables(market), fmt)
     _print(frame, fmt)
 
 
