@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from pipeline.analysis.market_view import FAVOURABLE_AT_LEAST, UNFAVOURABLE_AT_MOST
 from store import reads, writes
 from store.connection import open_reader, open_writer
+from store.export import export
 from tests.factories import largest_gap, market_rows, partition
 
 D1, D2 = dt.date(2024, 3, 7), dt.date(2024, 3, 8)
@@ -108,3 +110,15 @@ def test_the_pipeline_stores_one_market_view_per_date_equal_to_the_macro_detail(
     assert (
         (usd["merval_usd"] * usd["usdars_ccl"] - usd["merval"]).abs() < 1e-6 * usd["merval"]
     ).all()
+
+
+def test_the_export_carries_the_market_view_and_its_dictionary(sample_db, tmp_path):
+    with open_reader(sample_db) as con:
+        result = export(con, tmp_path / "out")
+        stored = reads.market_view(con)
+    assert result.rows["market_view"] == stored.height > 0
+    back = pl.read_parquet(tmp_path / "out" / "market_view" / "**" / "*.parquet")
+    assert back.sort("analysis_date")["macro_score"].equals(stored["macro_score"])
+    dictionary = json.loads((tmp_path / "out" / "dictionary.json").read_text(encoding="utf-8"))
+    text = json.dumps(dictionary)
+    assert "merval / usdars_ccl" in text and "thirds of the 0-100 scale" in text
