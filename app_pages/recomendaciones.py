@@ -62,8 +62,9 @@ def market_context(view: dict[str, Any] | None) -> None:
             "Brecha": fmt.percent(view["exchange_gap"]),
             "Merval en dólares": f"US$ {fmt.number(view['merval_usd'])}",
         }
+        # Text, not st.metric: the page's metrics are the KPIs (one compact row on a phone).
         for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
-            column.metric(label, value.replace("$ —", "—"))
+            column.markdown(f"{label}  \n**{value.replace('$ —', '—')}**")
         st.caption(guide.MARKET_CONTEXT)
 
 
