@@ -312,6 +312,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _probe_writable(folder: Path) -> None:
+    """Raise OSError unless a file can be created in `folder` (modes do not tell for root)."""
+    probe = folder / f".argenta-write-probe-{os.getpid()}"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    os.close(fd)
+    probe.unlink()
+
+
 def _prepare_work(path: Path) -> None:
     """Make the working copy start from the published file when that is the newer truth.
 
@@ -401,6 +409,7 @@ def open_writer(
     check_owner(path)
     require_folder(path)
     try:
+        _probe_writable(path.parent)  # an existing folder we may not write: say so first
         _prepare_work(path)
     except OSError as exc:
         raise DatabaseError(

@@ -155,7 +155,7 @@ def test_a_writer_that_writes_nothing_does_not_republish(small_db):
 def test_an_unwritable_folder_is_one_clear_error(tmp_path):
     from store.connection import DatabaseError
 
-    target = Path("/proc/argenta/argenta_ia.duckdb")
+    target = Path("/sys/argenta_ia.duckdb")  # a folder that exists; not even root writes it
     with (
         pytest.raises(DatabaseError, match="cannot write the database folder"),
         open_writer(target),

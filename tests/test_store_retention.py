@@ -19,6 +19,13 @@ KEEP_DAYS = 365
 CUTOFF = END - dt.timedelta(days=KEEP_DAYS)
 
 
+def _db(tmp_path: Path, name: str) -> Path:
+    """A database path in its own new folder (the store never creates a folder)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    return folder / "a.duckdb"
+
+
 def _backfill(db: Path, start: dt.date, retention_days: int = 0) -> None:
     env = {"DATABASE_URL": str(db), "ARGENTA_RETENTION_DAYS": str(retention_days)}
     settings = Settings.from_env(env, env_file=None)
@@ -34,7 +41,7 @@ def _rows(db: Path) -> tuple[int, int, dt.date]:
 
 
 def test_retention_rewrites_the_file_within_20_percent_of_a_fresh_build(tmp_path):
-    retained, fresh = tmp_path / "retained" / "a.duckdb", tmp_path / "fresh" / "a.duckdb"
+    retained, fresh = _db(tmp_path, "retained"), _db(tmp_path, "fresh")
     _backfill(retained, START, retention_days=KEEP_DAYS)
     _backfill(fresh, CUTOFF)
     assert _rows(retained) == _rows(fresh)
@@ -58,7 +65,7 @@ def test_retention_rewrites_the_file_within_20_percent_of_a_fresh_build(tmp_path
 
 def test_deleting_without_the_rewrite_leaves_the_file_large(tmp_path):
     """The problem the rewrite solves, measured: DuckDB keeps the space of deleted rows."""
-    whole, fresh = tmp_path / "whole" / "a.duckdb", tmp_path / "fresh" / "a.duckdb"
+    whole, fresh = _db(tmp_path, "whole"), _db(tmp_path, "fresh")
     _backfill(whole, START)
     _backfill(fresh, CUTOFF)
     copy = tmp_path / "plain.duckdb"
@@ -70,14 +77,14 @@ def test_deleting_without_the_rewrite_leaves_the_file_large(tmp_path):
 
 
 def test_daily_runs_with_retention_keep_the_file_within_20_percent(tmp_path):
-    db = tmp_path / "daily" / "a.duckdb"
+    db = _db(tmp_path, "daily")
     last_days = [dt.date(2024, 3, d) for d in (4, 5, 6, 7, 8)]
     env = {"DATABASE_URL": str(db), "ARGENTA_RETENTION_DAYS": str(KEEP_DAYS)}
     settings = Settings.from_env(env, env_file=None)
     jobs.backfill(settings, jobs.SourceOptions("sample"), START, dt.date(2024, 3, 1))
     for day in last_days:  # each run deletes the partitions that age out that day
         jobs.run_daily(settings, jobs.SourceOptions("sample"), day)
-    fresh = tmp_path / "fresh" / "a.duckdb"
+    fresh = _db(tmp_path, "fresh")
     _backfill(fresh, CUTOFF)
     assert _rows(db) == _rows(fresh)
     assert db.stat().st_size <= 1.2 * fresh.stat().st_size
