@@ -24,9 +24,9 @@ from pipeline.sources.validate import (
     SourceError,
     TableSpec,
     conform,
-    price_data,
     within,
 )
+from pipeline.sources.window import price_data
 
 # Cell texts read as missing values in CSV files (Yahoo's CSV exports write "null").
 NULL_TOKENS = ["", "null", "NULL", "nan", "NaN", "NA", "N/A", "-"]
@@ -49,7 +49,7 @@ def load(
     prices_path = _prices_path(data_dir)
     data = price_data(
         source,
-        read_table(prices_path),
+        scan_table(prices_path),
         file=prices_path.name,
         first_row=first_row(prices_path),
         tickers=tickers,
@@ -131,6 +131,12 @@ def _csv_problem(path: Path, text: str, separator: str) -> str:
         f"{path} could not be parsed as CSV: save it as comma- or semicolon-separated text "
         "with one header line"
     )
+
+
+def scan_table(path: Path) -> pl.LazyFrame:
+    """A lazy view of a table: Parquet is scanned (only the rows and columns used are decoded);
+    a CSV is read as `read_table` reads it (its text must be decoded and checked first)."""
+    return pl.scan_parquet(path) if path.suffix == ".parquet" else read_table(path).lazy()
 
 
 def _decoded(raw: bytes) -> str:

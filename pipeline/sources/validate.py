@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -23,7 +24,6 @@ from pipeline.analysis.frames import (
     NEWS_SCHEMA,
     PRICES_SCHEMA,
     DataProblem,
-    MarketData,
 )
 from pipeline.analysis.scoring.combine import MAX_PRICE
 from pipeline.errors import BadInput
@@ -40,7 +40,7 @@ _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}
 # Day-first dates as Excel writes them in Argentina: "08/03/2024", "8/3/2024 00:00".
 _DAY_FIRST_DATE = r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
 _PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
-_IS_INDEX = pl.col("ticker").str.starts_with("^")  # index rows ("^MERV") are not tickers
+IS_INDEX = pl.col("ticker").str.starts_with("^")  # index rows ("^MERV") are not tickers
 # A ticker as Yahoo spells it (the settings' pattern): 1-10 ASCII letters, digits, ".", "-",
 # "^", "=", starting with a letter, digit or "^"; control and zero-width characters fail it.
 TICKER_RULE = (
@@ -52,6 +52,9 @@ FIRST_DATE = dt.date(1900, 1, 1)  # no bar before this is believable
 # range reaching 50 % above it (a target that would not fit is stored NULL).
 STORABLE_PRICE = MAX_PRICE / 1.5
 EXCHANGE_ZONES = {BUENOS_AIRES: "America/Argentina/Buenos_Aires", NEW_YORK: "America/New_York"}
+
+
+_Frame = TypeVar("_Frame", pl.DataFrame, pl.LazyFrame)
 
 
 class SourceError(BadInput):
@@ -111,28 +114,31 @@ def conform(
     file: str,
     first_row: int = 1,
     limit: int = MAX_ROW_PROBLEMS,
+    comma: bool | None = None,
 ) -> tuple[pl.DataFrame, list[DataProblem]]:
     """Rename headers to the spec's names and parse every value, dropping rows that do not parse.
 
     Headers match case-insensitively, with spaces or underscores ("Adj Close", "adj_close").
-    A missing required column raises `SourceError`. The result keeps a row-number column.
+    A missing required column raises `SourceError`. The result keeps a row-number column
+    (the frame's own `ROW` column when it has one, e.g. rows picked out of a larger file).
     `limit` is the number of bad rows reported one by one per ticker; the rest are counted.
+    `comma`: whether numbers are written "1.234,56" (None: decided from this frame).
     """
-    raw = _canonical_columns(frame, spec, file).with_columns(
-        (pl.int_range(pl.len()) + first_row).alias(ROW)
-    )
-    comma = _decimal_comma(raw, spec)
-    parsed = {c: _parsed(c, raw.schema[c], dtype, comma) for c, dtype in spec.schema.items()}
+    raw = canonical_columns(frame, spec, file)
+    if ROW not in raw.columns:
+        raw = raw.with_columns((pl.int_range(pl.len()) + first_row).alias(ROW))
+    comma = decimal_comma(raw, spec) if comma is None else comma
+    parsed = {c: parse_expr(c, raw.schema[c], dtype, comma) for c, dtype in spec.schema.items()}
     checks = [
         (_present(c, raw.schema[c]) & parsed[c].is_null(), _bad_value_message(c, dtype))
         for c, dtype in spec.schema.items()
         if dtype != pl.String
     ] + [(parsed[c].is_null(), pl.lit(f"{c} is empty; row dropped")) for c in spec.not_null]
     if "ticker" in spec.schema:
-        checks.append((_bad_ticker(parsed["ticker"]), _bad_ticker_message(parsed["ticker"])))
+        checks.append((bad_ticker(parsed["ticker"]), _bad_ticker_message(parsed["ticker"])))
     flagged = raw.with_columns(_first_problem(checks), *(e.alias(c) for c, e in parsed.items()))
     if "ticker" in spec.schema:  # a hostile ticker is shown printable and short
-        bad = pl.col(_PROBLEM).is_not_null() & _bad_ticker(pl.col("ticker"))
+        bad = pl.col(_PROBLEM).is_not_null() & bad_ticker(pl.col("ticker"))
         flagged = flagged.with_columns(
             pl.when(bad).then(_printable(pl.col("ticker"))).otherwise("ticker").alias("ticker")
         )
@@ -206,7 +212,7 @@ def _date_checks() -> list[tuple[pl.Expr, pl.Expr]]:
     ]
 
 
-def _bad_ticker(ticker: pl.Expr) -> pl.Expr:
+def bad_ticker(ticker: pl.Expr) -> pl.Expr:
     return ticker.is_not_null() & ~ticker.str.contains(TICKER_RE.pattern)
 
 
@@ -219,41 +225,6 @@ def _bad_ticker_message(ticker: pl.Expr) -> pl.Expr:
 def _printable(text: pl.Expr) -> pl.Expr:
     """At most 24 characters, anything but printable ASCII shown as '?'."""
     return text.str.replace_all(r"[^\x20-\x7E]", "?").str.slice(0, 24)
-
-
-def price_data(
-    source: str,
-    raw: pl.DataFrame,
-    *,
-    file: str,
-    first_row: int = 1,
-    tickers: Sequence[str] = (),
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    warmup_bars: int = 0,
-) -> MarketData:
-    """Validated prices of the wanted tickers (all when empty), with index closes in macro.
-
-    Ticker bars are kept from `start` to `end` plus each ticker's last `warmup_bars` bars
-    before `start`, however far back they lie (a gap in the data does not shorten the
-    warm-up); index closes (macro) are kept from the first bar up to `end`.
-    """
-    frame, parse_problems = conform(raw, PRICES, file, first_row)
-    if tickers:
-        frame = frame.filter(pl.col("ticker").is_in(tickers) | _IS_INDEX)
-        parse_problems = [p for p in parse_problems if p.ticker is None or p.ticker in tickers]
-    wanted = list(tickers) or frame.filter(~_IS_INDEX)["ticker"].unique().sort().to_list()
-    bars, row_problems = check_prices(frame, file)
-    # A short history is judged on every bar up to `end`, not only the loaded window.
-    history, macro = split_indexes(within(bars.drop(ROW), "date", None, end))
-    prices = with_warmup(history, start, warmup_bars)
-    return MarketData(
-        source=source,
-        prices=prices.sort("ticker", "date"),
-        macro=macro,
-        problems=parse_problems + row_problems + short_history(history),
-        failed_tickers=_missing(wanted, frame, prices, file),
-    )
 
 
 def with_warmup(prices: pl.DataFrame, start: dt.date | None, warmup_bars: int) -> pl.DataFrame:
@@ -271,10 +242,10 @@ def split_indexes(prices: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     series = pl.col("ticker").replace_strict(
         INDEX_SERIES, default=pl.col("ticker").str.strip_chars_start("^").str.to_lowercase()
     )
-    macro = prices.filter(_IS_INDEX).select(
+    macro = prices.filter(IS_INDEX).select(
         "date", series.alias("series"), pl.col("close").alias("value")
     )
-    return prices.filter(~_IS_INDEX), macro.sort("series", "date")
+    return prices.filter(~IS_INDEX), macro.sort("series", "date")
 
 
 def short_history(prices: pl.DataFrame, min_bars: int = MIN_BARS) -> list[DataProblem]:
@@ -310,9 +281,16 @@ def within(
     return frame.filter(keep)
 
 
-def _canonical_columns(frame: pl.DataFrame, spec: TableSpec, file: str) -> pl.DataFrame:
+def canonical_columns(frame: _Frame, spec: TableSpec, file: str) -> _Frame:
+    """The spec's columns under their own names (NULL when optional and absent), and `ROW` if any.
+
+    Raises `SourceError` naming a missing required column or a column of nested values.
+    """
+    schema = frame.collect_schema()
     headers: dict[str, str] = {}
-    for header in frame.columns:
+    for header in schema.names():
+        if header == ROW:
+            continue
         headers.setdefault(_header_key(header), header)  # the first of equal headers wins
     found = {c: _find_header(c, spec, headers) for c in spec.schema}
     missing = [c for c in spec.required if found[c] is None]
@@ -322,15 +300,18 @@ def _canonical_columns(frame: pl.DataFrame, spec: TableSpec, file: str) -> pl.Da
             f"spaces or underscores): {spec.accepted()}"
         )
     for h in filter(None, found.values()):
-        dtype = frame.schema[h]
+        dtype = schema[h]
         if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
             raise SourceError(
                 f"{file} column {h} holds {dtype} values, not one value per cell: "
                 "write it as plain numbers, dates or text"
             )
     return frame.select(
-        pl.col(h).alias(c) if h is not None else pl.lit(None, dtype=spec.schema[c]).alias(c)
-        for c, h in found.items()
+        *([ROW] if ROW in schema else []),
+        *(
+            pl.col(h).alias(c) if h is not None else pl.lit(None, dtype=spec.schema[c]).alias(c)
+            for c, h in found.items()
+        ),
     )
 
 
@@ -343,16 +324,17 @@ def _header_key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "_", header.strip().lower())
 
 
-def _decimal_comma(raw: pl.DataFrame, spec: TableSpec) -> bool:
+def decimal_comma(raw: pl.DataFrame | pl.LazyFrame, spec: TableSpec) -> bool:
     """Whether the file writes numbers the Argentine way ("1.234,56"): a number cell has a comma."""
-    columns = [c for c, t in spec.schema.items() if t == pl.Float64 and raw.schema[c] == pl.String]
+    schema = raw.collect_schema()
+    columns = [c for c, t in spec.schema.items() if t == pl.Float64 and schema[c] == pl.String]
     if not columns:
         return False
     has_comma = pl.any_horizontal(pl.col(c).str.contains(",", literal=True) for c in columns)
-    return bool(raw.select(has_comma.any()).item())
+    return bool(raw.lazy().select(has_comma.any()).collect().item())
 
 
-def _parsed(column: str, raw: pl.DataType, target: pl.DataType, comma: bool = False) -> pl.Expr:
+def parse_expr(column: str, raw: pl.DataType, target: pl.DataType, comma: bool = False) -> pl.Expr:
     col = pl.col(column)
     if target == pl.Date:
         if raw == pl.Date:
@@ -416,15 +398,3 @@ def _row_problems(bad: pl.DataFrame, file: str, limit: int) -> list[DataProblem]
         DataProblem(f"{n} more bad row(s) dropped", file=file, ticker=ticker)
         for ticker, n in hidden.len().iter_rows()
     ]
-
-
-def _missing(
-    wanted: Sequence[str], frame: pl.DataFrame, prices: pl.DataFrame, file: str
-) -> dict[str, str]:
-    in_file = set(frame["ticker"].unique().to_list())
-    kept = set(prices["ticker"].unique().to_list())
-    return {
-        t: f"no valid rows in the requested dates in {file}" if t in in_file else f"not in {file}"
-        for t in wanted
-        if t not in kept
-    }

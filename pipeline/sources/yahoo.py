@@ -25,7 +25,8 @@ import pandas as pd
 import polars as pl
 
 from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, DataProblem, MarketData, empty
-from pipeline.sources.validate import NEWS, PRICES, ROW, conform, price_data
+from pipeline.sources.validate import NEWS, PRICES, ROW, conform
+from pipeline.sources.window import price_data
 
 # The main Argentine ADRs (NYSE/Nasdaq) and the BYMA leading panel (S&P Merval members).
 DEFAULT_UNIVERSE = (
