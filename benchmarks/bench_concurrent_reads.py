@@ -8,6 +8,10 @@ while the readers run, `argenta run` publishes each of the last two sessions fro
 process, as the daemon does. Every read (the latest date, then the latest recommendations)
 records its latency and the date it saw. A read that started after a publish returned must
 see that session (no stale read), and no read may fail.
+
+Then the scaling, on the demo database: closed-loop threads each asking the latest calls and
+one ticker's history, one thread then `--threads` threads for a third of `--seconds` each:
+requests per second against the single thread, and p95 against p50.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import Row, below, median, p95, table
+from benchmarks.common import Row, at_least, below, median, p95, table
 from pipeline.ops import jobs
 from pipeline.settings import Settings
 from store import reads
@@ -32,6 +36,7 @@ from store.connection import SharedReader
 TICKERS = ("GGAL", "YPF")
 FIRST = dt.date(2024, 1, 2)
 PUBLISHED_DAYS = (dt.date(2024, 3, 7), dt.date(2024, 3, 8))  # the sample's last two sessions
+DEMO_DATES = (dt.date(2022, 3, 1), dt.date(2024, 3, 8))  # what `make demo` builds
 
 
 @dataclass
@@ -124,6 +129,55 @@ def measure(path: Path, threads: int, seconds: float) -> Load:
     return load
 
 
+def closed_loop(path: Path, threads: int, seconds: float) -> list[float]:
+    """Latencies of `threads` closed-loop readers on one SharedReader for `seconds` (no publish).
+
+    Each request is what a dashboard session asks first: the latest calls, then one
+    ticker's history (GGAL).
+    """
+    reader, stop, guard = SharedReader(path), threading.Event(), threading.Lock()
+    latencies: list[float] = []
+    with reader.connection():
+        pass  # opened before the clock starts
+
+    def read_loop() -> None:
+        while not stop.is_set():
+            start = time.perf_counter()
+            with reader.connection() as con:
+                reads.latest_recommendations(con)
+                reads.ticker_history(con, "GGAL")
+            with guard:
+                latencies.append(time.perf_counter() - start)
+
+    workers = [threading.Thread(target=read_loop, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    reader.close()
+    return latencies
+
+
+def scaling_rows(path: Path, threads: int, seconds: float) -> list[Row]:
+    """Throughput of `threads` readers against one reader in the same run, and their tail."""
+    one = closed_loop(path, 1, seconds)
+    many = closed_loop(path, threads, seconds)
+    label = f"dashboard requests, {threads} threads vs 1 (latest calls + GGAL history)"
+    ms = [x * 1000 for x in many]
+    speedup = len(many) / max(1, len(one))
+    tail = p95(ms) / median(ms)
+    return [
+        Row(label, "1 thread: requests per second", len(one) / seconds, "req/s"),
+        Row(label, f"{threads} threads: requests per second", len(many) / seconds, "req/s"),
+        at_least(label, f"{threads} threads / 1 thread, requests per second", speedup, "x", 1.6),
+        Row(label, f"{threads} threads: latency p50", median(ms), "ms"),
+        Row(label, f"{threads} threads: latency p95", p95(ms), "ms"),
+        Row(label, "p95 / p50", tail, "x", "<= 3x", tail <= 3),
+    ]
+
+
 def rows(load: Load, threads: int, seconds: float) -> list[Row]:
     """The latency percentiles, the read rate, and the failures and stale reads (target 0)."""
     label = f"dashboard reads, {threads} threads, {seconds:g} s, 2 publishes"
@@ -137,10 +191,20 @@ def rows(load: Load, threads: int, seconds: float) -> list[Row]:
     ]
 
 
+def demo_database(folder: Path) -> Path:
+    """The demo database (`make demo`: every sample ticker, 2022-03-01..2024-03-08)."""
+    path = folder / "demo" / "argenta_ia.duckdb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
+    jobs.backfill(settings, jobs.SourceOptions("sample"), DEMO_DATES[0], DEMO_DATES[1])
+    return path
+
+
 def run(threads: int, seconds: float, folder: Path) -> list[Row]:
-    """Build the database in `folder`, load it, and return the rows."""
+    """Build the databases in `folder`, load them, and return the rows."""
     path = build(folder)
-    return rows(measure(path, threads, seconds), threads, seconds)
+    found = rows(measure(path, threads, seconds), threads, seconds)
+    return found + scaling_rows(demo_database(folder), threads, seconds / 3)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -121,15 +121,26 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
 
-def _connect(path: Path, read_only: bool, retry_seconds: float) -> duckdb.DuckDBPyConnection:
-    """Open `path`, retrying a conflicting lock for up to `retry_seconds`."""
+def _connect(
+    path: Path, read_only: bool = True, retry_seconds: float = 1.0, attach_as: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open `path`, retrying a conflicting lock for up to `retry_seconds`.
+
+    `attach_as`: attach the file read-only under that name to a private in-memory
+    database instead (not shared through DuckDB's per-path instance cache).
+    """
     deadline = time.monotonic() + retry_seconds
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            if attach_as:
+                con = duckdb.connect(":memory:")
+            else:
+                con = duckdb.connect(str(path), read_only=read_only)
             con.execute("SET enable_progress_bar = false")
             con.execute("SET TimeZone = 'UTC'")
+            if attach_as:
+                _attach(con, path, attach_as)
             return con
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
@@ -142,6 +153,15 @@ def _connect(path: Path, read_only: bool, retry_seconds: float) -> duckdb.DuckDB
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
+    """Attach `path` read-only as `name` to `con`; `con` is closed when it cannot be."""
+    try:
+        con.execute(f"ATTACH ? AS {name} (READ_ONLY)", [str(path)])
+    except BaseException:
+        con.close()
+        raise
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -545,57 +565,86 @@ def file_size(path: Path) -> int | None:
     return identity.size if identity else None
 
 
+class _Opened:
+    """One open file of a SharedReader: its connection, identity and cursors in use."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, identity: FileIdentity) -> None:
+        self.con, self.identity = con, identity
+        self.users = 0
+        self.retired = False  # a newer file was opened: close this one when its last user ends
+
+
 class SharedReader:
     """A long-lived read-only connection for the dashboard, reopened when a run publishes.
 
-    One connection serves every query (no 25-40 ms open per query). Before each use the
-    published file's identity (inode, mtime, size) is compared with the open one; when
-    a run has replaced it, the old connection is closed and the new file opened. If the
-    file was deleted after it was opened, the open connection keeps serving it and
-    `stale` says so.
+    One connection serves every query (no 25-40 ms open per query); each query runs on its
+    own cursor, and the cursors run in parallel. Before each use the published file's
+    identity (inode, mtime, size) is compared with the open one; when a run has replaced
+    it, the new file is opened next to the old one (attached read-only to a private
+    in-memory database, which DuckDB's per-path instance cache does not share), new
+    queries go to it, and the old connection is closed when its last query ends. Only
+    that check and the open hold the lock, never a query. If the file was deleted after
+    it was opened, the open connection keeps serving it and `stale` says so.
     """
+
+    CATALOG = "argenta"  # the name the file is attached under (each cursor `USE`s it)
 
     def __init__(self, path: Path, retry_seconds: float = 1.0) -> None:
         self.path = Path(path)
         self.retry_seconds = retry_seconds
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._opened: FileIdentity | None = None
-        self._lock = threading.RLock()
+        self._open: _Opened | None = None
+        self._lock = threading.Lock()
         self.stale = False
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Yield a cursor on the current published file (thread-safe)."""
+        """Yield a cursor on the current published file (thread-safe, queries in parallel)."""
         with self._lock:
-            self._refresh()
-            assert self._con is not None
-            cur = self._con.cursor()
+            opened = self._refresh()
+            opened.users += 1
             try:
-                yield cur
-            finally:
-                cur.close()
+                cur = opened.con.cursor()
+            except BaseException:
+                self._release(opened)
+                raise
+        try:
+            cur.execute(f"USE {self.CATALOG}")
+            yield cur
+        finally:
+            cur.close()
+            with self._lock:
+                self._release(opened)
 
-    def _refresh(self) -> None:
+    def _release(self, opened: _Opened) -> None:
+        opened.users -= 1
+        if opened.retired and opened.users == 0:
+            opened.con.close()
+
+    def _refresh(self) -> _Opened:
         current = file_identity(self.path)
+        opened = self._open
         if current is None:
-            if self._con is None:
+            if opened is None:
                 raise missing_database(self.path)
             self.stale = True
-            return
-        if self._con is not None and current == self._opened:
-            return
-        old, self._con = self._con, None
-        if old is not None:
-            old.close()  # DuckDB serves the old file until every connection to it closes
-        self._opened = None
-        self._con = _connect(self.path, read_only=True, retry_seconds=self.retry_seconds)
-        self._opened = current
+            return opened
+        if opened is not None and current == opened.identity:
+            return opened
+        con = _connect(self.path, retry_seconds=self.retry_seconds, attach_as=self.CATALOG)
+        self._open = _Opened(con, current)
         self.stale = False
+        if opened is not None:
+            self._retire(opened)
+        return self._open
+
+    def _retire(self, opened: _Opened) -> None:
+        opened.retired = True
+        if opened.users == 0:
+            opened.con.close()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (queries still running finish on it first)."""
         with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-                self._opened = None
+            opened, self._open = self._open, None
+            if opened is not None:
+                self._retire(opened)

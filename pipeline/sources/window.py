@@ -1,10 +1,11 @@
 """Validated prices of a date window, with the window and the ticker filter applied first.
 
 A daily run needs each ticker's last `warmup_bars` bars before its first date, not the whole
-file: the ticker and date columns are read first (parsed as `validate.conform` parses them),
-each ticker's cut-off date is found from them, and only the rows inside the window (plus rows
-whose ticker or date cannot be read or cannot be real, which are reported) are validated. On a Parquet file the
-other columns of the rows outside the window are never decoded.
+file: the ticker and date columns are read first (parsed as `validate.conform` parses them,
+each distinct ticker cell once), each ticker's cut-off date is found from them, and only the
+rows inside the window (plus rows whose ticker or date cannot be read or cannot be real,
+which are reported) are validated. On a Parquet file the other columns of the rows outside
+the window are never decoded.
 
 Bars dropped by validation could leave a ticker fewer warm-up bars than the whole file would
 give it: such tickers (and those left too short to judge) are validated again over their
@@ -40,7 +41,9 @@ from pipeline.sources.validate import (
 )
 
 _TICKER, _DATE = "_key_ticker", "_key_date"  # the parsed keys of every row
-_CUTOFF, _LISTED, _OLDER = "_cutoff", "_listed", "_older"
+_CUTOFF, _LISTED, _OLDER, _ENDS = "_cutoff", "_listed", "_older", "_ends"
+_GOOD, _SUSPECT, _MINE = "_good", "_suspect", "_mine"
+_READABLE = pl.col(_GOOD) & pl.col(_ENDS).is_not_null()  # a good ticker with a dated row
 _T = TypeVar("_T")
 
 
@@ -65,58 +68,67 @@ def price_data(
     numbered = raw.lazy().with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64) + first_row)
     lazy = _collected(lambda: canonical_columns(numbered, PRICES, file), file)
     comma = _collected(lambda: decimal_comma(lazy, PRICES), file)
-    keyed = lazy.with_columns(*_keys(lazy))
-    cutoffs, in_file = _collected(lambda: _cutoffs(keyed, tickers, start, end, warmup_bars), file)
+    keyed = lazy.with_columns(
+        parse_expr("date", lazy.collect_schema()["date"], pl.Date()).alias(_DATE)
+    )
+    spellings = _collected(lambda: _spellings(keyed, tickers, start, end, warmup_bars), file)
+    in_file = set(spellings.filter(_READABLE).get_column(_TICKER).to_list())
     wanted = list(tickers) or sorted(t for t in in_file if not t.startswith("^"))
     window = _Window(keyed, source, file, comma, tickers, (start, end), warmup_bars)
-    data, unsure = window.validated(cutoffs)
+    data, unsure = window.validated(spellings)
     if unsure:  # too few good bars in the window: judge these tickers on their whole history
-        data, _ = window.validated(cutoffs.with_columns(_widened(unsure)))
+        data, _ = window.validated(spellings.with_columns(_widened(unsure)))
     data.failed_tickers = _missing(wanted, in_file, data.prices, file)
     return data
 
 
-def _keys(lazy: pl.LazyFrame) -> list[pl.Expr]:
-    schema = lazy.collect_schema()
-    return [
-        parse_expr("ticker", schema["ticker"], pl.String).alias(_TICKER),
-        parse_expr("date", schema["date"], pl.Date).alias(_DATE),
-    ]
-
-
-def _cutoffs(
+def _spellings(
     keyed: pl.LazyFrame,
     tickers: Sequence[str],
     start: dt.date | None,
     end: dt.date | None,
     warmup_bars: int,
-) -> tuple[pl.DataFrame, set[str]]:
-    """Per wanted ticker, the first date to read; and every ticker the file names."""
-    ticker, date = pl.col(_TICKER), pl.col(_DATE)
-    readable = keyed.select(_TICKER, _DATE).filter(
-        ticker.is_not_null() & ~bad_ticker(ticker) & date.is_not_null()
-    )
-    listed = readable.filter(~ticker.str.starts_with("^"))
-    if tickers:
-        listed = listed.filter(ticker.is_in(list(tickers)))
-    if end is not None:
-        listed = listed.filter(date <= end)
+) -> pl.DataFrame:
+    """One row per distinct ticker cell of the file: the ticker it parses to, and how to read it.
+
+    Tickers are parsed and checked once per distinct cell, not once per row. `_CUTOFF` is the
+    first date to read (the warmup_bars-th last date before `start`; the earliest over the
+    cells that spell the same ticker), `_OLDER` says whether bars lie before it, `_LISTED`
+    that the ticker is wanted and has bars up to `end`, `_SUSPECT` that the cell itself is
+    a problem to report, `_MINE` that its rows' problems are reported.
+    """
+    date = pl.col(_DATE)
     if start is None:
         cutoff, older = pl.lit(None, dtype=pl.Date), pl.lit(False)
-    else:  # the warmup_bars-th last distinct date before `start`; older: some lie before it
-        before = date.filter(date < start).unique()
+    else:  # duplicated dates make the cut-off later: the re-check in `price_data` covers it
+        before = date.filter(date < start)
         last = before.top_k(warmup_bars).min() if warmup_bars > 0 else pl.lit(None, pl.Date)
-        cutoff = pl.coalesce(last, pl.lit(start))
-        older = before.len() > warmup_bars
-    cutoffs, names = pl.collect_all(
+        cutoff, older = pl.coalesce(last, pl.lit(start)), before.len() > warmup_bars
+    up_to_end = pl.lit(True) if end is None else date <= end
+    dated = keyed.filter(date.is_not_null()).group_by("ticker")
+    cells, per_cell = pl.collect_all(
         [
-            listed.group_by(_TICKER).agg(
-                cutoff.alias(_CUTOFF), older.alias(_OLDER), pl.lit(True).alias(_LISTED)
-            ),
-            readable.select(ticker.unique()),
+            keyed.select(pl.col("ticker").unique()),
+            dated.agg(cutoff.alias(_CUTOFF), older.alias(_OLDER), up_to_end.any().alias(_ENDS)),
         ]
     )
-    return cutoffs, set(names.get_column(_TICKER).to_list())
+    ticker = parse_expr("ticker", cells.schema["ticker"], pl.String())
+    cells = cells.with_columns(ticker.alias(_TICKER)).join(per_cell, on="ticker", how="left")
+    parsed = pl.col(_TICKER)
+    mine = parsed.is_null() | parsed.is_in(list(tickers)) if tickers else pl.lit(True)
+    cells = cells.with_columns(
+        (parsed.is_not_null() & ~bad_ticker(parsed)).alias(_GOOD), mine.alias(_MINE)
+    ).with_columns(
+        (
+            pl.col(_GOOD) & ~parsed.str.starts_with("^") & pl.col(_ENDS).fill_null(False) & mine
+        ).alias(_LISTED),
+        (parsed.is_null() | (~pl.col(_GOOD) & pl.lit(not tickers))).alias(_SUSPECT),
+    )
+    same = pl.col(_LISTED) & parsed.is_not_null()  # spellings of one ticker read together
+    return cells.with_columns(
+        pl.col(_CUTOFF).min().over(pl.when(same).then(parsed)),
+        pl.col(_OLDER).fill_null(False).any().over(pl.when(same).then(parsed)),
+    )
 
 
 def _widened(unsure: set[str]) -> pl.Expr:
@@ -165,30 +177,43 @@ class _Window:
         )
         return data, self._unsure(cutoffs, history)
 
-    def _selected(self, cutoffs: pl.DataFrame) -> pl.LazyFrame:
-        ticker, date = pl.col(_TICKER), pl.col(_DATE)
+    def _selected(self, spellings: pl.DataFrame) -> pl.LazyFrame:
+        date = pl.col(_DATE)
         up_to_end = pl.lit(True) if self.end is None else date <= self.end
         from_cutoff = pl.col(_CUTOFF).is_null() | (date >= pl.col(_CUTOFF))
-        # Rows that cannot be placed in the window, or whose date cannot be real (before 1900,
-        # after yesterday in UTC: `check_prices` judges them), are read wherever they lie.
+        # Rows whose date cannot be placed in the window or cannot be real (before 1900, after
+        # yesterday in UTC: `check_prices` judges them) are read wherever they lie.
         recent = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-        suspect = date.is_null() | ticker.is_null() | (date < FIRST_DATE) | (date >= recent)
-        if self.tickers:  # other tickers' problems are not reported
-            suspect &= ticker.is_null() | ticker.is_in(self.tickers)
-        else:
-            suspect |= bad_ticker(ticker)
+        odd_date = date.is_null() | (date < FIRST_DATE) | (date >= recent)
+        index = pl.col(_TICKER).str.starts_with("^")
         keep = (
-            (pl.col(_LISTED).fill_null(False) & up_to_end & from_cutoff)
-            | (ticker.str.starts_with("^") & up_to_end)
-            | suspect
+            (pl.col(_LISTED) & up_to_end & from_cutoff)
+            | (index & up_to_end)
+            | pl.col(_SUSPECT)
+            | (odd_date & pl.col(_MINE))
+        ).fill_null(False) | pl.col("ticker").is_null()
+        # A cheap first cut on the date alone (pushed into the scan), then the per-ticker one.
+        listed = spellings.filter(_LISTED)
+        special = spellings.filter(pl.col(_SUSPECT) | pl.col(_TICKER).str.starts_with("^"))
+        first = listed.get_column(_CUTOFF).min() if not listed.is_empty() else None
+        rows = self.keyed
+        if first is not None and listed.get_column(_CUTOFF).null_count() == 0:
+            rows = rows.filter(
+                (date >= first)
+                | odd_date
+                | pl.col("ticker").is_null()
+                | pl.col("ticker").is_in(special.get_column("ticker").implode())
+            )
+        columns = ["ticker", _TICKER, _CUTOFF, _LISTED, _SUSPECT, _MINE]
+        joined = rows.join(
+            spellings.lazy().select(columns), on="ticker", how="left", maintain_order="left"
         )
-        joined = self.keyed.join(cutoffs.lazy(), on=_TICKER, how="left", maintain_order="left")
-        return joined.filter(keep).drop(_TICKER, _DATE, _CUTOFF, _LISTED, _OLDER)
+        return joined.filter(keep).drop(*columns[1:], _DATE)
 
     def _unsure(self, cutoffs: pl.DataFrame, history: pl.DataFrame) -> set[str]:
         """Cut tickers left with fewer than `warmup_bars` bars before `start` or too short."""
-        cut = cutoffs.filter(pl.col(_OLDER) & pl.col(_CUTOFF).is_not_null())
-        cut = cut.select(pl.col(_TICKER).alias("ticker"))
+        cut = cutoffs.filter(pl.col(_OLDER) & pl.col(_CUTOFF).is_not_null() & pl.col(_LISTED))
+        cut = cut.select(pl.col(_TICKER).alias("ticker")).unique()
         if self.start is None or cut.is_empty():
             return set()
         counts = history.group_by("ticker").agg(
