@@ -75,6 +75,42 @@ def test_the_warm_up_is_counted_in_bars_however_far_back_a_gap_pushes_them(tmp_p
     assert data.prices["date"].to_list() == days[3:]  # 12 bars before start, then the rest
 
 
+def test_bars_dropped_in_the_warm_up_are_made_up_from_further_back(tmp_path) -> None:
+    # The window is chosen before validation: bad bars inside it must not shorten the warm-up.
+    days = calendar.trading_days(calendar.NEW_YORK, D(2020, 1, 2), D(2020, 6, 30))
+    price = {c: 10.0 for c in ("open", "high", "low", "close")}
+    good = pl.DataFrame({"date": days, "ticker": "GOOD", **price, "volume": 1000.0})
+    bad = good.with_columns(
+        pl.lit("BAD").alias("ticker"),
+        pl.when(pl.int_range(pl.len()).is_in([95, 97]))  # two bad bars just before `start`
+        .then(-1.0)
+        .otherwise(pl.col("close"))
+        .alias("close"),
+    )
+    pl.concat([good, bad]).write_parquet(tmp_path / "prices.parquet")
+    data = load_market_data("files", data_dir=tmp_path, start=days[100], warmup_bars=20)
+    kept = {t: g["date"].to_list() for (t,), g in data.prices.group_by("ticker")}
+    assert kept["GOOD"] == days[80:]
+    assert kept["BAD"] == [d for i, d in enumerate(days[78:], 78) if i not in (95, 97)]
+    assert len([p for p in data.problems if p.ticker == "BAD"]) == 2  # both named, with rows
+
+
+def test_a_daily_load_reads_only_its_window_of_a_long_file(tmp_path) -> None:
+    days = calendar.trading_days(calendar.NEW_YORK, D(2015, 1, 2), D(2020, 6, 30))
+    price = {c: 10.0 for c in ("open", "high", "low", "close")}
+    bars = pl.DataFrame({"date": days, "ticker": "OLD", **price, "volume": 1000.0})
+    old_bad = bars.head(1).with_columns(pl.lit(-5.0).alias("close"))  # a bad bar from 2015
+    future = bars.tail(1).with_columns(pl.lit(D(2924, 3, 8)).alias("date"))  # cannot be real
+    pl.concat([bars, old_bad, future]).write_parquet(tmp_path / "prices.parquet")
+    data = load_market_data(
+        "files", data_dir=tmp_path, start=days[-1], end=days[-1], warmup_bars=60
+    )
+    assert data.prices["date"].to_list() == days[-61:]
+    assert [p.message for p in data.problems] == [
+        "2924-03-08 is after today (" + p.message.split("(", 1)[1] for p in data.problems
+    ]  # the far-future row is still named; the bad 2015 bar lies outside the window
+
+
 def test_sample_fundamentals_are_ypf_filings_in_ars_dated_by_filing() -> None:
     fundamentals = load_market_data("sample").fundamentals
     assert fundamentals.schema == pl.Schema(FUNDAMENTALS_SCHEMA)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -95,3 +96,38 @@ def test_shared_reader_sees_a_new_run_without_restart(small_db):
     with reader.connection() as con:
         assert reads.latest_date(con) == d3
     reader.close()
+
+
+def test_shared_reader_serves_a_second_query_while_one_is_open_across_a_publish(small_db):
+    # A session holding its cursor (a slow page) neither blocks another session's query
+    # nor the switch to a newly published file; it finishes on the file it started with.
+    reader = SharedReader(small_db)
+    holding, release, seen = threading.Event(), threading.Event(), []
+
+    def slow_session() -> None:
+        with reader.connection() as con:
+            holding.set()
+            release.wait(30)
+            seen.append(reads.latest_date(con))
+
+    slow = threading.Thread(target=slow_session)
+    slow.start()
+    assert holding.wait(30)
+    d3 = dt.date(2024, 3, 11)
+    with open_writer(small_db) as con:
+        writes.replace_partitions(con, [d3], [partition(d3, ["GGAL"])])
+    done: list[dt.date | None] = []
+    other = threading.Thread(target=lambda: done.append(_latest(reader)))
+    other.start()
+    other.join(10)
+    assert done == [d3]  # answered while the slow session still holds its cursor
+    release.set()
+    slow.join(30)
+    assert seen == [D2]  # the slow session read the file it had opened
+    assert _latest(reader) == d3
+    reader.close()
+
+
+def _latest(reader: SharedReader) -> dt.date | None:
+    with reader.connection() as con:
+        return reads.latest_date(con)
