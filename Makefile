@@ -9,7 +9,7 @@ DEMO_END ?= 2024-03-08
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: track-record-docs help install system-deps test test-fast lint format settings-docs demo demo-db bench clean
+.PHONY: track-record-docs help install system-deps test test-fast lint format settings-docs demo demo-db bench bench-docs clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,8 +73,11 @@ demo-db: $(DB)  ## Build the sample database if it is not there
 demo: $(STAMP) demo-db  ## Build the sample database and serve the dashboard on :8501
 	DATABASE_URL=duckdb:///$(DB) ARGENTA_SOURCE=sample $(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
-bench: $(STAMP)  ## Run the benchmarks and print the figures (takes < 10 minutes)
-	$(BIN)/python -m benchmarks.run_all
+bench: $(STAMP)  ## Run the benchmarks, print the figures and save them in benchmarks/runs/
+	$(BIN)/python -m benchmarks.run_all --save benchmarks/runs
+
+bench-docs: $(STAMP)  ## Write the README's Performance figures from the last 3 saved bench runs
+	$(BIN)/python -m benchmarks.results
 
 clean:  ## Remove the virtual environment, caches and the demo database
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -46,7 +46,8 @@ def below(benchmark: str, measure: str, value: float, unit: str, limit: float) -
 
 def at_least(benchmark: str, measure: str, value: float, unit: str, limit: float) -> Row:
     """A row whose target is `value >= limit`."""
-    return Row(benchmark, measure, value, unit, f">= {limit:g}{unit}", value >= limit)
+    target = f">= {limit:g}{'' if unit == 'x' else ' '}{unit}"
+    return Row(benchmark, measure, value, unit, target, value >= limit)
 
 
 def seconds(function: Callable[[], object], runs: int) -> list[float]:
@@ -136,7 +137,7 @@ def table(rows: Iterable[Row]) -> str:
             {
                 "benchmark": r.benchmark,
                 "measure": r.measure,
-                "value": _fmt(r.value),
+                "value": fmt(r.value),
                 "unit": r.unit,
                 "target": r.target,
                 "status": r.status,
@@ -156,7 +157,8 @@ def table(rows: Iterable[Row]) -> str:
     return "\n".join(lines)
 
 
-def _fmt(value: float) -> str:
+def fmt(value: float) -> str:
+    """A figure as the tables show it: thousands grouped, 3 significant digits below 100."""
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:

@@ -19,10 +19,12 @@ from benchmarks import (
     bench_backfill,
     bench_concurrent_reads,
     bench_daily,
+    bench_export,
     bench_indicators,
     bench_reads,
     bench_size,
     bench_track_record,
+    results,
 )
 from benchmarks.common import Row, machine, table
 
@@ -108,6 +110,8 @@ def run(plan: Plan, folder: Path) -> list[Row]:
     )
     rows += bench_backfill.memory_rows(folder, plan.many_tickers, plan.days, plan.memory_chunks)
     rows += bench_reads.run(plan.many_tickers, plan.days, plan.read_runs, folder)
+    size = f"{plan.many_tickers}x{plan.days}"
+    rows += bench_export.run(folder / "reads.duckdb", size, folder)
     rows += bench_daily.run_both(
         folder / "reads.duckdb",
         folder / f"market-{plan.many_tickers}",
@@ -138,12 +142,18 @@ def main(argv: list[str] | None = None) -> None:
     """Parse the command line, run every benchmark and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that all runs")
+    parser.add_argument(
+        "--save", type=Path, help="also write the run as JSON into this folder (make bench)"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     computer, start = machine(), time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
         rows = run(plan, Path(folder))
-    print(report(computer, rows, time.perf_counter() - start))
+    seconds = time.perf_counter() - start
+    print(report(computer, rows, seconds))
+    if args.save:
+        print(f"Saved as {results.save(args.save, computer, rows, seconds)}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from benchmarks import (
     bench_reads,
     bench_size,
     bench_track_record,
+    results,
     run_all,
 )
 from benchmarks.common import Row, p95, table
@@ -126,6 +128,7 @@ def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
         "retention",
         "track",
         "dashboard",
+        "export",
     }
     retention = next(r for r in rows if r.benchmark.startswith("retention"))
     assert retention.value > 0
@@ -143,3 +146,29 @@ def test_track_record_prints_both_times_and_agrees_with_alphalens(
     assert value_of(rows, "alphalens-reloaded") > 0
     assert status_of(next(r for r in rows if "alphalens time / product time" in r))
     assert value_of(rows, "quintile returns: largest difference") < 1000  # in 1e-12: < 1e-9
+
+
+def test_the_readme_performance_figures_are_those_of_the_saved_runs() -> None:
+    readme = results.README.read_text()
+    assert results.with_block(readme, results.block(results.load())) == readme, (
+        "the README's Performance figures are out of date: run `make bench-docs`"
+    )
+
+
+def test_the_performance_block_shows_every_run_the_spread_and_the_targets_met(tmp_path) -> None:
+    machine = {"cores": "2", "cpu": "x", "memory": "1 GB", "libraries": "polars"}
+    for n, (value, met) in enumerate([(10.0, True), (12.0, False)]):
+        rows = [Row("backfill", "end to end", value, "s", "< 11 s", met), Row("b", "m", 1.0, "x")]
+        (tmp_path / f"2026120{n}T000000Z.json").write_text(
+            json.dumps(
+                {
+                    "finished": f"2026-12-0{n}",
+                    "minutes": 7.0,
+                    "machine": machine,
+                    "rows": [dataclasses.asdict(r) for r in rows],
+                }
+            )
+        )
+    text = results.block(results.load(tmp_path))
+    assert "| backfill | end to end | s | 10.0 | 12.0 | 20 % | < 11 s | **1 of 2** |" in text
+    assert "| b | m | x | 1.00 | 1.00 | 0 % |  |  |" in text
