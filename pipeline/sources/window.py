@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TypeVar
 
 import polars as pl
 
-from pipeline.analysis.frames import MarketData
+from pipeline.analysis.frames import DataProblem, MarketData
 from pipeline.sources.validate import (
     FIRST_DATE,
     IS_INDEX,
@@ -42,7 +43,8 @@ from pipeline.sources.validate import (
 
 _TICKER, _DATE = "_key_ticker", "_key_date"  # the parsed keys of every row
 _CUTOFF, _LISTED, _OLDER, _ENDS = "_cutoff", "_listed", "_older", "_ends"
-_GOOD, _SUSPECT, _MINE = "_good", "_suspect", "_mine"
+_GOOD, _SUSPECT, _MINE, _ROWS, _GROUP = "_good", "_suspect", "_mine", "_rows", "_group"
+GROUP_ROWS = 2_000_000  # rows validated at a time: bounds the memory of a large file's load
 _READABLE = pl.col(_GOOD) & pl.col(_ENDS).is_not_null()  # a good ticker with a dated row
 _T = TypeVar("_T")
 
@@ -109,7 +111,12 @@ def _spellings(
     cells, per_cell = pl.collect_all(
         [
             keyed.select(pl.col("ticker").unique()),
-            dated.agg(cutoff.alias(_CUTOFF), older.alias(_OLDER), up_to_end.any().alias(_ENDS)),
+            dated.agg(
+                cutoff.alias(_CUTOFF),
+                older.alias(_OLDER),
+                up_to_end.any().alias(_ENDS),
+                ((date >= cutoff).fill_null(True) & up_to_end).sum().alias(_ROWS),
+            ),
         ]
     )
     ticker = parse_expr("ticker", cells.schema["ticker"], pl.String())
@@ -129,6 +136,22 @@ def _spellings(
         pl.col(_CUTOFF).min().over(pl.when(same).then(parsed)),
         pl.col(_OLDER).fill_null(False).any().over(pl.when(same).then(parsed)),
     )
+
+
+def _groups(spellings: pl.DataFrame) -> list[pl.DataFrame]:
+    """The ticker cells in groups of about GROUP_ROWS rows, in ticker order; the cells of one
+    ticker (or of no readable ticker) stay together."""
+    per_ticker = (
+        spellings.group_by(_TICKER)
+        .agg(pl.col(_ROWS).fill_null(0).sum())
+        .sort(_TICKER, nulls_last=False)
+        .with_columns((pl.col(_ROWS).cum_sum() // GROUP_ROWS).alias(_GROUP))
+    )
+    grouped = spellings.join(
+        per_ticker.select(_TICKER, _GROUP), on=_TICKER, how="left", nulls_equal=True
+    )
+    numbers = sorted(grouped.get_column(_GROUP).unique().to_list()) or [None]
+    return [grouped.filter(pl.col(_GROUP).eq_missing(n)).drop(_GROUP) for n in numbers]
 
 
 def _widened(unsure: set[str]) -> pl.Expr:
@@ -157,27 +180,55 @@ class _Window:
         self.keyed, self.source, self.file, self.comma = keyed, source, file, comma
         self.tickers, (self.start, self.end), self.warmup_bars = list(tickers), dates, warmup_bars
 
-    def validated(self, cutoffs: pl.DataFrame) -> tuple[MarketData, set[str]]:
-        """The MarketData of the rows the cut-offs select, and the tickers it may have cut short."""
-        rows = _collected(lambda: self._selected(cutoffs).collect(), self.file)
+    def validated(self, spellings: pl.DataFrame) -> tuple[MarketData, set[str]]:
+        """The MarketData of the rows the cut-offs select, and the tickers it may have cut short.
+
+        Tickers are validated in groups of about GROUP_ROWS rows, so a large file's
+        validation never holds more than one group's intermediate columns.
+        """
+        parse: list[DataProblem] = []
+        checked: list[DataProblem] = []
+        short: list[DataProblem] = []
+        prices, macro, unsure = [], [], set()
+        for n, group in enumerate(_groups(spellings)):
+            rows = _collected(partial(self._rows, group, n == 0), self.file)
+            found = self._validated_group(rows)
+            prices.append(found[0])
+            macro.append(found[1])
+            parse += found[2]
+            checked += found[3]
+            short += short_history(found[4])
+            unsure |= self._unsure(group, found[4])
+            del rows, found
+        data = MarketData(
+            source=self.source,
+            prices=pl.concat(prices),
+            macro=pl.concat(macro).sort("series", "date"),
+            problems=parse + checked + short,
+        )
+        return data, unsure
+
+    def _validated_group(self, rows: pl.DataFrame) -> tuple:
+        """(prices with warm-up, index closes, parse problems, bar problems, history to `end`)."""
         frame, parse_problems = conform(rows, PRICES, self.file, comma=self.comma)
         if self.tickers:
             frame = frame.filter(pl.col("ticker").is_in(self.tickers) | IS_INDEX)
             wanted = set(self.tickers)
             parse_problems = [p for p in parse_problems if p.ticker is None or p.ticker in wanted]
         bars, row_problems = check_prices(frame, self.file)
+        del frame
         # A short history is judged on every bar up to `end`, not only the loaded window.
         history, macro = split_indexes(within(bars.drop(ROW), "date", None, self.end))
-        prices = with_warmup(history, self.start, self.warmup_bars)
-        data = MarketData(
-            source=self.source,
-            prices=prices.sort("ticker", "date"),
-            macro=macro,
-            problems=parse_problems + row_problems + short_history(history),
-        )
-        return data, self._unsure(cutoffs, history)
+        prices = with_warmup(history, self.start, self.warmup_bars).sort("ticker", "date")
+        return prices, macro, parse_problems, row_problems, history
 
-    def _selected(self, spellings: pl.DataFrame) -> pl.LazyFrame:
+    def _rows(self, group: pl.DataFrame, first: bool) -> pl.DataFrame:
+        """The rows of the group's ticker cells (and, in the first group, rows without one)."""
+        cell = pl.col("ticker")
+        mine = cell.is_in(group.get_column("ticker").drop_nulls().implode())
+        return self._selected(group, mine | cell.is_null() if first else mine).collect()
+
+    def _selected(self, spellings: pl.DataFrame, cells: pl.Expr) -> pl.LazyFrame:
         date = pl.col(_DATE)
         up_to_end = pl.lit(True) if self.end is None else date <= self.end
         from_cutoff = pl.col(_CUTOFF).is_null() | (date >= pl.col(_CUTOFF))
@@ -196,7 +247,7 @@ class _Window:
         listed = spellings.filter(_LISTED)
         special = spellings.filter(pl.col(_SUSPECT) | pl.col(_TICKER).str.starts_with("^"))
         first = listed.get_column(_CUTOFF).min() if not listed.is_empty() else None
-        rows = self.keyed
+        rows = self.keyed.filter(cells)
         if first is not None and listed.get_column(_CUTOFF).null_count() == 0:
             rows = rows.filter(
                 (date >= first)
