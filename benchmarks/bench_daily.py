@@ -9,7 +9,7 @@ re-run `--runs` times: it replaces the same partition). "Committed" is the job's
 from loading the data to the committed transaction; "end to end" adds opening the working
 file, recording the run and publishing the file for readers (see the publish rows).
 Two kinds of local data: the whole history in the files source, and only the trailing window
-the run needs (WARMUP_BARS sessions): the files source reads and validates its whole file
+the run needs (jobs.HISTORY_BARS sessions): the files source reads and validates its whole file
 before keeping the window.
 """
 
@@ -27,7 +27,6 @@ import polars as pl
 from benchmarks.bench_backfill import backfill_process, write_market
 from benchmarks.common import Row, below, in_fresh_process, median, settings_for, table
 from benchmarks.synthetic_market import sessions
-from pipeline.analysis.frames import WARMUP_BARS
 from pipeline.ops import jobs
 from pipeline.sources import warmup_calendar_days
 
@@ -37,7 +36,7 @@ TARGET_S = 5.0
 def trailing_window(data_dir: Path, day: dt.date, folder: Path) -> Path:
     """A copy of the files-source folder keeping only the prices the run on `day` reads."""
     folder.mkdir(parents=True, exist_ok=True)
-    first = day - dt.timedelta(days=warmup_calendar_days(WARMUP_BARS))
+    first = day - dt.timedelta(days=warmup_calendar_days(jobs.HISTORY_BARS))
     prices = pl.scan_parquet(data_dir / "prices.parquet").filter(pl.col("date") >= first)
     prices.sink_parquet(folder / "prices.parquet")
     for name in ("macro.parquet", "fundamentals.parquet"):
