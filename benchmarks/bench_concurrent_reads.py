@@ -192,8 +192,10 @@ def rows(load: Load, threads: int, seconds: float) -> list[Row]:
 
 
 def demo_database(folder: Path) -> Path:
-    """The demo database (`make demo`: every sample ticker, 2022-03-01..2024-03-08)."""
+    """The demo database (`make demo`: every sample ticker, 2022-03-01..2024-03-08), built once."""
     path = folder / "demo" / "argenta_ia.duckdb"
+    if path.exists():  # built earlier in the same run
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
     jobs.backfill(settings, jobs.SourceOptions("sample"), DEMO_DATES[0], DEMO_DATES[1])

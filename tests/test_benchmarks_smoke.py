@@ -11,6 +11,7 @@ import pytest
 from benchmarks import (
     bench_backfill,
     bench_daily,
+    bench_pages,
     bench_reads,
     bench_size,
     bench_track_record,
@@ -113,7 +114,12 @@ def test_p95_is_the_nearest_rank() -> None:
 def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
     tiny = {"tickers": 5, "many_tickers": 8, "days": 100, "read_runs": 2, "size_tickers": 2}
     plan = dataclasses.replace(
-        run_all.QUICK, **tiny, size_years=(1,), reader_threads=2, reader_seconds=3.0
+        run_all.QUICK,
+        **tiny,
+        size_years=(1,),
+        reader_threads=2,
+        reader_seconds=3.0,
+        page_visits=0,  # chromium: test_page_timings_cover_every_page_cold_and_warm
     )
     rows = run_all.run(plan, tmp_path)
     benchmarks = {row.benchmark.split(" ")[0] for row in rows}
@@ -146,6 +152,14 @@ def test_track_record_prints_both_times_and_agrees_with_alphalens(
     assert value_of(rows, "alphalens-reloaded") > 0
     assert status_of(next(r for r in rows if "alphalens time / product time" in r))
     assert value_of(rows, "quintile returns: largest difference") < 1000  # in 1e-12: < 1e-9
+
+
+@pytest.mark.browser
+def test_page_timings_cover_every_page_cold_and_warm(tmp_path) -> None:
+    rows = bench_pages.run(1, tmp_path)
+    assert [r.measure.split(" ")[0] for r in rows] == [p for p in bench_pages.PAGES for _ in "cw"]
+    assert [r.target for r in rows[:2]] == ["< 3 s", "< 1.5 s"]
+    assert all(0 < r.value < 60 and r.met is not None for r in rows)
 
 
 def test_the_readme_performance_figures_are_those_of_the_saved_runs() -> None:

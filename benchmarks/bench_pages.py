@@ -1,0 +1,158 @@
+"""Dashboard pages in chromium on the demo database: time to main content, cold and warm.
+
+    python -m benchmarks.bench_pages            # every page, 3 warm visits each
+    python -m benchmarks.bench_pages --warm 5
+
+`streamlit run dashboard.py` serves the demo database (`make demo`'s date range) on a free
+local port and Debian's chromium (Playwright, no browser download) opens each page in a
+fresh browser context, timing from navigation to settled: the script finished, no status
+widget, no loading skeleton, every Plotly chart drawn (`SETTLED`, which the browser test
+also waits on). "Cold" is each page's first visit after the server started (its caches
+empty); "warm" the median of the later visits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.bench_concurrent_reads import demo_database
+from benchmarks.common import Row, below, median, table
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ("/", "/evolucion", "/detalle", "/historial", "/metodologia", "/salud")
+WARM_TARGET_S, COLD_TARGET_S = 1.5, 3.0  # issue 15
+START_SECONDS = 60
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The page is done when the script has finished, the status widget is gone, no element
+# is still a loading skeleton and every Plotly chart has drawn its SVG.
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return app !== null && app.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-testid="stStatusWidget"]')
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && charts.every(chart => chart.querySelector(".main-svg"));
+}"""
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    """Return when the server answers /_stcore/health; raise if it exits or never answers."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"no answer on /_stcore/health in {START_SECONDS} s:\n{log.read_text()}")
+
+
+@contextmanager
+def served(database: Path, log: Path) -> Iterator[str]:
+    """The dashboard served on a free local port against `database`; yields its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "DATABASE_URL": f"duckdb:///{database}"}
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a script still running: stop it for good
+            server.kill()
+            server.wait()
+
+
+def visit_seconds(browser, url: str) -> float:
+    """Seconds from navigating to `url` in a fresh context until the page has settled."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-AR")
+    try:
+        page = context.new_page()
+        start = time.monotonic()
+        page.goto(url)
+        page.wait_for_function(SETTLED, timeout=60_000)
+        return time.monotonic() - start
+    finally:
+        context.close()
+
+
+def page_times(url: str, warm_visits: int) -> dict[str, tuple[float, list[float]]]:
+    """Per page: (first visit after the server started, the later visits)."""
+    from playwright.sync_api import sync_playwright
+
+    found = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for path in PAGES:
+                cold = visit_seconds(browser, url + path)
+                found[path] = (
+                    cold,
+                    [visit_seconds(browser, url + path) for _ in range(warm_visits)],
+                )
+        finally:
+            browser.close()
+    return found
+
+
+def run(warm_visits: int, folder: Path) -> list[Row]:
+    """Build the demo database in `folder`, serve it, and time every page cold and warm."""
+    database = demo_database(folder)
+    with served(database, folder / "streamlit.log") as url:
+        found = page_times(url, warm_visits)
+    label = "dashboard pages in chromium, demo database"
+    rows = []
+    for path, (cold, warm) in found.items():
+        rows.append(below(label, f"{path} cold (first visit)", cold, "s", COLD_TARGET_S))
+        rows.append(
+            below(label, f"{path} warm (median of {len(warm)})", median(warm), "s", WARM_TARGET_S)
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warm", type=int, default=3, help="warm visits per page")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
+        print(table(run(args.warm, Path(folder))))
+
+
+if __name__ == "__main__":
+    main()
