@@ -4,8 +4,8 @@ Its rows are not computed by the pipeline (the backfill benchmark measures that)
 run on a small synthetic market supplies a pool of recommendations with their four detail
 JSON documents, and every (date, ticker) of the grid takes one pool row, renamed. The grid
 goes through `store.writes.replace_partitions` in the chunks `argenta backfill` writes
-(`pipeline.ops.jobs.ticker_chunks`: all dates of ~100 tickers at a time), so the layout is the
-one a backfill leaves.
+(`pipeline.ops.jobs.date_chunks`: every ticker over a span of ~50 dates at a time, since a
+call ranks a stock against its listing group), so the layout is the one a backfill leaves.
 The pool repeats, so the file compresses smaller than a real one (the size benchmark
 measures real files).
 """
@@ -19,7 +19,7 @@ import polars as pl
 
 from benchmarks.synthetic_market import sessions, synthetic_market
 from pipeline.analysis import analyse
-from pipeline.ops.jobs import ticker_chunks
+from pipeline.ops.jobs import date_chunks
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_writer, work_path
@@ -63,7 +63,7 @@ def build(path: Path, n_tickers: int, n_days: int) -> Path:
         stale.unlink(missing_ok=True)
     pool = call_pool()
     days, tickers = sessions(n_days), ticker_names(n_tickers)
-    chunks = (grid_chunk(pool, days, group) for group in ticker_chunks(tickers, n_days))
+    chunks = (grid_chunk(pool, span, tickers) for span in date_chunks(days, n_tickers))
     with open_writer(path) as con:
         writes.replace_partitions(con, days, chunks)
         for n in range(min(JOB_RUNS, n_days)):

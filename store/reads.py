@@ -123,8 +123,7 @@ def latest_recommendations(
     ticker is absent from it, that ticker's latest earlier call: never a scan of the whole
     history for every ticker.
     """
-    day = latest_date(con, as_of)
-    ended, missing = _absent_tickers(con, day)
+    day, ended, missing = _day_and_absent(con, as_of)
     parts = ["SELECT * FROM daily_recommendations WHERE analysis_date = $day"]
     parts += [_ENDED_CALLS] * (ended > 0) + [_MISSING_CALLS] * (missing > 0)
     sql = f"""
@@ -148,15 +147,22 @@ def latest_recommendations(
     return calls.sort(["total_score", "ticker"], descending=[True, False])
 
 
-def _absent_tickers(con: duckdb.DuckDBPyConnection, day: dt.date | None) -> tuple[int, int]:
-    """(tickers whose calls stopped before `day`, tickers analysed around it but not on it)."""
+def _day_and_absent(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None
+) -> tuple[dt.date | None, int, int]:
+    """(the latest date on or before `as_of`, tickers whose calls stopped before it, tickers
+    analysed around it but not on it), in one query of the catalog tables."""
     rows = con.sql(
-        """SELECT count(*) FILTER (WHERE last_date < $day),
-                  count(*) FILTER (WHERE first_date <= $day AND last_date >= $day)
-                  - coalesce((SELECT sum(recommendations) FROM partitions
-                              WHERE analysis_date = $day), 0)
-           FROM known_tickers""",
-        params={"day": day},
+        """WITH day AS (SELECT max(analysis_date) AS d FROM partitions
+                        WHERE $as_of::DATE IS NULL OR analysis_date <= $as_of::DATE),
+                on_day AS (SELECT coalesce(sum(recommendations), 0) AS n
+                           FROM partitions JOIN day ON analysis_date = day.d)
+           SELECT (SELECT d FROM day),
+                  count(*) FILTER (WHERE last_date < day.d),
+                  count(*) FILTER (WHERE first_date <= day.d AND last_date >= day.d)
+                  - (SELECT n FROM on_day)
+           FROM known_tickers, day""",
+        params={"as_of": as_of},
     ).fetchall()
     return rows[0]
 
