@@ -26,14 +26,24 @@ END = "<!-- end of performance figures -->"
 LAST = 3
 
 
-def save(folder: Path, computer: dict[str, str], rows: list[Row], seconds: float) -> Path:
-    """Write one run as JSON into `folder`; returns the file."""
+def run_path(folder: Path) -> Path:
+    """The file a run starting now is saved as, in `folder` (created)."""
     folder.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    path = folder / f"{now:%Y%m%dT%H%M%SZ}.json"
+    return folder / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+
+
+def save(
+    path: Path,
+    computer: dict[str, str],
+    rows: list[Row],
+    seconds: float,
+    complete: bool = True,
+) -> Path:
+    """Write the run's rows so far as JSON at `path` (`complete`: every benchmark ran)."""
     run = {
-        "finished": now.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "minutes": round(seconds / 60, 1),
+        "complete": complete,
         "machine": computer,
         "rows": [dataclasses.asdict(r) for r in rows],
     }
@@ -53,7 +63,10 @@ def block(runs: list[dict[str, Any]]) -> str:
     n = len(runs)
     header = [
         f"{n} runs of `make bench`, finished "
-        + ", ".join(f"{r['finished']} ({r['minutes']} min, load average {_load(r)})" for r in runs)
+        + ", ".join(
+            f"{r['finished']} ({r['minutes']} min{_stopped(r)}, load average {_load(r)})"
+            for r in runs
+        )
         + f"; machine: {runs[-1]['machine']['cores']} cores, {runs[-1]['machine']['cpu']}, "
         f"{runs[-1]['machine']['memory']}; {runs[-1]['machine']['libraries']}.",
         "",
@@ -97,6 +110,11 @@ def _spread(values: list[float]) -> str:
     if len(values) < 2 or low <= 0:
         return ""
     return f"{(high / low - 1) * 100:.0f} %"
+
+
+def _stopped(run: dict[str, Any]) -> str:
+    """', stopped before the end' for a run saved before every benchmark ran ('–': not measured)."""
+    return "" if run.get("complete", True) else ", stopped before the end"
 
 
 def _load(run: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,37 +100,70 @@ def projected_publish(rows: list[Row], plan: Plan) -> list[Row]:
     ]
 
 
-def run(plan: Plan, folder: Path) -> list[Row]:
-    """Every benchmark at the plan's sizes; databases and data go under `folder`."""
-    rows = indicator_rows(plan)
-    rows += bench_backfill.time_rows(folder, plan.tickers, plan.days)
-    rows += bench_daily.run_both(
-        folder / f"backfill-{plan.tickers}.duckdb",
-        folder / f"market-{plan.tickers}",
-        plan.tickers,
-        plan.days,
-        plan.daily_runs,
-        folder,
-    )
-    rows += bench_backfill.memory_rows(folder, plan.many_tickers, plan.days, plan.memory_chunks)
-    rows += bench_reads.run(plan.many_tickers, plan.days, plan.read_runs, folder)
+def _reads(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """The store's reads on the many-ticker database, then its export."""
     size = f"{plan.many_tickers}x{plan.days}"
-    rows += bench_export.run(folder / "reads.duckdb", size, folder)
-    rows += bench_daily.run_both(
-        folder / "reads.duckdb",
-        folder / f"market-{plan.many_tickers}",
-        plan.many_tickers,
-        plan.days,
-        plan.daily_runs,
-        folder,
+    found = bench_reads.run(plan.many_tickers, plan.days, plan.read_runs, folder)
+    return found + bench_export.run(folder / "reads.duckdb", size, folder)
+
+
+def _dashboard(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """Concurrent readers, then every page in chromium (both on the demo database)."""
+    found = bench_concurrent_reads.run(plan.reader_threads, plan.reader_seconds, folder)
+    return found + (bench_pages.run(plan.page_visits, folder) if plan.page_visits else [])
+
+
+def _track_record(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """The track record against alphalens-reloaded."""
+    return bench_track_record.run(plan.many_tickers, plan.days, plan.track_runs)
+
+
+def _backfill(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """A backfill end to end, then the daily run on its database."""
+    found = bench_backfill.time_rows(folder, plan.tickers, plan.days)
+    database, market = folder / f"backfill-{plan.tickers}.duckdb", folder / f"market-{plan.tickers}"
+    return found + bench_daily.run_both(
+        database, market, plan.tickers, plan.days, plan.daily_runs, folder
     )
-    rows += bench_size.run(folder, plan.size_tickers, list(plan.size_years))
-    rows += bench_size.retention_rows(folder, plan.size_tickers)
-    rows += bench_track_record.run(plan.many_tickers, plan.days, plan.track_runs)
-    rows += bench_concurrent_reads.run(plan.reader_threads, plan.reader_seconds, folder)
-    if plan.page_visits:
-        rows += bench_pages.run(plan.page_visits, folder)
-    return rows + projected_publish(rows, plan)
+
+
+def _many_tickers(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """A many-ticker backfill's memory, then the daily run on the read database (after _reads)."""
+    n = plan.many_tickers
+    found = bench_backfill.memory_rows(folder, n, plan.days, plan.memory_chunks)
+    database, market = folder / "reads.duckdb", folder / f"market-{n}"
+    return found + bench_daily.run_both(database, market, n, plan.days, plan.daily_runs, folder)
+
+
+def _size(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """File size by history, retention, and the projected publish (after _reads)."""
+    found = bench_size.run(folder, plan.size_tickers, list(plan.size_years))
+    found += bench_size.retention_rows(folder, plan.size_tickers)
+    return found + projected_publish(rows + found, plan)
+
+
+# Issue 15's targets first, so a run stopped early has measured those.
+SECTIONS = (
+    _reads,
+    _dashboard,
+    _track_record,
+    _backfill,
+    _many_tickers,
+    lambda plan, folder, rows: indicator_rows(plan),
+    _size,
+)
+
+
+def run(
+    plan: Plan, folder: Path, done: Callable[[list[Row]], None] = lambda rows: None
+) -> list[Row]:
+    """Every benchmark at the plan's sizes (databases and data under `folder`); `done` is
+    called with the rows so far after each group of benchmarks."""
+    rows: list[Row] = []
+    for section in SECTIONS:
+        rows += section(plan, folder, rows)
+        done(rows)
+    return rows
 
 
 def report(computer: dict[str, str], rows: list[Row], seconds: float) -> str:
@@ -153,12 +187,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     computer, start = machine(), time.perf_counter()
+    saved = results.run_path(args.save) if args.save else None
+
+    def keep(rows: list[Row], complete: bool = False) -> None:
+        """Save the rows so far: a run stopped early still leaves what it measured."""
+        if saved is not None:
+            results.save(saved, computer, rows, time.perf_counter() - start, complete)
+
     with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
-        rows = run(plan, Path(folder))
-    seconds = time.perf_counter() - start
-    print(report(computer, rows, seconds))
-    if args.save:
-        print(f"Saved as {results.save(args.save, computer, rows, seconds)}")
+        rows = run(plan, Path(folder), keep)
+    keep(rows, complete=True)
+    print(report(computer, rows, time.perf_counter() - start))
+    if saved is not None:
+        print(f"Saved as {saved}")
 
 
 if __name__ == "__main__":
