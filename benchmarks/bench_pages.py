@@ -81,7 +81,6 @@ def served(database: Path, log: Path) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "DATABASE_URL": f"duckdb:///{database}"}
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
