@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,20 @@ def _figures(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str,
     found: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
     for i, run in enumerate(runs):
         for row in run["rows"]:
-            key = (row["benchmark"], row["measure"])
+            key = (row["benchmark"], _measure(row["measure"]))
             found.setdefault(key, [None] * len(runs))[i] = row
-    order = {(r["benchmark"], r["measure"]): i for i, r in enumerate(runs[-1]["rows"])}
+    order = {(r["benchmark"], _measure(r["measure"])): i for i, r in enumerate(runs[-1]["rows"])}
     return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+# Figures a measure's name carries for one run only (a median beside the p95, the RSS after
+# each chunk): left out of the name, so the same measure lines up across runs.
+_RUN_FIGURES = re.compile(r"\s*\(median [^()]*\d[^()]*\)|: [\d., ]+ GB$")
+
+
+def _measure(name: str) -> str:
+    """The measure's name without the figures of one run."""
+    return _RUN_FIGURES.sub("", name)
 
 
 def _spread(values: list[float]) -> str:
