@@ -330,7 +330,7 @@ def source_failure(text: str) -> str:
 # A setting's error by its code (pipeline/settings.py ConfigError.code) and params: what the
 # variable accepts, in Spanish. Values are written as they go in the environment (0.25).
 SETTING_ERRORS_ES = {
-    "flag": "usá true o false",
+    "flag": "usá true o false (también 1/0, yes/no, on/off, en mayúsculas o minúsculas)",
     "integer": "usá un número entero entre {lo} y {hi}",
     "number": "usá un número entre {lo} y {hi}, escrito con punto decimal (p. ej. 0.25)",
     "choice": "usá uno de estos valores: {choices}",
@@ -345,7 +345,7 @@ SETTING_ERRORS_ES = {
     "command": "usá una línea de comando, con comillas como en una terminal",
     "tickers": "usá tickers como los escribe Yahoo, separados por comas (GGAL,YPF,TGSU2.BA)",
     "weights": "usá pares componente=peso, p. ej. technical=0.5,fundamental=0.5 (componentes: "
-    "{components}; cada peso entre 0 y 100 y la suma mayor que 0)",
+    "{components}; cada peso entre 0 y 100 y la suma mayor que 0; el que falta pesa 0)",
     "macro_weight": "macro es una visión de mercado y no forma parte del total: sacalo",
     "env_file": "no es un archivo de texto UTF-8 con líneas NOMBRE=valor: corregilo o borralo",
     "retired": "ya no se usa (las recomendaciones son ahora proporciones fijas): usá {use}",
