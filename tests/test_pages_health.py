@@ -224,3 +224,18 @@ def test_every_run_error_code_is_worded_in_spanish_with_its_dates() -> None:
         assert text.endswith("3 fechas, del 02/10/2023 al 04/10/2023"), text
     unknown = {"message": "English text", "code": "from_a_later_version", "params": {}}
     assert fmt.run_error(unknown) == "English text"  # never dropped
+
+
+def test_a_timed_out_run_and_the_process_names_are_in_spanish(db_path: Path, monkeypatch) -> None:
+    with open_writer(db_path) as con:
+        writes.fail_job(con, writes.start_job(con, "daily_analysis"), "timeout")
+        writes.fail_job(con, writes.start_job(con, "backfill"), REASON)
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    runs = runs_table(at)
+    assert list(runs["job_name"]) == ["Carga histórica", "Corrida diaria"]
+    assert list(runs["failure_reason"]) == [REASON, "tiempo agotado"]  # an error line as is
+    timeline = figures(at)[0]
+    names = {str(y) for trace in timeline["data"] for y in trace["y"]}
+    assert names == {"Carga histórica", "Corrida diaria"}

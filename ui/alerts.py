@@ -31,7 +31,7 @@ ALERTAS = {
 }
 
 # Failure reasons the pipeline records as codes (others are the error's own one line).
-MOTIVOS = {"timeout": "tiempo agotado", "interrupted": "interrumpida", None: "desconocido"}
+MOTIVOS: dict[str | None, str] = {**fmt.FAILURES, None: "desconocido"}
 
 
 def mensaje(alert: Alert, tz: str) -> str:

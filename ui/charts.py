@@ -273,6 +273,7 @@ def runs_timeline(runs: pl.DataFrame) -> go.Figure:
     """Each run as a bar from its start to its end (local time), coloured by status."""
     frame = runs.with_columns(
         pl.col("status").replace_strict(fmt.JOB_STATUS).alias("estado"),
+        pl.col("job_name").replace(fmt.JOB_NAMES),  # «Corrida diaria», not daily_analysis
         _drawn_end(runs),
         pl.col("end_time").dt.strftime("%d/%m/%Y %H:%M:%S").alias("fin"),  # the real end
     )

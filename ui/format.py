@@ -33,6 +33,9 @@ COMPONENT_COLUMNS = {f"{kind}_score": label for kind, label in ANALYSES.items()}
 JOB_STATUS = {"completed": "Completado", "failed": "Fallido", "running": "En curso"}
 # The processes recorded in job_runs (`job_name`); an unknown one is shown as it is.
 JOB_NAMES = {"daily_analysis": "Corrida diaria", "backfill": "Carga histórica"}
+# A failed run's reason when recorded as a code (pipeline/ops/jobs.py `_failure`); any other
+# reason is the error's own line, shown as recorded.
+FAILURES: dict[str | None, str] = {"timeout": "tiempo agotado", "interrupted": "interrumpida"}
 STATUS_HEX = {"completed": "#1a7f37", "failed": "#cf222e", "running": "#1f6feb"}
 DAEMON_STATE = {
     "starting": "iniciando",

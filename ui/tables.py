@@ -163,7 +163,7 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
         "tickers_processed",
         "errors_count",
         pl.Series("errors_by_type", by_type, dtype=pl.String),
-        pl.col("failure_reason").fill_null(""),
+        pl.col("failure_reason").replace(fmt.FAILURES).fill_null(""),
     )
     styled = _badges(shown, {"status": {v: fmt.STATUS_HEX[k] for k, v in fmt.JOB_STATUS.items()}})
     styled = styled.format(
