@@ -87,7 +87,7 @@ def test_score_chart_holds_one_series_per_selected_ticker(on_sample: Path) -> No
 
 def score_lines(figure: dict) -> list[dict]:
     """The score chart's ticker lines (not the call markers)."""
-    return [trace for trace in figure["data"] if trace.get("legendgroup") == "ticker"]
+    return [trace for trace in figure["data"] if trace.get("mode") == "lines"]
 
 
 def db_calls(path: Path, tickers: list[str]) -> set[tuple[str, str, str]]:
@@ -115,14 +115,14 @@ def test_score_chart_marks_each_day_with_the_stored_call_and_no_fixed_bands(
     drawn = {
         (ticker, str(day)[:10], trace["name"])
         for trace in score["data"]
-        if trace.get("legendgroup") == "call"
+        if trace.get("mode") == "markers"
         for ticker, day in zip(trace["customdata"], trace["x"], strict=True)
     }
     stored = db_calls(on_sample, chosen)
     assert drawn == stored
     assert {call for _, _, call in stored} >= {"COMPRAR", "VENDER"}  # the test sees both
     for trace in score["data"]:
-        if trace.get("legendgroup") == "call":
+        if trace.get("mode") == "markers":
             assert trace["marker"]["color"] == fmt.CALL_HEX[trace["name"]]
     caption = next(c.value for c in at.caption if "recomendación vigente" in c.value)
     assert "No hay un puntaje fijo" in caption and "el 30 % de puntaje total más alto" in caption

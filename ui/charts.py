@@ -64,7 +64,6 @@ def score_history(history: pl.DataFrame) -> go.Figure:
         color_discrete_sequence=_TICKER_HEX,
         labels={"analysis_date": "Fecha", "total_score": "Puntaje total", "ticker": "Ticker"},
     )
-    fig.update_traces(legendgroup="ticker", legendgrouptitle_text="Ticker")
     fig.update_yaxes(range=[0, 100])
     fig = _dates(fig)
     for call in fmt.RECOMMENDATIONS:
@@ -78,8 +77,6 @@ def score_history(history: pl.DataFrame) -> go.Figure:
             name=call,
             marker={"color": fmt.CALL_HEX[call], "size": 6},
             customdata=held["ticker"],
-            legendgroup="call",
-            legendgrouptitle_text="Recomendación vigente",
             hovertemplate=f"%{{customdata}}: {call}<extra></extra>",
         )
     return _style(fig, "Puntaje total y recomendación vigente", height=420)
