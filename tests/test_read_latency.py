@@ -104,5 +104,6 @@ def test_the_health_page_shows_the_last_runs_resources_and_the_read_latencies(db
     assert shown["CPU de la última corrida"] != "—"
     table = at.dataframe[-1].value
     row = table[table["Lectura"] == "ticker_history"].iloc[0]
-    assert (row["Lecturas"], row["Mediana (ms)"], row["p95 (ms)"]) == (3, "1.234,5", "1.234,5")
-    assert (row["Lecturas en la base"], row["Mediana en la base (ms)"]) == (1, "250,0")
+    # Counts are written like the other numbers (es-AR), so 1.000 reads would show "1.000".
+    assert (row["Lecturas"], row["Mediana (ms)"], row["p95 (ms)"]) == ("3", "1.234,5", "1.234,5")
+    assert (row["Lecturas en la base"], row["Mediana en la base (ms)"]) == ("1", "250,0")
