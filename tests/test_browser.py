@@ -8,18 +8,12 @@ page are kept in test-artifacts/screenshots/.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import datetime as dt
 import io
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -30,7 +24,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FloatRect, Page, sync_playwright
 
-from benchmarks.bench_pages import CHROMIUM, CHROMIUM_ARGS, SETTLED
+from benchmarks.bench_pages import CHROMIUM, CHROMIUM_ARGS, SETTLED, served
 from store import reads, writes
 from store.connection import open_reader, open_writer
 from tests.factories import partition
@@ -41,50 +35,12 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-START_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"streamlit exited:\n{log.read_text()}"
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"no answer on /_stcore/health in {START_SECONDS} s:\n{log.read_text()}")
-
-
-@contextlib.contextmanager
-def _served(database: Path, log: Path) -> Iterator[str]:
-    """The dashboard served on a free local port against `database`; its URL."""
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    env = {**os.environ, "DATABASE_URL": f"duckdb:///{database}"}
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def app_url(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard served on a free local port against the sample database."""
-    with _served(sample_db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+    with served(sample_db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url
 
 
@@ -277,7 +233,7 @@ def test_a_close_only_ticker_gets_a_price_line(browser: Browser, tmp_path: Path)
             close = 200.0 + 10 * (i % 2)  # a zigzag: plotly would merge collinear points
             details = details.with_columns(raw_data=pl.lit(json.dumps({"close": close})))
             writes.replace_partitions(con, [day], [(calls, details)])
-    with _served(database, tmp_path / "server.log") as url:
+    with served(database, tmp_path / "server.log") as url:
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-AR")
         page = context.new_page()
         page.goto(f"{url}/evolucion?{params.TICKER}=GGAL.BA")
@@ -458,7 +414,7 @@ def test_run_timeline_ticks_are_distinct_when_runs_start_within_a_second(
     with open_writer(database) as con:
         for _ in range(6):
             writes.finish_job(con, writes.start_job(con, "daily_analysis"), 17, 0, {})
-    with _served(database, tmp_path / "server.log") as url:
+    with served(database, tmp_path / "server.log") as url:
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-AR")
         page = context.new_page()
         page.goto(url + "/salud")
