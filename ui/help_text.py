@@ -34,7 +34,7 @@ def call(cfg: Settings) -> str:
         f"el primer día hábil de cada mes, el {_pct(cfg.buy_share)} de puntaje total más alto de "
         f"su grupo (ADR o BYMA) pasa a COMPRAR y el {_pct(cfg.sell_share)} más bajo a VENDER "
         "hasta el mes siguiente; el resto, MANTENER. El ADR y la acción local de una misma "
-        "empresa llevan el mismo llamado."
+        "empresa llevan la misma recomendación."
     )
 
 
@@ -47,7 +47,7 @@ def total(cfg: Settings) -> str:
         "Puntaje total relativo de 0 a 100 (50 = la acción mediana de su grupo): promedio "
         f"ponderado de los puestos de la acción en los componentes con datos ({weights}; un "
         "componente sin datos no cuenta y los demás se reparten su peso), el del día en que se "
-        "fijó el llamado del mes. Llamado: " + call(cfg)
+        "fijó la recomendación del mes. Recomendación: " + call(cfg)
     )
 
 
