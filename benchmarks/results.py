@@ -39,12 +39,15 @@ def save(
     rows: list[Row],
     seconds: float,
     complete: bool = True,
+    only: tuple[str, ...] = (),
 ) -> Path:
-    """Write the run's rows so far as JSON at `path` (`complete`: every benchmark ran)."""
+    """Write the run's rows so far as JSON at `path` (`complete`: every benchmark ran;
+    `only`: the groups it was asked to run, when not all)."""
     run = {
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "minutes": round(seconds / 60, 1),
         "complete": complete,
+        "only": list(only),
         "machine": computer,
         "rows": [dataclasses.asdict(r) for r in rows],
     }
@@ -124,7 +127,9 @@ def _spread(values: list[float]) -> str:
 
 
 def _stopped(run: dict[str, Any]) -> str:
-    """', stopped before the end' for a run saved before every benchmark ran ('–': not measured)."""
+    """How a run fell short of every benchmark: asked for some groups, or stopped before the end."""
+    if run.get("only"):
+        return ", only " + " + ".join(run["only"])
     return "" if run.get("complete", True) else ", stopped before the end"
 
 

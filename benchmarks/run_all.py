@@ -10,6 +10,7 @@ medians of several runs where a run is short, and every ratio is measured in the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -51,6 +52,8 @@ class Plan:
     reader_threads: int = 32  # the dashboard under load, while two runs publish
     reader_seconds: float = 30.0
     page_visits: int = 3  # warm visits per dashboard page in chromium (0: pages not timed)
+    only: tuple[str, ...] = ()  # these groups of SECTIONS (all when empty)
+    reads_db: Path | None = None  # a read database read_db.build wrote at this size, reused
 
 
 QUICK = Plan(
@@ -101,10 +104,14 @@ def projected_publish(rows: list[Row], plan: Plan) -> list[Row]:
 
 
 def _reads(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
-    """The store's reads on the many-ticker database, then its export."""
+    """The store's reads on the many-ticker database."""
+    return bench_reads.run(plan.many_tickers, plan.days, plan.read_runs, folder, plan.reads_db)
+
+
+def _export(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """The many-ticker database exported to Parquet (after _reads)."""
     size = f"{plan.many_tickers}x{plan.days}"
-    found = bench_reads.run(plan.many_tickers, plan.days, plan.read_runs, folder)
-    return found + bench_export.run(folder / "reads.duckdb", size, folder)
+    return bench_export.run(folder / "reads.duckdb", size, folder)
 
 
 def _dashboard(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
@@ -142,16 +149,23 @@ def _size(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
     return found + projected_publish(rows + found, plan)
 
 
-# Issue 15's targets first, so a run stopped early has measured those.
-SECTIONS = (
-    _reads,
-    _dashboard,
-    _track_record,
-    _backfill,
-    _many_tickers,
-    lambda plan, folder, rows: indicator_rows(plan),
-    _size,
-)
+def _indicators(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
+    """The indicator stage against TA-Lib."""
+    return indicator_rows(plan)
+
+
+# Issue 15's targets first, so a run stopped early has measured those; `--only` picks some
+# (those after "reads" need its database).
+SECTIONS = {
+    "reads": _reads,
+    "dashboard": _dashboard,
+    "export": _export,
+    "track-record": _track_record,
+    "backfill": _backfill,
+    "many-tickers": _many_tickers,
+    "indicators": _indicators,
+    "size": _size,
+}
 
 
 def run(
@@ -160,9 +174,10 @@ def run(
     """Every benchmark at the plan's sizes (databases and data under `folder`); `done` is
     called with the rows so far after each group of benchmarks."""
     rows: list[Row] = []
-    for section in SECTIONS:
-        rows += section(plan, folder, rows)
-        done(rows)
+    for name, section in SECTIONS.items():
+        if not plan.only or name in plan.only:
+            rows += section(plan, folder, rows)
+            done(rows)
     return rows
 
 
@@ -184,19 +199,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--save", type=Path, help="also write the run as JSON into this folder (make bench)"
     )
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated groups, of: {', '.join(SECTIONS)}"
+    )
+    parser.add_argument(
+        "--reads-db", type=Path, help="reuse this read database (read_db.build, same size)"
+    )
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else Plan()
+    only = tuple(name for name in args.only.split(",") if name)
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown groups {sorted(unknown)}: choose from {', '.join(SECTIONS)}")
+    plan = dataclasses.replace(QUICK if args.quick else Plan(), only=only, reads_db=args.reads_db)
     computer, start = machine(), time.perf_counter()
     saved = results.run_path(args.save) if args.save else None
 
     def keep(rows: list[Row], complete: bool = False) -> None:
         """Save the rows so far: a run stopped early still leaves what it measured."""
         if saved is not None:
-            results.save(saved, computer, rows, time.perf_counter() - start, complete)
+            seconds = time.perf_counter() - start
+            results.save(saved, computer, rows, seconds, complete, plan.only)
 
     with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
         rows = run(plan, Path(folder), keep)
-    keep(rows, complete=True)
+    keep(rows, complete=not plan.only)
     print(report(computer, rows, time.perf_counter() - start))
     if saved is not None:
         print(f"Saved as {saved}")
