@@ -112,10 +112,13 @@ def test_p95_is_the_nearest_rank() -> None:
 
 @pytest.mark.slow
 def test_make_bench_runs_every_benchmark_on_tiny_sizes(tmp_path) -> None:
-    tiny = {"tickers": 5, "many_tickers": 8, "days": 100, "read_runs": 2, "size_tickers": 2}
     plan = dataclasses.replace(
         run_all.QUICK,
-        **tiny,
+        tickers=5,
+        many_tickers=8,
+        days=100,
+        read_runs=2,
+        size_tickers=2,
         size_years=(1,),
         reader_threads=2,
         reader_seconds=3.0,
@@ -186,3 +189,24 @@ def test_the_performance_block_shows_every_run_the_spread_and_the_targets_met(tm
     text = results.block(results.load(tmp_path))
     assert "| backfill | end to end | s | 10.0 | 12.0 | 20 % | < 11 s | **1 of 2** |" in text
     assert "| b | m | x | 1.00 | 1.00 | 0 % |  |  |" in text
+
+
+def test_only_runs_the_groups_asked_for_and_names_them_in_the_saved_run(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_all.main(["--quick", "--only", "indicators", "--save", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert lines_of(out, "indicators ")
+    assert not lines_of(out, "backfill ") and not lines_of(out, "reads ")
+    (saved,) = tmp_path.glob("*.json")
+    run = json.loads(saved.read_text())
+    assert run["only"] == ["indicators"] and run["complete"] is False
+    assert {row["benchmark"].split(" ")[0] for row in run["rows"]} == {"indicators"}
+    assert ", only indicators" in results.block(results.load(tmp_path))
+
+
+def test_only_refuses_an_unknown_group(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        run_all.main(["--quick", "--only", "reeds"])
+    assert stopped.value.code == 2
+    assert "unknown groups ['reeds']" in capsys.readouterr().err
