@@ -160,9 +160,11 @@ def test_track_record_prints_both_times_and_agrees_with_alphalens(
 @pytest.mark.browser
 def test_page_timings_cover_every_page_cold_and_warm(tmp_path) -> None:
     rows = bench_pages.run(1, tmp_path)
-    assert [r.measure.split(" ")[0] for r in rows] == [p for p in bench_pages.PAGES for _ in "cw"]
-    assert [r.target for r in rows[:2]] == ["< 3 s", "< 1.5 s"]
-    assert all(0 < r.value < 60 and r.met is not None for r in rows)
+    assert [r.measure.split(" ")[0] for r in rows] == [p for p in bench_pages.PAGES for _ in "cwsf"]
+    assert [r.target for r in rows[:4]] == ["< 3 s", "< 1.5 s", "", ""]
+    assert all(0 < r.value < 60 for r in rows)
+    assert [r.met is not None for r in rows[:4]] == [True, True, False, False]
+    assert rows[2].value <= rows[1].value  # the script finishes before the page has settled
 
 
 def test_the_readme_performance_figures_are_those_of_the_saved_runs() -> None:
