@@ -76,7 +76,7 @@ demo: $(STAMP) demo-db  ## Build the sample database and serve the dashboard on 
 bench: $(STAMP)  ## Run the benchmarks, print the figures and save them in benchmarks/runs/
 	$(BIN)/python -m benchmarks.run_all --save benchmarks/runs
 
-bench-docs: $(STAMP)  ## Write the README's Performance figures from the last 3 saved bench runs
+bench-docs: $(STAMP)  ## Write the README's Performance figures (each one's last 3 saved measurements)
 	$(BIN)/python -m benchmarks.results
 
 clean:  ## Remove the virtual environment, caches and the demo database

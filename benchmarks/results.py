@@ -3,9 +3,10 @@
     python -m benchmarks.results            # rewrite the README block from the last 3 runs
 
 `make bench` saves each run as `benchmarks/runs/<UTC time>.json` (the machine, every row).
-`make bench-docs` writes the README's table between its markers from the last three saved
-runs: each figure of each run, the spread, and how many runs met the target. No figure in
-that block is typed by hand; `tests/test_benchmarks_smoke.py` checks it is up to date.
+`make bench-docs` writes the README's table between its markers: each figure's last three
+measurements in the saved runs (a run of some groups, `--only`, measures only theirs), the
+spread, and how many of them met the target. No figure in that block is typed by hand;
+`tests/test_benchmarks_smoke.py` checks it is up to date.
 """
 
 from __future__ import annotations
@@ -55,34 +56,38 @@ def save(
     return path
 
 
-def load(folder: Path = RUNS, last: int = LAST) -> list[dict[str, Any]]:
-    """The last `last` saved runs, oldest first."""
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))[-last:]]
+def load(folder: Path = RUNS) -> list[dict[str, Any]]:
+    """Every saved run, oldest first."""
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
 
 
-def block(runs: list[dict[str, Any]]) -> str:
-    """The README's Performance table: every figure of every run, the spread and the targets."""
-    if not runs:
+def block(runs: list[dict[str, Any]], last: int = LAST) -> str:
+    """The README's Performance table: each figure's last `last` measurements in `runs`, the
+    spread and the targets; the header names the runs they come from."""
+    figures = _figures(runs, last)
+    if not figures:
         return "No saved run yet: run `make bench`, then `make bench-docs`."
-    n = len(runs)
+    used = [run for i, run in enumerate(runs) if any(i in found for found in figures.values())]
+    n = max(len(found) for found in figures.values())
     header = [
-        f"{n} runs of `make bench`, finished "
+        f"Each figure's last {n} measurements (oldest first), from {len(used)} runs of "
+        "`make bench`, finished "
         + ", ".join(
             f"{r['finished']} ({r['minutes']} min{_stopped(r)}, load average {_load(r)})"
-            for r in runs
+            for r in used
         )
-        + f"; machine: {runs[-1]['machine']['cores']} cores, {runs[-1]['machine']['cpu']}, "
-        f"{runs[-1]['machine']['memory']}; {runs[-1]['machine']['libraries']}.",
+        + f"; machine: {used[-1]['machine']['cores']} cores, {used[-1]['machine']['cpu']}, "
+        f"{used[-1]['machine']['memory']}; {used[-1]['machine']['libraries']}.",
         "",
         "| benchmark | measure | unit | "
-        + " | ".join(f"run {i}" for i in range(1, n + 1))
+        + " | ".join(f"{i}." for i in range(1, n + 1))
         + " | spread | target | met |",
         "|---|---|---|" + "---:|" * n + "---:|---|---|",
     ]
     lines = []
-    for key, found in _figures(runs).items():
-        values = [fmt(r["value"]) if r else "–" for r in found]
-        present = [r for r in found if r]
+    for key, found in figures.items():
+        present = [runs[i]["rows"][j] for i, j in found.items()]
+        values = ["–"] * (n - len(present)) + [fmt(r["value"]) for r in present]
         spread = _spread([r["value"] for r in present])
         target = present[-1]["target"]
         met = [r["met"] for r in present if r["met"] is not None]
@@ -97,15 +102,21 @@ def block(runs: list[dict[str, Any]]) -> str:
     return "\n".join(header + lines)
 
 
-def _figures(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any] | None]]:
-    """Each (benchmark, measure) in the last run's order, with its row in every run (or None)."""
-    found: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
+def _figures(runs: list[dict[str, Any]], last: int) -> dict[tuple[str, str], dict[int, int]]:
+    """Each (benchmark, measure) with its last `last` measurements, {run index: row index},
+    oldest first; in the order of the newest whole run, then of the runs of some groups."""
+    found: dict[tuple[str, str], dict[int, int]] = {}
     for i, run in enumerate(runs):
-        for row in run["rows"]:
-            key = (row["benchmark"], _measure(row["measure"]))
-            found.setdefault(key, [None] * len(runs))[i] = row
-    order = {(r["benchmark"], _measure(r["measure"])): i for i, r in enumerate(runs[-1]["rows"])}
-    return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], len(order))))
+        for j, row in enumerate(run["rows"]):
+            found.setdefault((row["benchmark"], _measure(row["measure"])), {})[i] = j
+    whole = [i for i, run in enumerate(runs) if not run.get("only")]
+    ranked = sorted(range(len(runs)), key=lambda i: (i not in whole[-1:], -i))
+    order: dict[tuple[str, str], tuple[int, int]] = {}
+    for rank, i in enumerate(ranked):
+        for j, row in enumerate(runs[i]["rows"]):
+            order.setdefault((row["benchmark"], _measure(row["measure"])), (rank, j))
+    kept = {key: dict(list(rows.items())[-last:]) for key, rows in found.items()}
+    return dict(sorted(kept.items(), key=lambda kv: order[kv[0]]))
 
 
 # Figures a measure's name carries for one run only (a median beside the p95, the RSS after

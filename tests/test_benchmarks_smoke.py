@@ -212,3 +212,36 @@ def test_only_refuses_an_unknown_group(capsys: pytest.CaptureFixture[str]) -> No
         run_all.main(["--quick", "--only", "reeds"])
     assert stopped.value.code == 2
     assert "unknown groups ['reeds']" in capsys.readouterr().err
+
+
+def test_each_figure_shows_its_last_three_measurements_across_whole_and_partial_runs(
+    tmp_path,
+) -> None:
+    machine = {"cores": "2", "cpu": "x", "memory": "1 GB", "libraries": "polars"}
+    plan = [  # (groups asked for, the rows it measured)
+        ((), [("reads", 1.0), ("track", 50.0)]),
+        ((), [("reads", 2.0), ("track", 40.0)]),
+        (("reads",), [("reads", 3.0)]),
+        (("reads",), [("reads", 4.0)]),
+        ((), [("reads", 5.0), ("track", 30.0)]),
+        (("export",), [("export", 9.0)]),
+    ]
+    for n, (only, measured) in enumerate(plan):
+        rows = [Row(name, "m", value, "s", "< 10 s", value < 10) for name, value in measured]
+        (tmp_path / f"2026120{n}T000000Z.json").write_text(
+            json.dumps(
+                {
+                    "finished": f"2026-12-0{n}",
+                    "minutes": 1.0,
+                    "only": list(only),
+                    "machine": machine,
+                    "rows": [dataclasses.asdict(r) for r in rows],
+                }
+            )
+        )
+    text = results.block(results.load(tmp_path))
+    assert "| reads | m | s | 3.00 | 4.00 | 5.00 | 67 % | < 10 s | 3 of 3 |" in text
+    assert "| track | m | s | 50.0 | 40.0 | 30.0 | 67 % | < 10 s | **0 of 3** |" in text
+    assert "| export | m | s | – | – | 9.00 |  | < 10 s | 1 of 1 |" in text
+    assert text.index("| reads |") < text.index("| track |") < text.index("| export |")
+    assert "2026-12-00" in text and "2026-12-05 (1.0 min, only export" in text
