@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ def save(
         "minutes": round(seconds / 60, 1),
         "complete": complete,
         "only": list(only),
+        "load average (1 min) at save": f"{os.getloadavg()[0]:.1f}",
         "machine": computer,
         "rows": [dataclasses.asdict(r) for r in rows],
     }
@@ -70,8 +72,8 @@ def block(runs: list[dict[str, Any]], last: int = LAST) -> str:
     used = [run for i, run in enumerate(runs) if any(i in found for found in figures.values())]
     n = max(len(found) for found in figures.values())
     header = [
-        f"Each figure's last {n} measurements (oldest first), from {len(used)} runs of "
-        "`make bench`, finished "
+        f"Each figure's last {_plural(n, 'measurement')} (oldest first), from "
+        f"{_plural(len(used), 'run')} of `make bench`, finished "
         + ", ".join(
             f"{r['finished']} ({r['minutes']} min{_stopped(r)}, load average {_load(r)})"
             for r in used
@@ -129,6 +131,11 @@ def _measure(name: str) -> str:
     return _RUN_FIGURES.sub("", name)
 
 
+def _plural(n: int, word: str) -> str:
+    """'1 run', '3 runs'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _spread(values: list[float]) -> str:
     """max / min - 1 as a percentage ('' for one value or a zero)."""
     low, high = min(values, default=0.0), max(values, default=0.0)
@@ -145,7 +152,10 @@ def _stopped(run: dict[str, Any]) -> str:
 
 
 def _load(run: dict[str, Any]) -> str:
-    return str(run["machine"].get("load average (1 min) at start", "?"))
+    """The load average at the run's start, and at its last save when recorded."""
+    start = str(run["machine"].get("load average (1 min) at start", "?"))
+    end = run.get("load average (1 min) at save")
+    return start if end is None else f"{start} at the start, {end} at the end"
 
 
 def with_block(readme: str, text: str) -> str:
