@@ -104,3 +104,51 @@ def test_the_alert_unit_verifies_and_the_pipeline_names_it_on_failure(tmp_path):
     assert match and float(match.group(1)) <= 2.0
     assert "OnFailure=argenta-alert@%n.service" in UNIT.read_text(encoding="utf-8")
     assert f"ExecStart={INSTALLED_BINARY} notify-failed %i" in text
+
+
+DASHBOARD_UNIT = DEPLOY / "argenta-dashboard.service"
+INSTALLED_STREAMLIT = "/opt/argenta/.venv/bin/streamlit"
+
+
+def unit_options(unit: Path, section: str = "Service") -> dict[str, list[str]]:
+    """One section's settings of a unit, each with all its values."""
+    options: dict[str, list[str]] = {}
+    current = None
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            current = line.strip("[]")
+        elif current == section and "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            options.setdefault(key, []).append(value)
+    return options
+
+
+def test_the_dashboard_unit_verifies_and_is_rated_at_most_2(tmp_path):
+    streamlit = Path(sys.executable).with_name("streamlit")
+    assert streamlit.exists(), "streamlit is not installed in this environment"
+    text = DASHBOARD_UNIT.read_text(encoding="utf-8")
+    assert INSTALLED_STREAMLIT in text
+    unit = tmp_path / DASHBOARD_UNIT.name
+    unit.write_text(text.replace(INSTALLED_STREAMLIT, str(streamlit)), encoding="utf-8")
+    result = systemd_analyze("verify", str(unit))
+    assert result.returncode == 0
+    assert result.stdout + result.stderr == ""
+    audit = systemd_analyze("security", "--offline=true", str(unit))
+    match = re.search(r"Overall exposure level for \S+: ([\d.]+)", audit.stdout)
+    assert match, audit.stdout + audit.stderr
+    assert float(match.group(1)) <= 2.0
+
+
+def test_the_dashboard_unit_serves_the_app_reading_the_pipelines_database_read_only():
+    dashboard, pipeline = unit_options(DASHBOARD_UNIT), service_options()
+    assert dashboard["ExecStart"][-1].startswith(f"{INSTALLED_STREAMLIT} run dashboard.py ")
+    assert dashboard["WorkingDirectory"] == ["/opt/argenta"]  # where .streamlit/config.toml is
+    assert dashboard["EnvironmentFile"] == pipeline["EnvironmentFile"]
+    database = [e for e in pipeline["Environment"] if e.startswith("DATABASE_URL=")]
+    assert database and database[0] in dashboard["Environment"]
+    assert dashboard["ReadOnlyPaths"] == ["/var/lib/argenta"]
+    assert "StateDirectory" not in dashboard and "ReadWritePaths" not in dashboard
+    assert dashboard["User"][-1] not in ("", "root", pipeline["User"][-1])
+    assert dashboard["Group"] == pipeline["Group"]  # the published file is 0640, group-readable
+    assert dashboard["Restart"] == ["on-failure"]
+    assert "POLARS_SKIP_CPU_CHECK=1" in dashboard["Environment"]
