@@ -1,5 +1,6 @@
 """Import rules: the pure analysis loads neither the database nor the dashboard; no test
-module imports another (shared helpers live in support modules)."""
+module imports another (shared helpers live in support modules); no function of the product
+is longer than a screen."""
 
 from __future__ import annotations
 
@@ -55,3 +56,20 @@ def test_no_test_module_imports_another_or_conftest() -> None:
         if module.split(".")[-1].startswith("test_") or module == "tests.conftest"
     }
     assert not offenders, sorted(offenders)
+
+
+MAX_FUNCTION_LINES = 60
+PRODUCT = ("pipeline", "store", "ui", "app_pages")
+
+
+def test_no_product_function_is_longer_than_sixty_lines() -> None:
+    root = Path(__file__).resolve().parents[1]
+    too_long = [
+        f"{path.relative_to(root)}:{node.lineno} {node.name} ({length} lines)"
+        for folder in PRODUCT
+        for path in sorted((root / folder).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (length := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES  # type: ignore[operator]
+    ]
+    assert not too_long, f"split these functions (over {MAX_FUNCTION_LINES} lines): {too_long}"
