@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import polars as pl
 import streamlit as st
@@ -47,7 +47,28 @@ def daemon_state(report: monitoring.Health, tz: str) -> tuple[str, str]:
     return fmt.DAEMON_STATE.get(beat.state, beat.state), when + "."
 
 
+def stop_without_database(cfg: Any, tz: str) -> NoReturn:
+    """No database file: the critical alert `argenta status` reports (database_error), in
+    Spanish with how to build it, and the other alerts that can be checked without it."""
+    report = monitoring.health(cfg)
+    st.title("Salud de los procesos")
+    st.caption(f"Revisado el {fmt.timestamp(fmt.local(report.checked_at, tz))}")
+    st.error(
+        f"Alerta crítica: no existe la base de datos `{report.database}`, así que no hay "
+        f"corridas ni datos que revisar (`argenta status` informa el mismo error, "
+        f"database_error). {data.BUILD_HINT}",
+        icon=":material/notifications_active:",
+    )
+    for alert in report.alerts:
+        if alert.code != "database_error":
+            show = st.error if alert.severity == "critical" else st.warning
+            show(alerts.mensaje(alert, tz), icon=":material/notifications_active:")
+    st.stop()
+
+
 cfg = data.settings()
+if not cfg.database_path.exists():  # as `argenta status`: critical, not a note
+    stop_without_database(cfg, cfg.daily_analysis_timezone)
 db = data.database(cfg, require_data=False)  # a missing or unreadable file stops here, with a hint
 report = monitoring.health(
     cfg, runs=db.read(reads.job_runs, monitoring.RECENT_RUNS), last_dates=db.read(reads.last_dates)
@@ -83,7 +104,10 @@ if report.runs.is_empty():
     st.stop()
 
 still_running = pl.col("end_time").fill_null(fmt.utc_naive(report.checked_at))
-runs = fmt.local_times(report.runs.with_columns(still_running), tz, "start_time", "end_time")
+reason = pl.col("failure_reason").replace(alerts.CODIGOS)  # a known code in Spanish
+runs = fmt.local_times(
+    report.runs.with_columns(still_running, reason), tz, "start_time", "end_time"
+)
 timeline, errors = st.columns([3, 2])
 timeline.plotly_chart(charts.runs_timeline(runs))
 if report.errors_by_type:

@@ -132,7 +132,7 @@ def test_a_run_in_progress_for_more_than_an_hour_alerts(quiet, db_path, minutes,
             alerts[0]
         )
         assert mensaje(alerts[0], "UTC") == (
-            "La corrida daily_analysis en curso lleva 70 minutos (más de 60)."
+            "La corrida diaria en curso lleva 70 minutos (más de 60)."
         )
 
 
@@ -380,7 +380,7 @@ def test_a_run_taking_over_twice_its_usual_time_is_an_early_warning(
             "its usual 10.0"
         )
         assert mensaje(alerts[0], "UTC") == (
-            "La corrida daily_analysis en curso lleva 25 minutos, más de 2 veces lo habitual "
+            "La corrida diaria en curso lleva 25 minutos, más de 2 veces lo habitual "
             "(10,0 minutos): puede terminar tarde."
         )
 

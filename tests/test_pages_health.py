@@ -13,7 +13,7 @@ import pytest
 from streamlit import dataframe_util
 
 from pipeline.analysis import calendar, calls, stages
-from pipeline.ops import monitoring
+from pipeline.ops import jobs, monitoring
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_reader, open_writer
@@ -66,11 +66,30 @@ def test_timeline_shows_every_run_by_status(runs_db: Path) -> None:
 
 
 def test_errors_by_analysis_type_of_the_last_completed_run(runs_db: Path) -> None:
-    errors = figures(open_page(PAGE))[1]["data"][0]
+    chart = figures(open_page(PAGE))[1]
+    errors = chart["data"][0]
     assert dict(zip(errors["y"], numbers(errors["x"]), strict=True)) == {
         "Técnico": 2,
         "Fuente de datos": 1,
     }
+    axis = chart["layout"]["xaxis"]  # counts: ticks at 0, 1, 2, never 0,2 0,4 ...
+    assert (axis["dtick"], axis["tickformat"]) == (1, ",d")
+
+
+def test_a_missing_database_is_the_critical_alert_argenta_status_reports(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    monkeypatch.setenv("SCHEDULER_ENABLED", "false")
+    cli = monitoring.health(Settings.from_env(env_file=None))
+    assert [(a.severity, a.code) for a in cli.alerts] == [("critical", "database_error")]
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    assert not at.info and not at.success  # not a blue note, not "healthy"
+    [error] = [e.value for e in at.error]
+    assert error.startswith(f"Alerta crítica: no existe la base de datos `{db_path}`")
+    assert "make demo" in error
+    assert not db_path.exists()  # looking did not create it
 
 
 def test_a_live_daemon_heartbeat_is_shown_without_alert(runs_db: Path) -> None:
@@ -144,7 +163,8 @@ def test_stale_data_and_a_low_volume_run_are_shown_in_spanish(db_path: Path, mon
     with open_writer(db_path) as con:
         writes.replace_partitions(con, [old], [partition(old, ["GGAL", "YPF"])])
         for tickers in (30, 30, 30, 1):
-            writes.finish_job(con, writes.start_job(con, "daily_analysis"), tickers, 0, {})
+            last = writes.start_job(con, "daily_analysis")
+            writes.finish_job(con, last, tickers, 0, {})
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
     at = open_page(PAGE)
     assert_no_failure(at)
@@ -152,7 +172,11 @@ def test_stale_data_and_a_low_volume_run_are_shown_in_spanish(db_path: Path, mon
     assert "Los datos de NYSE están atrasados" in errors
     assert f"la última rueda analizada es la del {fmt.date(old)}" in errors
     warnings = "\n".join(w.value for w in at.warning)
-    assert "procesó 1 ticker, menos del 80 % de los 30 habituales" in warnings
+    assert (
+        f"La corrida diaria n.º {last}, la última completada, procesó 1 ticker, menos del 80 % "
+        "de los 30 habituales." in warnings
+    )
+    assert "daily_analysis" not in messages(at)  # the process named in Spanish
     assert f"Última rueda analizada: NYSE {fmt.date(old)}" in "\n".join(c.value for c in at.caption)
 
 
@@ -239,3 +263,25 @@ def test_a_timed_out_run_and_the_process_names_are_in_spanish(db_path: Path, mon
     timeline = figures(at)[0]
     names = {str(y) for trace in timeline["data"] for y in trace["y"]}
     assert names == {"Carga histórica", "Corrida diaria"}
+
+
+def test_a_run_closed_by_the_next_start_and_a_long_run_are_worded_in_spanish(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_writer(db_path) as con:
+        died = writes.start_job(con, "daily_analysis")
+        writes.fail_job(con, died, jobs.STALE_REASON)
+        slow = writes.start_job(con, "backfill")
+        writes.finish_job(con, slow, 30, 0, {})
+        earlier = "UPDATE job_runs SET start_time = start_time - INTERVAL (?) HOUR WHERE id = ?"
+        con.execute(earlier, [24, died])
+        con.execute(earlier, [2, slow])  # the latest run, two hours long
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    runs = runs_table(at)
+    reasons = dict(zip(runs["job_name"], runs["failure_reason"], strict=True))
+    assert reasons["Corrida diaria"] == (
+        "el proceso terminó sin cerrarla (se la encontró en curso al iniciar otra)"
+    )
+    assert f"La carga histórica n.º {slow} tardó 120 minutos (más de 60)." in messages(at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pipeline.ops.jobs import STALE_REASON
 from pipeline.ops.monitoring import Alert
 from ui import format as fmt
 
@@ -12,9 +13,8 @@ from ui import format as fmt
 ALERTAS = {
     "database_error": "No se puede leer la base de datos {database}: {detail}",
     "consecutive_failures": "La {job} falló {count} veces seguidas (último motivo: {reason}).",
-    "long_run.running": "La corrida {run} en curso lleva {minutes} minutos "
-    "(más de {limit_minutes}).",
-    "long_run.finished": "La corrida {run} tardó {minutes} minutos (más de {limit_minutes}).",
+    "long_run.running": "{run} en curso lleva {minutes} minutos (más de {limit_minutes}).",
+    "long_run.finished": "{run} tardó {minutes} minutos (más de {limit_minutes}).",
     "low_disk": "Quedan solo {free_mb} MB libres junto a la base de datos "
     "(umbral: {threshold_mb} MB).",
     "daemon_down.no_heartbeat": "No hay señal del planificador: "
@@ -23,28 +23,53 @@ ALERTAS = {
     "daemon_down.silent": "El planificador (pid {pid}) no da señales hace {silent}.",
     "stale_data": "Los datos de {exchange} están atrasados {sessions}: la última rueda "
     "analizada es la del {latest} y la corrida diaria ya debería haber guardado la del {expected}.",
-    "low_volume.none": "La última corrida completada ({run}) no procesó ningún ticker.",
-    "low_volume.share": "La última corrida completada ({run}) procesó {processed}, "
+    "low_volume.none": "{run}, la última completada, no procesó ningún ticker.",
+    "low_volume.share": "{run}, la última completada, procesó {processed}, "
     "menos del {share_pct} % de los {usual} habituales.",
-    "slow_run": "La corrida {run} en curso lleva {minutes} minutos, más de {factor} veces "
+    "slow_run": "{run} en curso lleva {minutes} minutos, más de {factor} veces "
     "lo habitual ({usual_minutes} minutos): puede terminar tarde.",
 }
 
-# Failure reasons the pipeline records as codes (others are the error's own one line).
-MOTIVOS: dict[str | None, str] = {**fmt.FAILURES, None: "desconocido"}
+# Failure reasons the pipeline records as codes or fixed texts (others are the error's own
+# one line, shown as recorded).
+MOTIVOS: dict[str | None, str] = {
+    **fmt.FAILURES,
+    STALE_REASON: "el proceso terminó sin cerrarla (se la encontró en curso al iniciar otra)",
+    "unknown": "desconocido",  # the failure-streak alert's reason when none was recorded
+    None: "desconocido",
+}
+
+CODIGOS = {code: text for code, text in MOTIVOS.items() if code is not None}
+
+
+def motivo(reason: str | None) -> str:
+    """A failed run's recorded reason in Spanish when it is a known code, else as recorded."""
+    return MOTIVOS.get(reason, str(reason))
 
 
 def mensaje(alert: Alert, tz: str) -> str:
     """The alert as one Spanish sentence (times in `tz`)."""
-    return ALERTAS[alert.key].format(**{k: _valor(k, v, tz) for k, v in alert.params.items()})
+    text = ALERTAS[alert.key].format(**{k: _valor(k, v, tz) for k, v in alert.params.items()})
+    return text[:1].upper() + text[1:]
+
+
+def corrida(run: str) -> str:
+    """A run as monitoring names it ("daily_analysis #24", or a job name alone for the run in
+    progress) in Spanish: "la corrida diaria n.º 24", "la carga histórica"."""
+    job_name, _, number = run.partition(" #")
+    known = job_name in fmt.JOB_NAMES  # both feminine: la corrida diaria, la carga histórica
+    name = f"la {fmt.job(job_name).lower()}" if known else f"el proceso {job_name}"
+    return f"{name} n.º {number}" if number else name
 
 
 def _valor(name: str, value: Any, tz: str) -> str:
     """One parameter in es-AR: decimal comma, thousands dot, dd/mm/aaaa, durations."""
     if name == "reason":
-        return MOTIVOS.get(value, str(value))
+        return motivo(value)
     if name == "job":  # "La corrida diaria falló…"
         return fmt.job(str(value)).lower()
+    if name == "run":  # "La corrida diaria n.º 24 tardó…"
+        return corrida(str(value))
     if name == "silent":  # seconds
         return fmt.duration(value)
     if isinstance(value, dt.datetime):

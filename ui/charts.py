@@ -31,6 +31,7 @@ _TIME_TICKS = [
 ]
 _DATE_TICKS = "%d/%m/%Y"  # numeric: plotly.js month names would be English
 _ROLLING_IC = "12mo"
+_WHOLE_TICKS = 10  # up to this many errors, the errors axis ticks every whole number
 _QUINTILE_HEX = ("#cf222e", "#e8827a", "#8c959f", "#7fbf8e", "#1a7f37")
 _RANGE_PARTS = {  # column of the calibration frame → label and colour
     "below": ("Por debajo del rango", "#cf222e"),
@@ -321,6 +322,9 @@ def errors_by_type(errors: dict[str, int]) -> go.Figure:
         color_discrete_sequence=[fmt.CALL_HEX["VENDER"]],
     )
     fig.update_traces(hovertemplate="%{y}: %{x:,} errores<extra></extra>")
+    # Counts: whole-number ticks only (a step of 1 for a few errors, never 0,2 0,4 ...).
+    few = max(errors.values(), default=0) <= _WHOLE_TICKS
+    fig.update_xaxes(tickformat=",d", rangemode="tozero", dtick=1 if few else None)
     return _style(
         fig, "Errores por tipo (última corrida completada)", height=260, hovermode="closest"
     )
