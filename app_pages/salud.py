@@ -54,9 +54,9 @@ def stop_without_database(cfg: Any, tz: str) -> NoReturn:
     st.title("Salud de los procesos")
     st.caption(f"Revisado el {fmt.timestamp(fmt.local(report.checked_at, tz))}")
     st.error(
-        f"Alerta crítica: no existe la base de datos `{report.database}`, así que no hay "
-        f"corridas ni datos que revisar (`argenta status` informa el mismo error, "
-        f"database_error). {data.BUILD_HINT}",
+        f"Todavía no existe la base de datos `{report.database}`: es una alerta crítica "
+        "(`argenta status` informa la misma, database_error) y no hay corridas ni datos que "
+        f"revisar. {data.BUILD_HINT}",
         icon=":material/notifications_active:",
     )
     for alert in report.alerts:

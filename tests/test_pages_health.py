@@ -87,7 +87,9 @@ def test_a_missing_database_is_the_critical_alert_argenta_status_reports(
     assert_no_failure(at)
     assert not at.info and not at.success  # not a blue note, not "healthy"
     [error] = [e.value for e in at.error]
-    assert error.startswith(f"Alerta crítica: no existe la base de datos `{db_path}`")
+    assert error.startswith(
+        f"Todavía no existe la base de datos `{db_path}`: es una alerta crítica"
+    )
     assert "make demo" in error
     assert not db_path.exists()  # looking did not create it
 
