@@ -294,3 +294,52 @@ def test_a_bad_period_in_the_url_is_named_with_the_accepted_form(on_sample: Path
     assert "AAAA-MM-DD, p. ej. desde=2024-03-08" in notice
     span = at.date_input[0].value
     assert isinstance(span, tuple) and dt.date(2024, 3, 8) in span  # the good end is kept
+
+
+def test_a_period_given_backwards_is_swapped_and_said(on_sample: Path) -> None:
+    ticker = sample_tickers(on_sample, 1)[0]
+    asked = {params.TICKER: ticker, params.START: "2024-03-08", params.END: "2024-01-02"}
+    at = open_page(PAGE, **asked)
+    assert_no_failure(at)
+    shown = (dt.date(2024, 1, 2), dt.date(2024, 3, 8))
+    assert at.date_input[0].value == shown
+    notice = next(i.value for i in at.info if "Pediste" in i.value)
+    assert notice.startswith("Pediste desde=2024-03-08 y hasta=2024-01-02: «desde» es posterior")
+    assert notice.endswith("Se muestra del 02/01/2024 al 08/03/2024.")
+    assert (at.query_params[params.START], at.query_params[params.END]) == (
+        "2024-01-02",
+        "2024-03-08",
+    )
+    scores = titled(at, "Puntaje total")["data"][0]
+    assert len(scores["x"]) > 20  # two months of sessions, not one day
+
+
+def test_a_period_outside_the_analyses_is_said_and_moved_inside(on_sample: Path) -> None:
+    ticker = sample_tickers(on_sample, 1)[0]
+    at = open_page(
+        PAGE, **{params.TICKER: ticker, params.START: "2024-02-01", params.END: "2030-01-01"}
+    )
+    assert_no_failure(at)
+    notice = next(i.value for i in at.info if "Pediste" in i.value)
+    assert "hasta=2030-01-01: fuera de los análisis guardados" in notice
+    assert notice.endswith("Se muestra del 01/02/2024 al 08/03/2024.")
+
+
+def test_a_short_period_has_one_date_tick_per_day(on_sample: Path) -> None:
+    """Over four days Plotly would tick every 12 hours, writing each date twice."""
+    at = open_page(
+        PAGE,
+        **{
+            params.TICKER: sample_tickers(on_sample, 2),
+            params.START: "2024-03-05",
+            params.END: "2024-03-08",
+        },
+    )
+    assert_no_failure(at)
+    for figure in figures(at):
+        if "CCL implícito" in figure["layout"]["title"]["text"]:
+            continue  # the pair's whole common history, not the period
+        axes = [v for k, v in figure["layout"].items() if k.startswith("xaxis")]
+        assert axes and all(a.get("dtick") == 86_400_000 for a in axes), figure["layout"]["title"]
+    long = figures(open_charts(sample_tickers(on_sample, 2)))  # four months: Plotly's own ticks
+    assert all("dtick" not in f["layout"]["xaxis"] for f in long)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
@@ -30,6 +32,8 @@ _TIME_TICKS = [
     {"dtickrange": [86_400_000, None], "value": "%d/%m/%Y"},
 ]
 _DATE_TICKS = "%d/%m/%Y"  # numeric: plotly.js month names would be English
+_DAY_MS = 86_400_000
+_DAILY_TICKS = 14  # up to this many days between the first and last date, a tick per day
 _ROLLING_IC = "12mo"
 _WHOLE_TICKS = 10  # up to this many errors, the errors axis ticks every whole number
 _QUINTILE_HEX = ("#cf222e", "#e8827a", "#8c959f", "#7fbf8e", "#1a7f37")
@@ -66,7 +70,7 @@ def score_history(history: pl.DataFrame) -> go.Figure:
         labels={"analysis_date": "Fecha", "total_score": "Puntaje total", "ticker": "Ticker"},
     )
     fig.update_yaxes(range=[0, 100])
-    fig = _dates(fig)
+    fig = _dates(fig, days=history["analysis_date"])
     for call in fmt.RECOMMENDATIONS:
         held = history.filter(pl.col("recommendation") == call)
         if held.is_empty():
@@ -103,7 +107,7 @@ def components(history: pl.DataFrame) -> go.Figure:
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     _mark_empty_panels(fig, history)
     fig.update_yaxes(range=[0, 100])
-    return _style(_dates(fig), "Componentes del puntaje", height=560)
+    return _style(_dates(fig, days=history["analysis_date"]), "Componentes del puntaje", 560)
 
 
 @_figure_cache
@@ -129,7 +133,7 @@ def prices(technical: pl.DataFrame, ticker: str, in_dollars: bool = False) -> go
     fig.update_yaxes(title_text="Volumen", row=2, col=1)
     fig.update_yaxes(title_text="RSI 14", range=[0, 100], row=3, col=1)
     fig.update_yaxes(title_text=f"MACD ({fmt.currency(ticker)})", row=4, col=1)
-    return _style(_dates(fig), f"Precio de {ticker}", height=780)
+    return _style(_dates(fig, days=frame["analysis_date"]), f"Precio de {ticker}", height=780)
 
 
 def has_candles(technical: pl.DataFrame) -> bool:
@@ -243,7 +247,8 @@ def performance(rebased: pl.DataFrame) -> go.Figure:
     fig.add_hline(y=100, line_color="#6e7781", line_width=1)
     fig.update_yaxes(title_text="Base 100")
     fig.update_xaxes(title_text="")
-    return _style(_dates(fig), "Rendimiento comparado (base 100)", height=420)
+    fig = _dates(fig, days=rebased["analysis_date"])
+    return _style(fig, "Rendimiento comparado (base 100)", height=420)
 
 
 @_figure_cache
@@ -256,7 +261,7 @@ def adr_gap(frame: pl.DataFrame, label: str) -> go.Figure:
     fig.add_bar(x=x, y=frame["gap"] * 100, name="Diferencia", showlegend=False, row=2, col=1)
     fig.update_yaxes(title_text="$ por US$", row=1, col=1)
     fig.update_yaxes(title_text="Diferencia (%)", ticksuffix=" %", row=2, col=1)
-    fig = _dates(fig)
+    fig = _dates(fig, days=x)
     fig.data[-1].hovertemplate = "Diferencia: %{y:+,.2f} %<extra></extra>"
     return _style(fig, f"{label}: CCL implícito y diferencia con el CCL del día", height=520)
 
@@ -442,13 +447,29 @@ def _mark_empty_panels(fig: go.Figure, history: pl.DataFrame) -> None:
             )
 
 
-def _dates(fig: go.Figure, value: str = ",.2f") -> go.Figure:
-    """Numeric date ticks and hovers (dd/mm/aaaa) and Spanish 2-decimal hover lines."""
+def _dates(fig: go.Figure, value: str = ",.2f", days: pl.Series | None = None) -> go.Figure:
+    """Numeric date ticks and hovers (dd/mm/aaaa) and Spanish 2-decimal hover lines.
+
+    Over a short period of `days` the ticks are one day apart: Plotly would put them every
+    few hours, each labelled with its (repeated) date.
+    """
     fig.update_xaxes(tickformat=_DATE_TICKS, hoverformat=_DATE_TICKS)
+    if (first := _short_period(days)) is not None:
+        fig.update_xaxes(dtick=_DAY_MS, tick0=first)
     for trace in fig.data:
         if trace.type in ("scatter", "bar") and trace.name:
             trace.hovertemplate = f"{trace.name}: %{{y:{value}}}<extra></extra>"
     return fig
+
+
+def _short_period(days: pl.Series | None) -> dt.date | None:
+    """The first of `days` when they span at most _DAILY_TICKS days, else None."""
+    if days is None:
+        return None
+    first, last = days.min(), days.max()
+    if isinstance(first, dt.date) and isinstance(last, dt.date):
+        return first if (last - first).days <= _DAILY_TICKS else None
+    return None
 
 
 def _style(fig: go.Figure, title: str, height: int, hovermode: str = "x unified") -> go.Figure:

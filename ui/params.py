@@ -177,8 +177,14 @@ def period_select(
     """
     first, last = bounds
     asked = (_requested_date(START), _requested_date(END))
+    backwards = asked[0] is not None and asked[1] is not None and asked[0] > asked[1]
+    if backwards:  # the same period, given the wrong way round
+        asked = (asked[1], asked[0])
     start = min(max(asked[0] or default[0], first), last)
     end = min(max(asked[1] or default[1], start), last)
+    clamped = any(a not in (None, s) for a, s in zip(asked, (start, end), strict=True))
+    if backwards or clamped:
+        _period_notice(backwards, clamped, (start, end), bounds)
     span = where.date_input(label, (start, end), first, last, format="DD/MM/YYYY")
     if len(span) != 2:
         return None
@@ -186,6 +192,22 @@ def period_select(
     if asked != (None, None) or chosen != (start, end):
         st.query_params[START], st.query_params[END] = (d.isoformat() for d in chosen)
     return chosen
+
+
+def _period_notice(
+    backwards: bool, clamped: bool, shown: tuple[dt.date, dt.date], bounds: tuple[dt.date, dt.date]
+) -> None:
+    """Name the period the URL asked for and the one shown instead: `desde` after `hasta`
+    (swapped), or ends outside the stored analyses (moved inside them)."""
+    given = [f"{p}={escape_markdown(v)}" for p in (START, END) if (v := st.query_params.get(p))]
+    why = ["«desde» es posterior a «hasta», así que se tomaron al revés"] if backwards else []
+    if clamped:
+        why.append(f"fuera de los análisis guardados ({bounds[0]:%d/%m/%Y} a {bounds[1]:%d/%m/%Y})")
+    st.info(
+        f"Pediste {' y '.join(given)}: {'; '.join(why)}. Se muestra del "
+        f"{shown[0]:%d/%m/%Y} al {shown[1]:%d/%m/%Y}.",
+        icon=":material/event_busy:",
+    )
 
 
 def detail_query(ticker: str, day: dt.date) -> dict[str, str]:
