@@ -87,7 +87,9 @@ st.plotly_chart(charts.prices(prices, ticker, in_dollars and has_ccl))
 st.subheader("ADR y acción local")
 pairs = compare.pairs(db.read(reads.tickers))
 if pairs:
-    pair = st.selectbox("Par", list(pairs))
+    labels = list(pairs)
+    mine = compare.first_pair(pairs, chosen)  # a pair of the chosen tickers, if any
+    pair = st.selectbox("Par", labels, index=labels.index(mine) if mine else 0)
     local, adr, shares = pairs[pair]
     gap = compare.implied_ccl(
         db.read(reads.technical_history, local), db.read(reads.technical_history, adr), shares

@@ -327,14 +327,8 @@ def test_a_period_outside_the_analyses_is_said_and_moved_inside(on_sample: Path)
 
 def test_a_short_period_has_one_date_tick_per_day(on_sample: Path) -> None:
     """Over four days Plotly would tick every 12 hours, writing each date twice."""
-    at = open_page(
-        PAGE,
-        **{
-            params.TICKER: sample_tickers(on_sample, 2),
-            params.START: "2024-03-05",
-            params.END: "2024-03-08",
-        },
-    )
+    period: dict[str, str | list[str]] = {params.START: "2024-03-05", params.END: "2024-03-08"}
+    at = open_page(PAGE, **{params.TICKER: sample_tickers(on_sample, 2)}, **period)
     assert_no_failure(at)
     for figure in figures(at):
         if "CCL implícito" in figure["layout"]["title"]["text"]:
@@ -343,3 +337,19 @@ def test_a_short_period_has_one_date_tick_per_day(on_sample: Path) -> None:
         assert axes and all(a.get("dtick") == 86_400_000 for a in axes), figure["layout"]["title"]
     long = figures(open_charts(sample_tickers(on_sample, 2)))  # four months: Plotly's own ticks
     assert all("dtick" not in f["layout"]["xaxis"] for f in long)
+
+
+def test_the_adr_pair_shown_first_is_that_of_the_first_chosen_ticker_with_one(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = dt.date(2024, 3, 8)
+    stored = ["BBAR", "BBAR.BA", "PAM", "PAMP.BA", "TGS", "TGSU2.BA", "VIST", "CEPU"]
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [day], [partition(day, stored)])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE, **{params.TICKER: ["VIST", "PAM", "CEPU"]})  # VIST.BA is not stored
+    assert_no_failure(at)
+    pair = next(s for s in at.selectbox if s.label == "Par")
+    assert pair.options[0] == "BBAR / BBAR.BA" and pair.value == "PAM / PAMP.BA"
+    at = open_page(PAGE, **{params.TICKER: ["CEPU", "TGSU2.BA"]})  # a local share finds its ADR
+    assert next(s for s in at.selectbox if s.label == "Par").value == "TGS / TGSU2.BA"

@@ -36,6 +36,15 @@ def pairs(tickers: list[str]) -> dict[str, tuple[str, str, float]]:
     }
 
 
+def first_pair(pairs: dict[str, tuple[str, str, float]], chosen: list[str]) -> str | None:
+    """The label of the pair of the first chosen ticker that has one (as ADR or local share)."""
+    for ticker in chosen:
+        for label, (local, adr, _) in pairs.items():
+            if ticker in (local, adr):
+                return label
+    return None
+
+
 def implied_ccl(local: pl.DataFrame, adr: pl.DataFrame, shares: float) -> pl.DataFrame:
     """Per common date: the CCL the pair implies (local x shares / ADR), the day's CCL, the gap."""
     joined = local.select("analysis_date", pl.col("close").alias("local"), "usdars_ccl").join(
