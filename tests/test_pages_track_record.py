@@ -138,6 +138,10 @@ def test_the_ic_is_a_rolling_twelve_month_mean_with_its_t_statistic(
     window = daily.filter(pl.col("analysis_date") > year_ago)
     assert numbers(line["y"])[-1] == pytest.approx(window["ic"].mean())
     assert ic_chart["layout"]["xaxis"]["tickformat"] == "%d/%m/%Y"
+    measured = record.ic_daily.drop_nulls("ic")["score"].unique().to_list()
+    assert "macro" not in measured  # the same for every stock: no cross-section to rank
+    legend = {trace["name"] for trace in ic_chart["data"] if trace.get("showlegend", True)}
+    assert legend == {fmt.SCORES[score] for score in measured}  # no entry without a line
     assert shown(sample_page, 1)["t_stat"][0] == t_text
     method = "Newey-West (núcleo de Bartlett) con 20 rezagos, igual al horizonte"
     assert shown(sample_page, 1)["method"][0] == method

@@ -338,8 +338,10 @@ def errors_by_type(errors: dict[str, int]) -> go.Figure:
 @_figure_cache
 def ic_over_time(ic_daily: pl.DataFrame, summary: pl.DataFrame) -> go.Figure:
     """Each score's daily IC as a 12-month rolling mean; the title states the total's mean and t."""
-    rolling = (
-        ic_daily.sort("analysis_date")
+    measured = ic_daily.filter(pl.col("ic").is_not_null())["score"].unique()
+    rolling = (  # only scores with an IC: a legend entry without a line says nothing
+        ic_daily.filter(pl.col("score").is_in(measured.implode()))
+        .sort("analysis_date")
         .rolling(index_column="analysis_date", period=_ROLLING_IC, group_by="score")
         .agg(pl.col("ic").mean())
         .with_columns(pl.col("score").replace_strict(fmt.SCORES))
