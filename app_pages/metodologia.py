@@ -8,6 +8,13 @@ import streamlit as st
 from ui import data, help_text
 from ui import format as fmt
 
+
+def unlabelled(text: str, label: str) -> str:
+    """A tooltip text without its leading "Label: " (the section's heading already says it)."""
+    rest = text.removeprefix(f"{label}: ")
+    return rest[:1].upper() + rest[1:]
+
+
 cfg = data.settings()
 
 st.title("Metodología")
@@ -26,17 +33,18 @@ weights = pl.DataFrame(
         "Qué mide": [help_text.component(k) for k in cfg.weights],
     }
 )
-st.dataframe(weights, hide_index=True)
-st.markdown(f"Aparte, el contexto macro: {help_text.component('macro')}")
+st.table(weights, hide_index=True)  # a static table: «Qué mide» wraps instead of being cut
+macro = help_text.component("macro")  # "Puntaje macro de 0 a 100: contexto argentino ..."
+st.markdown(f"Aparte, el {macro[:1].lower()}{macro[1:]}")
 
 st.subheader("Puntaje total y recomendación")
 st.markdown(help_text.total(cfg))
 st.subheader("Confianza")
-st.markdown(help_text.CONFIDENCE)
+st.markdown(unlabelled(help_text.CONFIDENCE, "Confianza"))
 st.subheader("Precio objetivo y potencial")
 st.markdown(help_text.TARGET)
 st.subheader("Riesgo")
-st.markdown(help_text.RISK)
+st.markdown(unlabelled(help_text.RISK, "Riesgo"))
 st.subheader("Dólar CCL y ratios en pesos")
 st.markdown(help_text.CCL)
 st.markdown(help_text.PESO_RATIOS)

@@ -115,6 +115,8 @@ def shown_text(at: AppTest) -> list[str]:
         texts += [widget.label, *map(str, widget.options)]
     for table in at.dataframe:
         texts += table_cells(table)
+    for static in at.table:  # st.table: every cell as written
+        texts += [*map(str, static.value.columns), *map(str, static.value.to_numpy().ravel())]
     for figure in figures(at):
         texts += list(_figure_text(figure))
     return texts

@@ -87,7 +87,7 @@ def screenshot(page: Page, name: str) -> None:
         ("detalle", "/detalle", "Detalle del ticker", "stExpander", 4),
         ("salud", "/salud", "Salud de los procesos", "stPlotlyChart", 1),
         ("historial", "/historial", "Historial de aciertos", "stPlotlyChart", 4),
-        ("metodologia", "/metodologia", "Metodología", "stDataFrame", 1),
+        ("metodologia", "/metodologia", "Metodología", "stTable", 1),
     ],
 )
 def test_every_page_renders_its_content(
