@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, cast
@@ -22,7 +23,7 @@ import polars as pl
 from pipeline import errors
 from pipeline.analysis import calendar, market_record, track_record
 from pipeline.errors import ArgentaError, BadInput, EnvironmentFault, Refused, RunFailed
-from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring, ondemand
+from pipeline.ops import alert_push, jobs, latency, logfmt, monitoring, ondemand, terminal
 from pipeline.ops import daemon as scheduler
 from pipeline.ops.locking import exclusive
 from pipeline.ops.publish_hook import publish_hook, run_publish_command
@@ -114,7 +115,7 @@ print_format = click.option(
     type=click.Choice(["table", "csv", "json"]),
     default="table",
     show_default=True,
-    help="How to print: an aligned table, CSV or JSON.",
+    help="table: the main columns, rounded, fitted to the terminal; csv or json: every column.",
 )
 
 
@@ -243,7 +244,11 @@ def analyze(ctx, ticker, source, data_dir, timeout, fmt) -> None:
         pl.lit(result.source).alias("source"),
         pl.lit(False).alias("stored"),
     )
-    _print(frame, fmt)
+    if fmt != "table":
+        return _print(frame, fmt)
+    lines = _call_card(frame.row(0, named=True), terminal.terminal_width())
+    lines.insert(2, f"computed {result.seconds:.1f} s from source {result.source}, not stored")
+    click.echo("\n".join(lines))
 
 
 @main.command()
@@ -338,15 +343,28 @@ def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fm
     settings = load_settings(ctx)
     if what == "ticker" and not ticker:
         raise BadInput("query ticker needs a TICKER, e.g. `argenta query ticker GGAL`")
+    if start and end and start > end:
+        raise BadInput(f"--start {start} is after --end {end}")
     with open_reader(settings.database_path) as con:
         if what == "latest":
-            frame = _with_freshness(reads.latest_recommendations(con, as_of=day))
+            frame = _latest(reads.latest_recommendations(con, as_of=day))
+            _note_other_date(frame, day, "no analysis stored on")
+            if fmt == "table":
+                return click.echo(_latest_table(frame), nl=False)
         elif what == "history":
+            _check_known(tickers, reads.tickers(con))
             frame = reads.recommendation_history(con, start, end, tickers or None)
+            if fmt == "table":
+                return click.echo(terminal.table(_with_range(frame), HISTORY_COLUMNS), nl=False)
         elif what == "ticker":
-            frame = _ticker_frame(con, ticker.upper(), day, brief=fmt == "table")
+            frame = _ticker_frame(con, ticker.upper(), day)
+            _note_other_date(frame, day, f"no analysis of {ticker.upper()} stored on")
+            if fmt == "table":
+                return click.echo(_ticker_card(frame), nl=False)
         elif what == "jobs":
             frame = reads.job_runs(con)
+            if fmt == "table":
+                return click.echo(terminal.table(_jobs_view(frame), JOB_COLUMNS), nl=False)
         else:
             record = reads.track_record(con, int(horizon), since, entry)
             market = reads.market_track_record(con, since, entry)  # every horizon
@@ -354,30 +372,186 @@ def query(ctx, what, ticker, day, start, end, tickers, horizon, since, entry, fm
     _print(frame, fmt)
 
 
-def _ticker_frame(con, ticker: str, day: dt.date | None, brief: bool) -> pl.DataFrame:
+def _check_known(asked: tuple[str, ...], known: list[str]) -> None:
+    """Unknown --tickers: exit 2 when none is known, a warning naming them when some are."""
+    unknown = [t for t in asked if t not in set(known)]
+    if not unknown:
+        return
+    names = ", ".join(unknown)
+    if len(unknown) == len(asked):
+        raise BadInput(
+            f"no analysis stored for --tickers {names} (`argenta query latest` lists them)"
+        )
+    click.echo(f"warning: no analysis stored for {names}; showing the others", err=True)
+
+
+def _note_other_date(frame: pl.DataFrame, day: dt.date | None, what: str) -> None:
+    """One stderr line when --date asked for a day with no call and an earlier one is shown."""
+    if day is None or frame.is_empty():
+        return
+    shown = cast(dt.date, frame.get_column("analysis_date").max())
+    if shown != day:
+        click.echo(
+            f"note: {what} {day} ({day:%A}); showing {shown}, the latest before it", err=True
+        )
+
+
+def _ticker_frame(con, ticker: str, day: dt.date | None) -> pl.DataFrame:
     """The ticker's call with its four analyses, one row per analysis."""
     rec, details = reads.ticker_analysis(con, ticker, day)
     if rec.is_empty():
         raise BadInput(f"no analysis stored for ticker {ticker!r}")
-    frame = (
+    return (
         rec.drop("created_at")
         .rename({"id": "recommendation_id"})
         .join(details.drop("created_at").rename({"id": "detail_id"}), on="recommendation_id")
     )
-    if brief:
-        keep = ["analysis_date", "ticker", "recommendation", "total_score", "analysis_type"]
-        return frame.select(*keep, "score", "metadata")
-    return frame
 
 
-def _with_freshness(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add exchange, is_current and days_since_latest after the ticker (calendar.freshness)."""
+# The order of the calls in `query latest`: buy, hold, sell, then anything else.
+CALL_ORDER = {"COMPRAR": 0, "MANTENER": 1, "VENDER": 2}
+
+
+def _latest(frame: pl.DataFrame) -> pl.DataFrame:
+    """With exchange, is_current and days_since_latest after the ticker (calendar.freshness),
+    current calls first, each group by the call then the score (highest first)."""
     if frame.is_empty():
         return frame
     day = cast(dt.date, frame.get_column("analysis_date").max())
     flagged = frame.with_columns(calendar.freshness(day))
     first = ["analysis_date", "ticker", "exchange", "is_current", "days_since_latest"]
-    return flagged.select(first + [c for c in frame.columns if c not in first])
+    order = pl.col("recommendation").replace_strict(CALL_ORDER, default=len(CALL_ORDER))
+    return flagged.select(first + [c for c in frame.columns if c not in first]).sort(
+        [pl.col("is_current").not_(), order, pl.col("total_score"), pl.col("ticker")],
+        descending=[False, False, True, False],
+        nulls_last=True,
+    )
+
+
+Col = terminal.Column
+CALL_COLUMNS = [
+    Col("current_price", "price"),
+    Col("target_price", "target"),
+    Col("target_range", "80% range"),
+    Col("risk_level", "risk"),
+    Col("summary", text=True),
+]
+LATEST_COLUMNS = [
+    Col("ticker", keep=True),
+    Col("recommendation", "call", keep=True),
+    Col("total_score", "score", keep=True),
+    Col("status", keep=True),
+    Col("analysis_date", "date"),
+    *CALL_COLUMNS,
+]
+HISTORY_COLUMNS = [
+    Col("analysis_date", "date", keep=True),
+    Col("ticker", keep=True),
+    Col("recommendation", "call", keep=True),
+    Col("total_score", "score", keep=True),
+    Col("technical_score", "technical"),
+    Col("fundamental_score", "fundamental"),
+    Col("sentiment_score", "sentiment"),
+    *CALL_COLUMNS,
+]
+JOB_COLUMNS = [
+    Col("id", keep=True),
+    Col("job_name", "job", keep=True),
+    Col("start_time", "started (UTC)"),
+    Col("status", keep=True),
+    Col("duration_s", "seconds", digits=1),
+    Col("tickers_processed", "tickers"),
+    Col("errors_count", "errors"),
+    Col("dates"),
+    Col("failure_reason", "reason", text=True),
+]
+DETAIL_COLUMNS = [
+    Col("analysis_type", "analysis", keep=True),
+    Col("score", keep=True),
+    Col("completeness", "data", digits=0, percent=True, keep=True),
+    Col("note", text=True, keep=True),
+]
+
+
+def _with_range(frame: pl.DataFrame) -> pl.DataFrame:
+    """`target_range`: the stated 80 % range of the target as one text cell, `low to high`."""
+    if not {"target_low", "target_high"} <= set(frame.columns):
+        return frame
+    ranges = [
+        None if low is None or high is None else f"{low:,.2f} to {high:,.2f}"
+        for low, high in frame.select("target_low", "target_high").iter_rows()
+    ]
+    return frame.with_columns(target_range=pl.Series(ranges, dtype=pl.String))
+
+
+def _latest_table(frame: pl.DataFrame) -> str:
+    """Current calls, then the stale ones after a blank line, marked, and a line saying so."""
+    if frame.is_empty():
+        return terminal.table(frame)
+    days = pl.col("days_since_latest").cast(pl.String)
+    view = _with_range(frame).with_columns(
+        status=pl.when("is_current")
+        .then(pl.lit("current"))
+        .otherwise(pl.concat_str(pl.lit("STALE "), days, pl.lit(" d")))
+    )
+    current = int(frame.get_column("is_current").sum())
+    text = terminal.table(view, LATEST_COLUMNS, gap_before=[current])
+    day = cast(dt.date, frame.get_column("analysis_date").max())
+    sessions = ", ".join(
+        f"{monitoring.EXCHANGE_NAMES[x]} {calendar.latest_trading_day(x, day)}"
+        for x in calendar.EXCHANGES
+    )
+    note = f"{current} current calls, made on their exchange's latest session ({sessions})"
+    if stale := frame.height - current:
+        note += f"; {stale} STALE after them, made before it (d: calendar days behind)"
+    wrapped = textwrap.wrap(note + ".", width=terminal.terminal_width(), break_long_words=False)
+    return text + "\n" + "\n".join(wrapped) + "\n"
+
+
+def _jobs_view(frame: pl.DataFrame) -> pl.DataFrame:
+    """Job runs with the dates they covered and the failure reason, from their log."""
+    log = pl.col("log_data")
+    first, last = (log.str.json_path_match(f"$.dates.{k}") for k in ("first", "last"))
+    return frame.with_columns(
+        dates=pl.when(last.is_null() | (first == last))
+        .then(first)
+        .otherwise(pl.concat_str(first, pl.lit(".."), last)),
+        failure_reason=log.str.json_path_match("$.failure_reason"),
+    )
+
+
+def _call_card(row: dict[str, Any], width: int) -> list[str]:
+    """A call in a few lines: ticker, call, score and date; price and target; the summary."""
+
+    def num(value: float | None) -> str:
+        return terminal.NULL if value is None else f"{value:,.2f}"
+
+    lines = [
+        f"{row['ticker']}  {row['recommendation']}  score {num(row['total_score'])}"
+        f"  on {row['analysis_date']}",
+        f"price {num(row['current_price'])}  target {num(row['target_price'])}"
+        f" (80% range {num(row.get('target_low'))} to {num(row.get('target_high'))})"
+        f"  risk {row['risk_level'] or terminal.NULL}",
+    ]
+    if row.get("summary"):
+        lines += ["", *textwrap.wrap(row["summary"], width=width, break_long_words=False)]
+    return lines
+
+
+def _ticker_card(frame: pl.DataFrame) -> str:
+    """`query ticker` for a reader: the call, its summary, then one line per analysis."""
+    width = terminal.terminal_width()
+    lines = _call_card(frame.row(0, named=True), width)
+    meta = pl.col("metadata")
+    warnings = meta.str.json_path_match("$.warnings").str.json_decode(pl.List(pl.String))
+    details = frame.with_columns(
+        completeness=meta.str.json_path_match("$.completeness").cast(pl.Float64),
+        note=pl.coalesce(
+            meta.str.json_path_match("$.reason"),
+            pl.when(warnings.list.len() > 0).then(warnings.list.join("; ")),
+        ),
+    )
+    return "\n".join(lines) + "\n\n" + terminal.table(details, DETAIL_COLUMNS, width)
 
 
 def _print(frame: pl.DataFrame, fmt: str) -> None:
@@ -386,8 +560,7 @@ def _print(frame: pl.DataFrame, fmt: str) -> None:
     elif fmt == "json":
         click.echo(_json(frame))
     else:
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
-            click.echo(frame)
+        click.echo(terminal.table(frame), nl=False)
 
 
 # Columns that hold a JSON document as text: printed as the object itself in --format json.
@@ -417,8 +590,24 @@ def _print_tables(tables: dict[str, pl.DataFrame], fmt: str) -> None:
         return
     for name, frame in tables.items():
         click.echo(f"# {name}")
-        _print(frame, fmt)
+        if fmt == "table":
+            click.echo(
+                terminal.table(frame, terminal.generic_columns(frame, _rates_first(frame))),
+                nl=False,
+            )
+        else:
+            _print(frame, fmt)
         click.echo()
+
+
+def _rates_first(frame: pl.DataFrame) -> list[str]:
+    """The columns with the hit rates right after the labels and counts, before the means (the
+    rightmost columns are the ones left out on a narrow terminal)."""
+    rates = [c for c in frame.columns if c.endswith("_rate")]
+    others = [c for c in frame.columns if c not in rates]
+    labels = [i for i, c in enumerate(others) if not frame.schema[c].is_float()]
+    cut = labels[-1] + 1 if labels else 0
+    return others[:cut] + rates + others[cut:]
 
 
 def _dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[dt.date]:
