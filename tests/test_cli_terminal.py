@@ -119,6 +119,9 @@ def test_query_ticker_on_a_saturday_says_which_day_it_shows(db):
     assert "technical" in proc.stdout and "{" not in proc.stdout  # no raw JSON
     on_friday = argenta(db, "query", "ticker", "GGAL", "--date", str(FRIDAY))
     assert on_friday.stderr == ""
+    before = argenta(db, "query", "ticker", "GGAL", "--date", "2024-03-01")
+    assert before.returncode == 2
+    assert before.stderr == "error: no analysis of GGAL stored on or before 2024-03-01\n"
 
 
 def test_query_history_refuses_a_start_after_its_end(db):

@@ -399,6 +399,8 @@ def _note_other_date(frame: pl.DataFrame, day: dt.date | None, what: str) -> Non
 def _ticker_frame(con, ticker: str, day: dt.date | None) -> pl.DataFrame:
     """The ticker's call with its four analyses, one row per analysis."""
     rec, details = reads.ticker_analysis(con, ticker, day)
+    if rec.is_empty() and day is not None and ticker in reads.tickers(con):
+        raise BadInput(f"no analysis of {ticker} stored on or before {day}")
     if rec.is_empty():
         raise BadInput(f"no analysis stored for ticker {ticker!r}")
     return (
