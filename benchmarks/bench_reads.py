@@ -37,7 +37,7 @@ from pipeline.analysis import analyse
 from pipeline.analysis.frames import WARMUP_BARS
 from pipeline.settings import Settings
 from store import reads
-from store.connection import SharedReader, open_reader, publish
+from store.connection import SharedReader, open_reader, publish, work_path
 
 READ_TARGET_MS = 15.0  # issue 15: every read, p95
 RATIO_TARGET = 10.0
@@ -174,6 +174,7 @@ def run(
         read_db.build(path, n_tickers, n_days)
     else:
         shutil.copyfile(built, path)
+        shutil.copyfile(built, work_path(path))  # the writer's working copy, for the publish
     with open_reader(path) as con:
         counts = reads.table_counts(con)
     if counts["daily_recommendations"] != n_tickers * n_days:

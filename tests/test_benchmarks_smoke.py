@@ -15,6 +15,7 @@ from benchmarks import (
     bench_reads,
     bench_size,
     bench_track_record,
+    read_db,
     results,
     run_all,
 )
@@ -245,3 +246,15 @@ def test_each_figure_shows_its_last_three_measurements_across_whole_and_partial_
     assert "| export | m | s | – | – | 9.00 |  | < 10 s | 1 of 1 |" in text
     assert text.index("| reads |") < text.index("| track |") < text.index("| export |")
     assert "2026-12-00" in text and "2026-12-05 (1.0 min, only export" in text
+
+
+def test_reads_reuse_a_built_database_and_publish_it(tmp_path) -> None:
+    for folder in ("built", "run", "wrong"):
+        (tmp_path / folder).mkdir()
+    built = read_db.build(tmp_path / "built" / "reads.duckdb", 6, 60)
+    rows = bench_reads.run(6, 60, 2, tmp_path / "run", built)
+    assert rows[0].measure == "copy of a build"
+    assert next(r.value for r in rows if r.measure == "daily_recommendations rows") == 360
+    assert next(r.value for r in rows if r.measure == "publish: copy + fsync + rename") > 0
+    with pytest.raises(ValueError, match="does not hold 7x60 calls"):
+        bench_reads.run(7, 60, 2, tmp_path / "wrong", built)
