@@ -6,12 +6,14 @@ import json
 
 import streamlit as st
 
+from pipeline.analysis import forecast
 from pipeline.ops import jobs, ondemand
 from pipeline.textsafe import escape_markdown
 from store import reads
 from ui import calls as today
-from ui import data, help_text, params, tables
+from ui import data, guide, help_text, params, tables
 from ui import format as fmt
+from ui import track_record_verdict as verdict
 
 JSON_FIELDS = {"raw_data": "Datos de entrada", "indicators": "Indicadores", "metadata": "Metadatos"}
 
@@ -57,9 +59,19 @@ with st.container(border=True):
         "Precio objetivo",
         fmt.price(call["target_price"], ticker),
         delta=None if upside is None else fmt.percent(upside / 100, 1, signed=True),
+        delta_color="off",  # the target is not the call's direction: never a buy's green
         help=help_text.UPSIDE,
     )
     risk.metric("Riesgo", call["risk_level"] or "—", help=help_text.RISK)
+    if call["target_low"] is not None and call["target_high"] is not None:
+        st.markdown(
+            f"**Rango objetivo a {forecast.TARGET_HORIZON_SESSIONS} ruedas** "
+            f"({fmt.percent(forecast.RANGE_COVERAGE, 0)} de los resultados): de "
+            f"{fmt.price(call['target_low'], ticker)} a {fmt.price(call['target_high'], ticker)}",
+            help=f"{guide.TARGET_LOW} {guide.TARGET_HIGH}",
+        )
+    st.caption(guide.TARGET_NOT_CALL)
+verdict.track_caption(db)
 
 
 def analyze_now(stored: dict) -> None:

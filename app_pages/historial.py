@@ -8,8 +8,9 @@ from pipeline.analysis.track_record import HORIZONS, TrackRecord
 from store import reads
 from ui import charts, data, guide, params, tables
 from ui import format as fmt
+from ui import track_record_verdict as verdict
 
-DEFAULT_HORIZON = 20
+DEFAULT_HORIZON = verdict.DEFAULT_HORIZON
 
 
 def overview(record: TrackRecord) -> None:
@@ -50,6 +51,9 @@ if record.matured_calls == 0:
     st.stop()
 
 overview(record)
+with st.container(border=True, key="verdict"):
+    st.markdown(verdict.verdict(record))
+    st.caption(guide.VERDICT)
 origins(record)
 
 st.subheader("Por recomendación")
@@ -58,6 +62,12 @@ listing = st.radio(
     "Grupo", tables.listings(record.by_call), format_func=fmt.LISTINGS.get, horizontal=True
 )
 tables.track_by_call(record.by_call, listing)
+if unclear := verdict.small_cells(record.by_call, listing):
+    st.warning(
+        "Con estas cantidades no se puede decir si aciertan más o menos que la tasa base "
+        f"(el intervalo de 95 % de los aciertos la contiene): {'; '.join(unclear)}.",
+        icon=":material/warning:",
+    )
 
 st.subheader("Poder predictivo del puntaje")
 summary = record.ic_summary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -13,10 +13,19 @@ from store import reads
 from ui import calls as today
 from ui import data, guide, params, tables
 from ui import format as fmt
+from ui import track_record_verdict as verdict
 
 
-def freshness(db: data.Database, cfg: Settings, shown: dt.date, latest: dt.date) -> None:
+def freshness(
+    db: data.Database, cfg: Settings, asked: dt.date, shown: dt.date, latest: dt.date
+) -> None:
     """Say which day is shown, and warn when the data is older than the last session."""
+    if asked != shown:  # a weekend, a holiday or a day the pipeline did not run
+        st.info(
+            f"No hay análisis del {fmt.date(asked)} (no fue rueda o no se analizó): se "
+            f"muestra el anterior, del **{fmt.date(shown)}**.",
+            icon=":material/history:",
+        )
     if shown < latest:
         st.info(
             f"Análisis histórico del **{fmt.date(shown)}**; el más reciente es del "
@@ -69,16 +78,11 @@ def market_context(view: dict[str, Any] | None) -> None:
 
 
 def overview(calls: pl.DataFrame) -> None:
-    """How many tickers get each call, and the average score."""
+    """How many tickers get each call (no average score: it is about 50 by construction)."""
     counts = dict(calls.group_by("recommendation").len().rows())
-    columns = st.container(key="kpis").columns(len(fmt.RECOMMENDATIONS) + 1)
-    for column, call in zip(columns, fmt.RECOMMENDATIONS, strict=False):
+    columns = st.container(key="kpis").columns(len(fmt.RECOMMENDATIONS))
+    for column, call in zip(columns, fmt.RECOMMENDATIONS, strict=True):
         column.metric(fmt.call_markdown(call.capitalize(), call), counts.get(call, 0), border=True)
-    columns[-1].metric(
-        "Puntaje promedio",
-        fmt.number(cast(float | None, calls["total_score"].mean()), 1),
-        border=True,
-    )
 
 
 def changes(db: data.Database, day: dt.date, current: set[str]) -> None:
@@ -133,7 +137,7 @@ def downloads(current: pl.DataFrame, everything: pl.DataFrame, shown: dt.date) -
         ),
         (
             "CSV de datos (formato máquina)",
-            tables.csv(everything),
+            tables.csv(everything, shown),
             "_datos",
             "data_object",
             False,
@@ -164,10 +168,11 @@ title.title("Recomendaciones")
 day = params.date_select(picker, "Fecha del análisis", dates)
 shown = db.read(reads.latest_date, day) or dates[0]  # never None: day >= dates[0]
 current_all, _ = today.split(db.read(reads.latest_recommendations, day), shown)
-freshness(db, cfg, shown, dates[-1])
+freshness(db, cfg, day, shown, dates[-1])
 if notice := today.missing_components(current_all):
     st.info(notice, icon=":material/info:")
 overview(current_all)
+verdict.track_caption(db)
 
 heading = st.empty()  # written once the filters are known: how many tickers are listed
 with st.expander("Filtrar y ordenar", icon=":material/filter_list:"):  # collapsed: the table
@@ -181,7 +186,8 @@ with st.expander("Filtrar y ordenar", icon=":material/filter_list:"):  # collaps
 table = tables.with_upside(db.read(reads.latest_recommendations, day, search=search, **chosen))
 current, stale = today.split(table, shown)
 current = tables.sort(current, sort_by, descending)
-heading.subheader(f"Recomendaciones de la última rueda · {fmt.count(current.height, 'ticker')}")
+when = "de la última rueda" if shown == dates[-1] else f"del {fmt.date(shown)}"
+heading.subheader(f"Recomendaciones {when} · {fmt.count(current.height, 'ticker')}")
 jump = st.columns([2, 3])[0].selectbox(
     "Ver el análisis de",
     table.sort("ticker")["ticker"],
@@ -189,6 +195,7 @@ jump = st.columns([2, 3])[0].selectbox(
     placeholder="Escribí o elegí un ticker",
 )
 picked = tables.recommendations(current, cfg, "current")
+st.caption(guide.SCORE_COLUMNS)
 st.caption("Tocá una fila, o elegí el ticker arriba, para ver su análisis completo.")
 downloads(current, pl.concat([current, stale]), shown)
 market_context(db.read(reads.latest_market_view, shown))  # under the table: a phone's first

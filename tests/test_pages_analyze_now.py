@@ -87,6 +87,9 @@ def test_the_button_shows_the_fresh_call_beside_the_stored_one(
     rows = table.set_index("Dato")
     assert rows.loc["Recomendación", fresh] == rows.loc["Recomendación", "Guardado"]
     assert rows.loc["Puntaje total", fresh] == rows.loc["Puntaje total", "Guardado"]
+    for price in ("Precio", "Precio objetivo"):  # in the listing currency, as the header has it
+        assert rows.loc[price, "Guardado"].startswith("US$ ")
+        assert rows.loc[price, fresh].startswith("US$ ")
     assert any("no guardado · fuente sample · tardó" in c.value for c in at.caption)
 
 

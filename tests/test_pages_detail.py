@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from store import reads
@@ -191,3 +192,50 @@ def test_a_bad_date_in_the_url_is_named_with_the_accepted_form(
     notice = next(w.value for w in at.warning if named in w.value)
     assert "AAAA-MM-DD, p. ej. fecha=2024-03-08" in notice
     assert params.DATE not in at.query_params  # the address holds only what is shown
+
+
+def sell_call(sample_db: Path) -> dict:
+    """A stored VENDER call whose target is above its price (the sample has some)."""
+    with open_reader(sample_db) as con:
+        frame = reads.latest_recommendations(con)
+    rows = frame.filter(
+        (frame["recommendation"] == "VENDER") & (frame["target_price"] > frame["current_price"])
+    )
+    assert not rows.is_empty(), "the sample has a VENDER call with a target above the price"
+    return rows.row(0, named=True)
+
+
+def test_a_sell_calls_upside_is_not_coloured_as_a_buy(sample_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    call = sell_call(sample_db)
+    at = open_page(
+        PAGE,
+        **{params.TICKER: call["ticker"], params.DATE: call["analysis_date"].isoformat()},
+    )
+    assert_no_failure(at)
+    target = next(m for m in at.metric if m.label == "Precio objetivo")
+    assert target.proto.delta.startswith("+")
+    assert target.proto.color == Metric.MetricColor.GRAY  # never a buy's green
+    assert "por eso una VENDER puede tener un objetivo por encima del precio" in "\n".join(
+        c.value for c in at.caption
+    )
+
+
+def test_the_stated_range_is_shown_in_the_listing_currency(latest_call: dict) -> None:
+    at = open_detail(latest_call)
+    rec = latest_call["rec"]
+    assert rec["target_low"] is not None
+    line = next(m for m in at.markdown if m.value.startswith("**Rango objetivo a 63 ruedas**"))
+    low, high = (
+        fmt.price(rec["target_low"], rec["ticker"]),
+        fmt.price(rec["target_high"], rec["ticker"]),
+    )
+    assert line.value.endswith(f"de {low} a {high}")
+    assert "(80 % de los resultados)" in line.value
+    assert "percentil 10" in line.help and "percentil 90" in line.help
+
+
+def test_the_call_carries_the_track_records_verdict(latest_call: dict) -> None:
+    at = open_detail(latest_call)
+    line = next(c.value for c in at.caption if c.value.startswith("Historial:"))
+    assert "a 20 ruedas" in line and "IC medio" in line

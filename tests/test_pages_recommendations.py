@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from store import reads, writes
 from store.connection import open_reader, open_writer
 from tests.factories import partition
 from tests.pages_support import assert_no_failure, messages, open_page
+from ui import format as fmt
 from ui import params, tables
 
 PAGE = params.RECOMMENDATIONS_PAGE
@@ -82,8 +84,11 @@ def test_kpis_count_only_todays_calls(sample_page: AppTest, sample_db: Path) -> 
 
 
 def test_a_component_missing_for_every_current_call_is_named_once(sample_page: AppTest) -> None:
-    notices = [i.value for i in sample_page.info if "Puntajes solo" in i.value]
-    assert notices == ["Puntajes solo técnicos y macro: no hay datos fundamentales ni de noticias."]
+    notices = [i.value for i in sample_page.info if "puntaje total" in i.value]
+    # Macro is no component of the total: the notice never says it enters the score.
+    assert notices == [
+        "El puntaje total usa solo el técnico: no hay datos fundamentales ni de noticias."
+    ]
 
 
 def context(at: AppTest) -> dict[str, str]:
@@ -201,9 +206,26 @@ def test_tickers_without_data_on_the_day_are_set_aside(small_db: Path, monkeypat
 def test_machine_csv_holds_the_rows_with_database_names(small_db: Path) -> None:
     with open_reader(small_db) as con:
         frame = con.sql("SELECT * FROM latest_recommendations").pl()
-    back = pl.read_csv(tables.csv(frame))
+    back = pl.read_csv(tables.csv(frame, dt.date(2024, 3, 8)))
     assert sorted(back["ticker"]) == sorted(frame["ticker"])
     assert {"recommendation", "total_score", "summary"} <= set(back.columns)
+    # PAM's last call is of the day before: flagged, as the page sets it aside.
+    flags = dict(zip(back["ticker"], back["is_current"], strict=True))
+    assert flags == {"GGAL": True, "YPF": True, "PAM": False}
+    assert set(back["exchange"]) == {"XNYS"}
+
+
+def test_machine_csv_names_the_exchange_of_each_row(sample_db: Path) -> None:
+    with open_reader(sample_db) as con:
+        frame = reads.latest_recommendations(con)
+        day = reads.latest_date(con)
+    assert day is not None
+    back = pl.read_csv(tables.csv(frame, day))
+    exchanges = dict(zip(back["ticker"], back["exchange"], strict=True))
+    assert {exchanges[t] for t in exchanges if t.endswith(".BA")} == {"XBUE"}
+    assert {exchanges[t] for t in exchanges if not t.endswith(".BA")} == {"XNYS"}
+    current = set(back.filter(pl.col("is_current"))["ticker"])
+    assert current == set(current_calls(sample_db))
 
 
 def test_excel_csv_is_argentine(sample_db: Path) -> None:
@@ -239,14 +261,17 @@ def test_excel_csv_keeps_accents_and_neutralises_formulas() -> None:
             "confidence": [50.0, 50.0],
             "current_price": [1512.5, 20000.0],
             "target_price": [1600.0, 18000.0],
+            "target_low": [1400.0, 15000.0],
+            "target_high": [1700.0, 21000.0],
             "risk_level": ["BAJO", "ALTO"],
             "summary": ["=HYPERLINK(1) acompaña", "-2+3"],
         }
     )
     text = tables.csv_excel(frame).decode("utf-8")  # strict UTF-8 after the BOM
     assert ";'=HYPERLINK(1) acompaña" in text
-    assert ";USD;1512,50;1600,00;5,8;BAJO;" in text
-    assert ";ARS;20000,00;18000,00;-10,0;ALTO;'-2+3" in text  # a number is not a formula
+    assert ";USD;1512,50;1600,00;5,8;1400,00;1700,00;BAJO;" in text
+    # A number is not a formula; Excel reads a hyphen as the minus sign.
+    assert ";ARS;20000,00;18000,00;-10,0;15000,00;21000,00;ALTO;'-2+3" in text
 
 
 def _excel_rows(frame: pl.DataFrame) -> pd.DataFrame:
@@ -316,3 +341,91 @@ def _calls(day: dt.date, calls: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFr
     scores = {"COMPRAR": 70.0, "MANTENER": 50.0, "VENDER": 30.0}
     parts = [partition(day, [t], scores[c], c) for t, c in calls.items()]
     return pl.concat([p[0] for p in parts]), pl.concat([p[1] for p in parts])
+
+
+def test_the_calls_carry_the_track_records_verdict(sample_page: AppTest, sample_db: Path) -> None:
+    with open_reader(sample_db) as con:
+        record = reads.track_record(con, horizon=20, entry="close")
+    mean_ic, t_stat = fmt.ic_of(record.ic_summary, "total")
+    line = next(c.value for c in sample_page.caption if c.value.startswith("Historial:"))
+    assert f"IC medio {fmt.number(mean_ic, 3)}, t {fmt.number(t_stat, 2)}, a 20 ruedas" in line
+    assert t_stat is not None and abs(t_stat) < 2
+    assert "no muestran una ventaja medible" in line
+    links = [link.proto.label for link in sample_page.get("page_link")]
+    assert "Ver el Historial de aciertos" in links
+
+
+def test_without_matured_calls_the_verdict_says_it_is_not_known(
+    small_db: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    line = next(c.value for c in at.caption if c.value.startswith("Historial:"))
+    assert "todavía no hay recomendaciones con resultado a 20 ruedas" in line
+
+
+def test_no_average_score_kpi_and_no_per_ticker_macro_column(sample_page: AppTest) -> None:
+    assert [m.label for m in sample_page.metric if "Puntaje" in m.label] == []
+    columns = sample_page.dataframe[0].value.columns
+    assert "macro_score" not in columns and "technical_score" in columns
+    assert {"target_low", "target_high"} <= set(columns)
+    note = next(c.value for c in sample_page.caption if c.value.startswith("**Puntaje**"))
+    assert "primera rueda del mes" in note and "son las de hoy" in note
+
+
+def test_the_table_shows_the_stated_range_beside_the_target(
+    sample_page: AppTest, sample_db: Path
+) -> None:
+    table = sample_page.dataframe[0]
+    config = json.loads(table.proto.columns)
+    assert config["target_low"]["label"] == "Objetivo mín."
+    assert "percentil 10" in config["target_low"]["help"]
+    assert "percentil 90" in config["target_high"]["help"]
+    with open_reader(sample_db) as con:
+        stored = reads.latest_recommendations(con)
+    frame = table.value.set_index("ticker")
+    for row in stored.filter(pl.col("ticker").is_in(list(frame.index))).iter_rows(named=True):
+        assert frame.loc[row["ticker"], "target_low"] == pytest.approx(row["target_low"])
+        assert frame.loc[row["ticker"], "target_high"] == pytest.approx(row["target_high"])
+
+
+def test_excel_csv_has_the_range_and_no_macro_column(sample_db: Path) -> None:
+    with open_reader(sample_db) as con:
+        frame = reads.latest_recommendations(con)
+    rows = _excel_rows(frame).set_index("Ticker")
+    assert "Puntaje macro" not in rows.columns
+    stored = frame.filter(pl.col("target_low").is_not_null()).row(0, named=True)
+    assert rows.loc[stored["ticker"], "Objetivo mínimo (percentil 10)"] == pytest.approx(
+        stored["target_low"], abs=0.005
+    )
+    assert rows.loc[stored["ticker"], "Objetivo máximo (percentil 90)"] == pytest.approx(
+        stored["target_high"], abs=0.005
+    )
+
+
+def test_a_past_day_is_headed_with_its_date(sample_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE, **{params.DATE: "2023-12-15"})
+    headings = [s.value for s in at.subheader]
+    assert any(h.startswith("Recomendaciones del vie 15/12/2023 · ") for h in headings)
+    assert not any("última rueda" in h for h in headings)
+
+
+def test_a_weekend_date_says_which_session_is_shown(sample_db: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    at = open_page(PAGE, **{params.DATE: "2024-03-02"})
+    assert_no_failure(at)
+    assert "No hay análisis del sáb 02/03/2024" in messages(at)
+    assert "se muestra el anterior, del **vie 01/03/2024**" in messages(at)
+
+
+def test_changes_show_the_scores_as_stored(db_path: Path, monkeypatch) -> None:
+    d1, d2 = dt.date(2024, 3, 7), dt.date(2024, 3, 8)
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [d1], [partition(d1, ["GGAL"], 81.25, "MANTENER")])
+        writes.replace_partitions(con, [d2], [partition(d2, ["GGAL"], 93.75, "COMPRAR")])
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "(81,25 → 93,75)" in text and "81,2 " not in text

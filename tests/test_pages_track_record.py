@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,14 +19,23 @@ from pipeline.ops import jobs
 from pipeline.settings import Settings
 from store import reads
 from store.connection import open_reader
-from tests.pages_support import assert_no_failure, figures, messages, numbers, open_page
+from tests.pages_support import (
+    assert_no_failure,
+    figures,
+    messages,
+    numbers,
+    open_page,
+    table_cells,
+)
 from ui import format as fmt
 from ui import params
+from ui import track_record_verdict as verdict
 
 PAGE = params.TRACK_PAGE
 SAMPLE = jobs.SourceOptions("sample")
 # Written the Argentine way: thousands dot, decimal comma, a space before the percent sign.
-PERCENT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d{1,2} %$")
+# A negative figure carries the minus sign of the charts' axes (U+2212), never a hyphen.
+PERCENT = re.compile(r"^[+\u2212]?\d{1,3}(\.\d{3})*,\d{1,2} %$")
 
 
 def record_of(path: Path, horizon: int = 20, entry: str = "close") -> TrackRecord:
@@ -271,3 +281,142 @@ def test_a_bad_url_parameter_is_named_with_the_accepted_values(
     assert len(notices) == 1 and f"los valores aceptados son {accepted}" in notices[0]
     (param,) = query
     assert at.query_params[param] != query[param]  # the address now holds what is shown
+
+
+def verdict_text(at: AppTest) -> str:
+    """The verdict box's sentences (the markdown above its rule caption)."""
+    return next(
+        m.value for m in at.markdown if "puntaje total" in m.value and "IC medio" in m.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("hits", "n", "low", "high"),
+    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611)],
+)
+def test_the_hit_rate_interval_is_wilsons(hits: int, n: int, low: float, high: float) -> None:
+    # Newcombe (1998), Statistics in Medicine 17:857, table I, method 3 (Wilson score).
+    assert verdict.wilson(hits / n, n) == pytest.approx((low, high), abs=5e-5)
+
+
+def test_the_verdict_says_whether_the_ic_is_told_apart_from_zero(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    assert_no_failure(sample_page)
+    record = record_of(on_sample)
+    mean_ic, t_stat = fmt.ic_of(record.ic_summary, "total")
+    assert mean_ic is not None and t_stat is not None
+    text = verdict_text(sample_page)
+    assert f"IC medio {fmt.number(mean_ic, 3)}, t {fmt.number(t_stat, 2)}" in text
+    told_apart = "**El IC medio del puntaje total se distingue de cero**" in text
+    assert told_apart == (abs(t_stat) >= 2)
+    assert ("no se distingue de cero" in text) == (abs(t_stat) < 2)
+    assert "|t| de 2 o más" in text and "al 5 %" in text
+    # The sample's calls have no edge (|t| < 2): the page must say so, not leave it to the reader.
+    assert abs(t_stat) < 2 and "no se distingue de cero" in text
+
+
+def test_each_directional_call_is_judged_against_its_base_rate(
+    sample_page: AppTest, on_sample: Path
+) -> None:
+    record = record_of(on_sample)
+    text = verdict_text(sample_page)
+    pooled = record.by_call.filter(listing="todos", origin="todos")
+    for call in ("COMPRAR", "VENDER"):
+        row = pooled.filter(recommendation=call).row(0, named=True)
+        low, high = verdict.wilson(row["hit_rate"], row["calls"])
+        line = next(line for line in text.splitlines() if line.startswith(f"- {call} acertó"))
+        assert f"el {fmt.percent(row['hit_rate'])} de {fmt.number(row['calls'], 0)} " in line
+        assert f"tasa base de {fmt.percent(row['base_rate'])}" in line
+        assert f"{fmt.percent(low)} a {fmt.percent(high)}" in line
+        if row["base_rate"] < low:
+            assert line.endswith("supera la tasa base.")
+        elif row["base_rate"] > high:
+            assert line.endswith("queda por debajo de la tasa base.")
+        else:
+            assert "no se distingue de la tasa base" in line
+
+
+def test_a_t_of_two_or_more_is_an_edge_and_its_sign_says_which_way(on_sample: Path) -> None:
+    record = record_of(on_sample)
+    ic = record.ic_summary
+
+    def with_t(mean_ic: float, t_stat: float) -> TrackRecord:
+        total = pl.col("score") == "total"
+        summary = ic.with_columns(
+            mean_ic=pl.when(total).then(mean_ic).otherwise(pl.col("mean_ic")),
+            t_stat=pl.when(total).then(t_stat).otherwise(pl.col("t_stat")),
+        )
+        return dataclasses.replace(record, ic_summary=summary)
+
+    assert verdict.edge(with_t(0.03, 2.0)) == "positive"
+    assert verdict.edge(with_t(0.03, 1.99)) == "none"
+    assert verdict.edge(with_t(-0.03, -2.5)) == "negative"
+    assert "se distingue de cero" in verdict.ic_sentence(with_t(0.03, 2.5))
+    assert "no se distingue" not in verdict.ic_sentence(with_t(0.03, 2.5))
+    assert "mejor que el azar" in verdict.caption(with_t(0.03, 2.5))
+    assert "no muestran una ventaja medible" in verdict.caption(with_t(0.03, 1.5))
+    assert "al revés" in verdict.caption(with_t(-0.03, -2.5))
+
+
+def test_the_by_call_table_shows_the_interval_and_flags_cells_that_say_nothing(
+    on_sample: Path,
+) -> None:
+    at = open_page(PAGE, **{params.HORIZON: "5"})
+    assert_no_failure(at)
+    record = record_of(on_sample, horizon=5)
+    cells = shown(at, 0)
+    rows = by_listing(record, "todos").filter(pl.col("hit_rate").is_not_null())
+    unclear = []
+    for row in rows.iter_rows(named=True):
+        low, high = verdict.wilson(row["hit_rate"], row["calls"])
+        origin = fmt.ORIGINS[row["origin"]]
+        shown_row = cells[
+            (cells["recommendation"] == row["recommendation"]) & (cells["origin"] == origin)
+        ]
+        assert shown_row["ci_low"].item() == fmt.percent(low)
+        assert shown_row["ci_high"].item() == fmt.percent(high)
+        inside = low <= row["base_rate"] <= high
+        expected = (
+            "no se distingue"
+            if inside
+            else "por encima"
+            if row["base_rate"] < low
+            else "por debajo"
+        )
+        assert shown_row["versus"].item() == expected
+        if inside:
+            unclear.append(f"{row['recommendation']} {origin.lower()} (")
+    warning = "\n".join(w.value for w in at.warning)
+    assert bool(unclear) == ("no se puede decir si aciertan" in warning)
+    assert all(cell in warning for cell in unclear)
+
+
+def test_the_ic_guide_asks_for_the_t_and_stability_not_just_the_mean(sample_page: AppTest) -> None:
+    guide = next(c.value for c in sample_page.caption if c.value.startswith("El **IC**"))
+    assert "ya se considera útil" not in guide
+    assert "**estadístico t**" in guide and "año tras año" in guide and "|t|" in guide
+
+
+def test_a_score_without_an_ic_has_no_method_either(sample_page: AppTest) -> None:
+    ic = next(
+        shown(sample_page, i)
+        for i in range(len(sample_page.dataframe))
+        if "method" in sample_page.dataframe[i].value.columns
+    )
+    empty = ic[ic["mean_ic"] == "—"]
+    assert not empty.empty, "the sample has components without data"
+    assert (empty["method"] == "—").all()
+    assert (ic[ic["mean_ic"] != "—"]["method"].str.startswith("Newey-West")).all()
+
+
+def test_origin_badges_are_not_the_calls_colours() -> None:
+    assert not set(fmt.ORIGIN_HEX.values()) & set(fmt.CALL_HEX.values())
+
+
+def test_negative_figures_carry_a_minus_sign_not_a_hyphen(sample_page: AppTest) -> None:
+    cells = [
+        c for i in range(len(sample_page.dataframe)) for c in table_cells(sample_page.dataframe[i])
+    ]
+    assert any(c.startswith("\u2212") for c in cells)
+    assert not any(re.match(r"^-\d", c) for c in cells)

@@ -112,8 +112,9 @@ def test_export_csv_neutralises_formula_cells_in_every_file(tmp_path: Path, form
 
 def test_dashboard_csv_neutralises_formula_cells():
     frame = pl.DataFrame({"ticker": [*FORMULAS, "GGAL"], "current_price": [-1.5] * 7})
-    frame = frame.with_columns(pl.lit("-1.5").alias("as_text"))
-    out = pl.read_csv(tables.csv(frame), infer_schema=False)
+    day = dt.date(2024, 3, 8)
+    frame = frame.with_columns(pl.lit("-1.5").alias("as_text"), pl.lit(day).alias("analysis_date"))
+    out = pl.read_csv(tables.csv(frame, day), infer_schema=False)
     assert list(out["ticker"]) == [f"'{t}" for t in FORMULAS] + ["GGAL"]
     assert set(out["as_text"]) == {"-1.5"} and set(out["current_price"]) == {"-1.5"}
 

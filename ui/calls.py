@@ -7,20 +7,18 @@ import datetime as dt
 import polars as pl
 
 from pipeline.analysis import calendar
-from ui import format as fmt
 
-# How a component missing from every current call is named in the notice.
+# The components of the total score (macro is a market view, outside it), as the notice names
+# them when every current call lacks one, and when some have it.
 _MISSING_NAMES = {
     "technical_score": "técnicos",
     "fundamental_score": "fundamentales",
-    "macro_score": "macro",
     "sentiment_score": "de noticias",
 }
 _PRESENT_NAMES = {
-    "technical_score": "técnicos",
-    "fundamental_score": "fundamentales",
-    "macro_score": "macro",
-    "sentiment_score": "de sentimiento",
+    "technical_score": "el técnico",
+    "fundamental_score": "el fundamental",
+    "sentiment_score": "el de sentimiento",
 }
 
 
@@ -45,17 +43,20 @@ def split(frame: pl.DataFrame, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame
 
 
 def missing_components(current: pl.DataFrame) -> str | None:
-    """One line naming the components no current call has (None when each has some)."""
+    """One line naming the total's components no current call has (None when each has some).
+
+    Macro is not one: it is the day's market view, the same for every stock, outside the total.
+    """
     if current.is_empty():
         return None
-    missing = [c for c in fmt.COMPONENT_COLUMNS if current[c].null_count() == current.height]
+    missing = [c for c in _MISSING_NAMES if current[c].null_count() == current.height]
     if not missing:
         return None
-    present = [_PRESENT_NAMES[c] for c in fmt.COMPONENT_COLUMNS if c not in missing]
+    present = [_PRESENT_NAMES[c] for c in _MISSING_NAMES if c not in missing]
     lacking = _join([_MISSING_NAMES[c] for c in missing], "ni")
     if not present:
-        return f"Ninguna recomendación actual tiene puntajes: no hay datos {lacking}."
-    return f"Puntajes solo {_join(present, 'y')}: no hay datos {lacking}."
+        return f"Ninguna recomendación actual tiene puntaje total: no hay datos {lacking}."
+    return f"El puntaje total usa solo {_join(present, 'y')}: no hay datos {lacking}."
 
 
 def _join(words: list[str], last: str) -> str:

@@ -53,7 +53,8 @@ ORIGINS = {
     "simulado": "Simulado",
     "todos": "Todos",
 }
-ORIGIN_HEX = {"Publicado": "#1a7f37", "Simulado": "#b7791f", "Todos": "#1f6feb"}
+# Not the calls' colours (Publicado in COMPRAR's green read as a buy).
+ORIGIN_HEX = {"Publicado": "#8250df", "Simulado": "#6e7781", "Todos": "#1f6feb"}
 ENTRIES = {"close": "cierre del día", "next_close": "cierre siguiente"}
 # The dashboard's database reads (store.reads functions, as the read-latency log names them).
 READS = {
@@ -95,10 +96,20 @@ def timestamp(moment: dt.datetime | None) -> str:
     return "—" if moment is None else f"{moment:%d/%m/%Y %H:%M}"
 
 
+MINUS = "\u2212"  # the minus sign of the charts' axes, not a hyphen
+
+
 def number(value: float | None, decimals: int = 2) -> str:
-    """A number the Argentine way (1.234,56), or a dash when missing."""
+    """A number the Argentine way (1.234,56; −0,08 with a minus sign), or a dash when missing.
+
+    A value that rounds to zero has no sign ("0,00", never "−0,00").
+    """
     text = number_es(value, decimals)
-    return "—" if text is None else text
+    if text is None:
+        return "—"
+    if text.startswith("-"):
+        return text[1:] if not text.strip("-0,.") else MINUS + text[1:]
+    return text
 
 
 def percent(value: float | None, decimals: int = 1, signed: bool = False) -> str:
@@ -108,7 +119,7 @@ def percent(value: float | None, decimals: int = 1, signed: bool = False) -> str
     text = number(abs(value) * 100, decimals)
     if not text.strip("0,."):  # rounds to zero: no sign
         return f"{text} %"
-    sign = "-" if value < 0 else "+" if signed else ""
+    sign = MINUS if value < 0 else "+" if signed else ""
     return f"{sign}{text} %"
 
 
@@ -213,7 +224,8 @@ def call_markdown(text: str, call: str) -> str:
 def change_line(change: dict) -> str:
     """One call change as a markdown list item: ticker, old → new call, old → new score."""
     calls = f"{change['previous']} → {call_markdown(change['current'], change['current'])}"
-    scores = f"{number(change['previous_score'], 1)} → {number(change['current_score'], 1)}"
+    # As stored (2 decimals), like the table: never rounded across a threshold.
+    scores = f"{number(change['previous_score'])} → {number(change['current_score'])}"
     return f"- **{change['ticker']}**: {calls} ({scores})"
 
 

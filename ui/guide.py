@@ -34,18 +34,31 @@ BY_CALL = (
     "no tiene aciertos. **Tasa base**: la misma proporción para todas las recomendaciones del "
     "grupo y origen, cualquiera haya sido (cuántas le ganaron al índice, para COMPRAR; cuántas "
     "quedaron por debajo, para VENDER): lo que se habría acertado sin mirar el puntaje. Una "
-    "recomendación aporta información sólo si sus aciertos superan la tasa base."
+    "recomendación aporta información sólo si sus aciertos superan la tasa base. El "
+    "**intervalo de 95 %** (de Wilson) es el rango de aciertos compatible con lo observado: "
+    "si contiene la tasa base, la diferencia cabe en el azar. Supone recomendaciones "
+    "independientes y no lo son (una recomendación se repite todo el mes y los resultados de "
+    "fechas vecinas se superponen), así que el rango real es más ancho: con pocas "
+    "recomendaciones, ni siquiera un intervalo que deja afuera la tasa base es concluyente."
+)
+VERDICT = (
+    "Calculado con los números de esta página, con todas las recomendaciones (ambos grupos y "
+    "orígenes): el IC frente a cero con la regla |t| ≥ 2, y los aciertos frente a la tasa base "
+    "con el intervalo de 95 % de Wilson. Las reglas están fijadas de antemano, no ajustadas a "
+    "los datos."
 )
 IC = (
     "El **IC** (coeficiente de información) es, en cada fecha, la correlación de Spearman entre "
     "el puntaje y el retorno posterior de todos los tickers, medido contra el promedio de su "
     "grupo (ADR o BYMA): 1 sería acertar el orden "
-    "completo, 0 no tener poder predictivo y un valor negativo, un orden al revés. En acciones, "
-    "un IC medio sostenido de 0,02 a 0,05 ya se considera útil. El gráfico muestra la media "
-    "móvil de 12 meses (la de los primeros meses usa los datos que hay). El **estadístico t** "
-    "dice si el IC medio se distingue de cero: con |t| menor que 2 no se puede descartar que "
-    "sea azar. Como los resultados de fechas vecinas se superponen, el t lo tiene en cuenta "
-    "(método: {method})."
+    "completo, 0 no tener poder predictivo y un valor negativo, un orden al revés. Un IC medio "
+    "chico (de 0,02 a 0,05) puede servir en acciones, pero sólo si es estable: tiene que "
+    "distinguirse de cero y repetirse año tras año, no aparecer en un período. Por eso no "
+    "alcanza con mirar el IC medio: el **estadístico t** dice si se distingue de cero (con |t| "
+    "menor que 2, la regla habitual de una prueba a dos colas al 5 %, no se puede descartar que "
+    "sea azar) y la tabla por año muestra si se sostiene. El gráfico muestra la media "
+    "móvil de 12 meses (la de los primeros meses usa los datos que hay). Como los resultados "
+    "de fechas vecinas se superponen, el t lo tiene en cuenta (método: {method})."
 )
 QUINTILES = (
     "En cada fecha se ordenan los tickers por puntaje total y se los reparte en cinco grupos "
@@ -114,4 +127,29 @@ MARKET_CONTEXT = (
     "El puntaje macro (de 0 a 100: brecha, riesgo país, inflación, tasa real y tendencia del "
     "Merval) es el mismo para todas las acciones y no entra en el puntaje total de ninguna: es "
     "el contexto del día. Su historial frente al Merval está en «Historial de aciertos»."
+)
+SCORE_COLUMNS = (
+    "**Puntaje** es el total del día en que se fijó la recomendación del mes (la primera rueda "
+    "del mes, dentro de su grupo: ADR o BYMA), y se mantiene todo el mes con ella; las barras "
+    "**Técnico**, **Fundamental** y **Sentimiento** son las de hoy, así que pueden no "
+    "coincidir con él. El puntaje macro es del mercado, no de cada acción: está en «Contexto "
+    "del mercado»."
+)
+_RANGE_HORIZON = forecast.TARGET_HORIZON_SESSIONS
+TARGET_LOW = (
+    f"Objetivo mínimo: el extremo bajo del rango objetivo a {_RANGE_HORIZON} ruedas, el cierre "
+    f"movido por el percentil {_PERCENTILE_LOW} de los retornos de {_RANGE_HORIZON} ruedas de "
+    f"la propia acción. Entre el mínimo y el máximo debería caer el {_COVERAGE} % de los "
+    "resultados; cómo le fue a ese rango está en el Historial de aciertos."
+)
+TARGET_HIGH = (
+    f"Objetivo máximo: el extremo alto del rango objetivo a {_RANGE_HORIZON} ruedas, el cierre "
+    f"movido por el percentil {_PERCENTILE_HIGH} de los retornos de {_RANGE_HORIZON} ruedas de "
+    f"la propia acción. Entre el mínimo y el máximo debería caer el {_COVERAGE} % de los "
+    "resultados; cómo le fue a ese rango está en el Historial de aciertos."
+)
+TARGET_NOT_CALL = (
+    f"El rango sale de la historia de precios de la propia acción (percentiles {_PERCENTILE_LOW} "
+    f"a {_PERCENTILE_HIGH} de sus retornos de {_RANGE_HORIZON} ruedas), no de la recomendación: "
+    "por eso una VENDER puede tener un objetivo por encima del precio. No es una predicción."
 )

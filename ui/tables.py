@@ -17,9 +17,11 @@ from pipeline.ops import ondemand
 from pipeline.ops.runlog import RunRecord
 from pipeline.settings import Settings
 from pipeline.textsafe import neutralise_formulas
+from ui import calls as today
 from ui import format as fmt
-from ui import help_text
+from ui import guide, help_text
 from ui import indicators as indicator_names
+from ui import track_record_verdict as verdict
 
 SORTS = {
     "Puntaje total": "total_score",
@@ -32,6 +34,8 @@ _BADGE_BACKGROUND = {
     "#b7791f": "#fff3c4",
     "#cf222e": "#ffebe9",
     "#1f6feb": "#ddf4ff",
+    "#8250df": "#fbefff",
+    "#6e7781": "#f6f8fa",
 }
 # Text on those backgrounds: darker shades with at least 4.5:1 contrast (WCAG AA).
 _BADGE_TEXT = {
@@ -39,8 +43,13 @@ _BADGE_TEXT = {
     "#b7791f": "#7d4e00",
     "#cf222e": "#a40e26",
     "#1f6feb": "#0550ae",
+    "#8250df": "#6639ba",
+    "#6e7781": "#424a53",
 }
 CURRENCY_CODES = {calendar.BUENOS_AIRES: "ARS", calendar.NEW_YORK: "USD"}
+# The components shown per stock: macro is the day's market view, the same for every row and
+# outside the total, so it is shown once in the market context, not as a column.
+STOCK_COMPONENTS = {c: label for c, label in fmt.COMPONENT_COLUMNS.items() if c != "macro_score"}
 
 
 def _score_bar(label: str, help: str) -> ColumnConfig:
@@ -81,9 +90,18 @@ def first_listed(current: pl.DataFrame) -> str | None:
     return str(sort(current, next(iter(SORTS)), descending=True)["ticker"][0])
 
 
-def csv(frame: pl.DataFrame) -> bytes:
-    """The recommendations as machine CSV: the database's column names (no formula cells)."""
-    return neutralise_formulas(frame.drop("id", "created_at", strict=False)).write_csv().encode()
+def csv(frame: pl.DataFrame, day: dt.date) -> bytes:
+    """The recommendations as machine CSV: the database's column names (no formula cells).
+
+    With the two columns of the `latest_recommendations` view that say which rows are today's:
+    `exchange` (XBUE for .BA symbols, XNYS for ADRs) and `is_current` (false: the ticker's
+    latest call, as of `day`, is older than its exchange's latest session).
+    """
+    flagged = frame.drop("id", "created_at", strict=False).with_columns(
+        calendar.exchange_expr("ticker").alias("exchange"),
+        today.is_current(day).alias("is_current"),
+    )
+    return neutralise_formulas(flagged).write_csv().encode()
 
 
 def csv_excel(frame: pl.DataFrame) -> bytes:
@@ -122,12 +140,14 @@ def recommendations(
         "ticker",
         "recommendation",
         "total_score",
-        *fmt.COMPONENT_COLUMNS,
+        *STOCK_COMPONENTS,
         *(["confidence"] if estimated(frame) else []),
         fmt.currency_expr().alias("currency"),
         "current_price",
         "target_price",
         "upside_pct",
+        "target_low",
+        "target_high",
         "risk_level",
         "analysis_date",
         "summary",
@@ -255,6 +275,8 @@ def compare_calls(stored: dict, fresh: ondemand.OnDemand, tz: str) -> None:
             return fmt.date(value)
         if column == "confidence":
             return fmt.confidence(value)
+        if column in ("current_price", "target_price"):
+            return fmt.price(value, str(stored["ticker"]))
         return fmt.number(value) if isinstance(value, float) else str(value or "—")
 
     table = pl.DataFrame(
@@ -302,6 +324,7 @@ def track_by_call(frame: pl.DataFrame, listing: str) -> None:
         )
         .with_columns(pl.col("origin").replace(fmt.ORIGINS))
     )
+    shown = verdict.with_intervals(shown).with_columns(pl.col("versus").replace(verdict.VERSUS_ES))
     colours = {"recommendation": fmt.CALL_HEX, "origin": fmt.ORIGIN_HEX}
     _localized(shown, _BY_CALL_COLUMNS, colours)
 
@@ -311,8 +334,9 @@ def ic_summary(summary: pl.DataFrame, by_year: pl.DataFrame) -> None:
     labels = pl.col("score").replace_strict(fmt.SCORES, default=pl.col("score"))
     order = {score: i for i, score in enumerate(fmt.SCORES)}
     rank = pl.col("score").replace_strict(order, default=len(order))
-    method = pl.struct("method", "lags").map_elements(
-        lambda row: fmt.ic_method(row["method"], row["lags"]), return_dtype=pl.String
+    method = pl.struct("method", "lags", "dates").map_elements(  # no IC: no method either
+        lambda row: fmt.ic_method(row["method"], row["lags"]) if row["dates"] else None,
+        return_dtype=pl.String,
     )
     summary = summary.sort(rank).with_columns(labels, method.alias("method"))
     _localized(summary, _IC_COLUMNS)
@@ -398,13 +422,19 @@ def _recommendation_columns(cfg: Settings) -> dict[str, ColumnConfig]:
         "total_score": st.column_config.NumberColumn("Puntaje", help=help_text.total(cfg)),
         **{
             column: _score_bar(label, help_text.COMPONENTS[column])
-            for column, label in fmt.COMPONENT_COLUMNS.items()
+            for column, label in STOCK_COMPONENTS.items()
         },
         "confidence": st.column_config.NumberColumn("Confianza", help=help_text.CONFIDENCE),
         "currency": st.column_config.TextColumn("Moneda", width="small", help=help_text.CURRENCY),
         "current_price": st.column_config.NumberColumn("Precio", width=90, help=help_text.PRICE),
         "target_price": st.column_config.NumberColumn("Objetivo", width=90, help=help_text.TARGET),
         "upside_pct": st.column_config.NumberColumn("Potencial", help=help_text.UPSIDE),
+        "target_low": st.column_config.NumberColumn(
+            "Objetivo mín.", width=90, help=guide.TARGET_LOW
+        ),
+        "target_high": st.column_config.NumberColumn(
+            "Objetivo máx.", width=90, help=guide.TARGET_HIGH
+        ),
         "risk_level": st.column_config.TextColumn("Riesgo", help=help_text.RISK),
         "analysis_date": st.column_config.DateColumn("Fecha", format="DD/MM/YYYY"),
         "summary": st.column_config.TextColumn("Resumen", width="large"),
@@ -416,6 +446,8 @@ _RECOMMENDATION_FORMATS = {
     "confidence": fmt.confidence,
     "current_price": fmt.number,
     "target_price": fmt.number,
+    "target_low": fmt.number,
+    "target_high": fmt.number,
     "upside_pct": lambda v: fmt.percent(v / 100, 1, signed=True),
 }
 # The Excel CSV: column → (Spanish header, decimals; None: not a number).
@@ -424,12 +456,14 @@ _EXCEL_COLUMNS: dict[str, tuple[str, int | None]] = {
     "analysis_date": ("Fecha", None),
     "recommendation": ("Recomendación", None),
     "total_score": ("Puntaje total", 2),  # as stored: never rounded across a call
-    **{column: (f"Puntaje {label.lower()}", 1) for column, label in fmt.COMPONENT_COLUMNS.items()},
+    **{column: (f"Puntaje {label.lower()}", 1) for column, label in STOCK_COMPONENTS.items()},
     "confidence": ("Confianza (%)", 0),
     "currency": ("Moneda", None),
     "current_price": ("Precio", 2),
     "target_price": ("Precio objetivo", 2),
     "upside_pct": ("Potencial (%)", 1),
+    "target_low": ("Objetivo mínimo (percentil 10)", 2),
+    "target_high": ("Objetivo máximo (percentil 90)", 2),
     "risk_level": ("Riesgo", None),
     "summary": ("Resumen", None),
 }
@@ -443,7 +477,10 @@ _BY_CALL_COLUMNS: dict[str, Column] = {
     "mean_universe_excess": ("Exceso medio vs. universo", _EXCESS),
     "median_universe_excess": ("Exceso mediano vs. universo", _EXCESS),
     "hit_rate": ("Aciertos", _PERCENT),
+    "ci_low": ("Intervalo 95 % desde", _PERCENT),
+    "ci_high": ("Intervalo 95 % hasta", _PERCENT),
     "base_rate": ("Tasa base", _PERCENT),
+    "versus": ("Frente a la tasa base", None),
 }
 _IC_COLUMNS: dict[str, Column] = {
     "score": ("Puntaje", None),
