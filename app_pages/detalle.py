@@ -71,7 +71,7 @@ with st.container(border=True):
             help=f"{guide.TARGET_LOW} {guide.TARGET_HIGH}",
         )
     st.caption(guide.TARGET_NOT_CALL)
-verdict.track_caption(db)
+track_line = st.container()  # filled last: the call shows before the track record is read
 
 
 def analyze_now(stored: dict) -> None:
@@ -125,3 +125,5 @@ st.page_link(
     icon=":material/show_chart:",
     query_params={params.TICKER: ticker},
 )
+with track_line:
+    verdict.track_caption(db)

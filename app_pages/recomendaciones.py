@@ -172,7 +172,7 @@ freshness(db, cfg, day, shown, dates[-1])
 if notice := today.missing_components(current_all):
     st.info(notice, icon=":material/info:")
 overview(current_all)
-verdict.track_caption(db)
+track_line = st.container()  # filled last: the calls show before the track record is read
 
 heading = st.empty()  # written once the filters are known: how many tickers are listed
 with st.expander("Filtrar y ordenar", icon=":material/filter_list:"):  # collapsed: the table
@@ -200,4 +200,6 @@ st.caption("Tocá una fila, o elegí el ticker arriba, para ver su análisis com
 downloads(current, pl.concat([current, stale]), shown)
 market_context(db.read(reads.latest_market_view, shown))  # under the table: a phone's first
 changes(db, day, set(current_all["ticker"]))  # screen keeps the calls
+with track_line:
+    verdict.track_caption(db)
 open_detail(jump or picked or set_aside(stale, cfg), table)
