@@ -64,8 +64,9 @@ listing = st.radio(
 tables.track_by_call(record.by_call, listing)
 if unclear := verdict.small_cells(record.by_call, listing):
     st.warning(
-        "Con estas cantidades no se puede decir si aciertan más o menos que la tasa base "
-        f"(el intervalo de 95 % de los aciertos la contiene): {'; '.join(unclear)}.",
+        "Aciertos que no se distinguen de la tasa base (el intervalo de 95 % la contiene: con "
+        "esa cantidad de recomendaciones, la diferencia cabe en el azar y no se puede decir "
+        f"que acierten más ni menos): {'; '.join(unclear)}.",
         icon=":material/warning:",
     )
 

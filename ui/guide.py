@@ -45,7 +45,9 @@ VERDICT = (
     "Calculado con los números de esta página, con todas las recomendaciones (ambos grupos y "
     "orígenes): el IC frente a cero con la regla |t| ≥ 2, y los aciertos frente a la tasa base "
     "con el intervalo de 95 % de Wilson. Las reglas están fijadas de antemano, no ajustadas a "
-    "los datos."
+    "los datos. El intervalo supone recomendaciones independientes y no lo son (una "
+    "recomendación se repite todo el mes): el real es más ancho, así que un acierto por encima "
+    "o por debajo de la tasa base es una señal más débil de lo que parece."
 )
 IC = (
     "El **IC** (coeficiente de información) es, en cada fecha, la correlación de Spearman entre "
