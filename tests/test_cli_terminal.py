@@ -59,6 +59,9 @@ def db(tmp_path):
             0,
             {"source": "test", "dates": {"first": "2024-03-07", "last": "2024-03-08"}},
         )
+        failed = writes.start_job(con, "daily_analysis", {"source": "test"})
+        reason = "source 'test' has no price bar for any ticker on 2024-03-11"
+        writes.fail_job(con, failed, reason, {"source": "test", "failure_reason": reason})
     return path
 
 
@@ -142,11 +145,24 @@ def test_query_history_names_unknown_tickers(db):
 
 
 def test_query_jobs_and_track_record_tables_have_no_debug_print(db):
-    jobs = argenta(db, "query", "jobs")
+    jobs = argenta(db, "query", "jobs", columns=200)
     assert jobs.returncode == 0, jobs.stderr
-    header, _, run = jobs.stdout.splitlines()[:3]
+    header, _, failed, run = jobs.stdout.splitlines()[:4]  # newest first
     assert header.split()[:3] == ["id", "job", "started"]
+    assert "failed" in failed and "no price bar for any ticker on 2024-03-11" in failed
     assert "completed" in run and "2024-03-07..2024-03-08" in run and "{" not in jobs.stdout
     record = argenta(db, "query", "track-record")
     assert record.returncode == 0, record.stderr
     assert "# summary" in record.stdout and "shape:" not in record.stdout
+
+
+def test_analyze_prints_the_call_in_a_few_lines(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "80"}
+    args = ("analyze", "GGAL", "--source", "sample")
+    proc = run_argenta(tmp_path / "a.duckdb", *args, cwd=tmp_path, env=env, inherit=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("GGAL  ") and " score " in lines[0] and " on 20" in lines[0]
+    assert lines[1].startswith("price ") and "80% range" in lines[1]
+    assert "from source sample, not stored" in lines[2]
+    assert all(len(line) <= 80 for line in lines) and "shape:" not in proc.stdout

@@ -465,7 +465,7 @@ JOB_COLUMNS = [
     Col("tickers_processed", "tickers"),
     Col("errors_count", "errors"),
     Col("dates"),
-    Col("failure_reason", "reason", text=True),
+    Col("failure_reason", "reason", text=True, shortest=20),
 ]
 DETAIL_COLUMNS = [
     Col("analysis_type", "analysis", keep=True),

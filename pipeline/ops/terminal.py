@@ -37,6 +37,7 @@ class Column:
     percent: bool = False  # a fraction, printed as a percentage
     text: bool = False  # long text: cut at a word to fit the width
     keep: bool = False  # never left out to fit the width
+    shortest: int = MIN_TEXT  # a text column is cut down to this width, then left out
 
     @property
     def title(self) -> str:
@@ -97,7 +98,8 @@ def table(
 
     for i in keep:  # first cut long text, down to MIN_TEXT
         if chosen[i].text and total() > width:
-            widths[i] = max(MIN_TEXT, len(chosen[i].title), widths[i] - (total() - width))
+            shortest = max(chosen[i].shortest, len(chosen[i].title))
+            widths[i] = max(min(shortest, widths[i]), widths[i] - (total() - width))
     while total() > width:  # then leave out the rightmost optional columns
         optional = [i for i in keep if not chosen[i].keep]
         if not optional:
