@@ -188,6 +188,12 @@ def _log_data() -> dict[str, Any]:
             "dates": dates,
             "errors_by_type": {"type": "object", "additionalProperties": {"type": "integer"}},
             "errors": {"type": "array"},
+            "inactive_tickers": {
+                "type": "object",
+                "description": "tickers without recent data (not errors): ticker -> last bar",
+                "additionalProperties": {"type": "string", "format": "date"},
+            },
+            "inactive_count": {"type": "integer", "minimum": 0},
             "failed_tickers": {"type": "object"},
             "data_problems": STRINGS,
             "data_problems_count": {"type": "integer", "minimum": 0},

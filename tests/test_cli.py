@@ -143,7 +143,7 @@ def test_a_run_for_unknown_tickers_names_them(tmp_path):
         tmp_path, "run", "--source", "sample", "--date", "2024-03-08", "--tickers", "GGAL,FOO"
     )
     assert proc.returncode == 0, proc.stderr
-    assert "completed: 2024-03-08, 1 tickers" in proc.stdout
+    assert "completed: 2024-03-08, 1 ticker, 1 error\n" in proc.stdout  # FOO: the source
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "--tickers FOO (FOO: not in prices.parquet)" in warnings[0]
 

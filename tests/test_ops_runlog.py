@@ -29,6 +29,8 @@ def full_record() -> RunRecord:
         data_problems_count=12,
         errors=[{"ticker": "LOMA", "analysis_type": "technical", "message": "30 bars"}],
         errors_by_type={"technical": 1, "source": 1},
+        inactive_tickers={"BMA.BA": dt.date(2017, 8, 3)},
+        inactive_count=3,
         timings={"load": 0.5, "write": 0.25, "total": 1.5},
         recommendations_written=34,
         retention_deleted=17,
@@ -73,6 +75,7 @@ def test_the_stored_layout_is_the_documented_one():
     }
     assert stored["no_data_dates"] == ["2024-03-11"] and stored["retention_cutoff"] == "2023-03-08"
     assert "failure_reason" not in stored  # unknown values are left out
+    assert stored["inactive_tickers"] == {"BMA.BA": "2017-08-03"} and stored["inactive_count"] == 3
     assert json.loads(RunRecord(source="x").to_json())["requested"] == {"dates": "latest"}
 
 
@@ -92,6 +95,14 @@ def test_records_match_the_exported_json_schema(record):
         ("[1, 2]", RunRecord()),
         ('{"dates": 3, "failure_reason": "timeout"}', RunRecord(failure_reason="timeout")),
         ('{"source": "test"}', RunRecord(source="test")),
+        (  # written before tickers without recent data were set apart: none, not errors lost
+            '{"errors_by_type": {"technical": 18}}',
+            RunRecord(errors_by_type={"technical": 18}, inactive_count=0),
+        ),
+        (
+            '{"inactive_tickers": {"A.BA": "2022-08-12", "B.BA": 7}, "inactive_count": "x"}',
+            RunRecord(inactive_tickers={"A.BA": dt.date(2022, 8, 12)}),
+        ),
         (
             '{"errors_by_type": {"source": 2, "x": "many"}, "metrics": {"db_size_bytes": "big"}}',
             RunRecord(errors_by_type={"source": 2}),
@@ -102,7 +113,18 @@ def test_records_match_the_exported_json_schema(record):
             RunRecord(dates=[D2], timings={"total": 2.0}),
         ),
     ],
-    ids=["null", "empty", "not-json", "not-object", "old-failed", "minimal", "bad-types", "dates"],
+    ids=[
+        "null",
+        "empty",
+        "not-json",
+        "not-object",
+        "old-failed",
+        "minimal",
+        "before-inactive",
+        "bad-inactive",
+        "bad-types",
+        "dates",
+    ],
 )
 def test_old_or_damaged_logs_read_as_far_as_they_go(text, expected):
     assert RunRecord.from_json(text) == expected

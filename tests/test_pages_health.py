@@ -189,22 +189,24 @@ def _styled_cells(table) -> pd.DataFrame:
 
 
 def test_run_errors_processes_and_numbers_are_written_in_spanish(sample_db, monkeypatch) -> None:
-    """The sample's backfill leaves tickers whose prices end before the period (code + date)."""
+    """The sample's backfill: one real error worded from its code; the tickers whose prices
+    ended years before the period are inactive (run record), not listed as errors."""
     with open_reader(sample_db) as con:
         job_id, log = con.sql("SELECT id, log_data FROM job_runs ORDER BY id DESC").fetchall()[0]
-    errors = json.loads(log)["errors"]
-    no_bar = next(e for e in errors if e.get("code") == "no_bar_in_range")
+    record = json.loads(log)
+    errors, inactive = record["errors"], record["inactive_tickers"]
+    assert errors and inactive and record["inactive_count"] == len(inactive)
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
     at = open_page(PAGE)
     assert_no_failure(at)
     captions = "\n".join(c.value for c in at.caption)
-    assert f"Corrida n.º {job_id} (Carga histórica), {len(errors)} errores." in captions
+    assert (
+        f"Corrida n.º {job_id} (Carga histórica), {fmt.count(len(errors), 'error', 'errores')}."
+        in captions
+    )
     failed = next(d.value for d in at.dataframe if "Motivo" in d.value.columns)
     reasons = dict(zip(failed["Ticker"], failed["Motivo"], strict=True))
-    last = dt.date.fromisoformat(no_bar["params"]["last"])
-    assert reasons[no_bar["ticker"]] == (
-        f"sin precio en las fechas analizadas (último precio del {last:%d/%m/%Y})"
-    )
+    assert set(reasons) == {e["ticker"] for e in errors} and not set(reasons) & set(inactive)
     assert not [r for r in reasons.values() if re.search(r"\d{4}-\d{2}-\d{2}|price|bar ", r)]
     runs = next(d for d in at.dataframe if "status" in d.value.columns)
     assert set(runs.value["job_name"]) == {"Carga histórica"}

@@ -53,6 +53,17 @@ def expected_session(
     return calendar.latest_trading_day(exchange, day - dt.timedelta(days=1))
 
 
+def sessions_missing(exchange: str, last: dt.date, day: dt.date) -> int:
+    """Sessions of `exchange` after `last` up to `day`: 0 when `last` is current on `day`
+    (`calendar.freshness`'s definition)."""
+    return len(calendar.trading_days(exchange, last + dt.timedelta(days=1), day))
+
+
+def is_stale(missing: int, sessions: int = STALE_SESSIONS) -> bool:
+    """`missing` sessions are stale: `sessions` or more (ARGENTA_STALE_SESSIONS; 0: never)."""
+    return sessions > 0 and missing >= sessions
+
+
 def stale_data(
     latest: Mapping[str, dt.date],
     expected: Mapping[str, dt.date],
@@ -64,8 +75,8 @@ def stale_data(
     behind = {}
     for exchange, last in latest.items():
         target = expected[exchange]
-        missing = len(calendar.trading_days(exchange, last + dt.timedelta(days=1), target))
-        if missing >= sessions:
+        missing = sessions_missing(exchange, last, target)
+        if is_stale(missing, sessions):
             behind[exchange] = {"latest": last, "expected": target, "sessions": missing}
     if not behind:
         return None

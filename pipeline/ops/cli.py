@@ -292,9 +292,12 @@ def _report(result: jobs.RunResult) -> None:
         span = str(first) if first == last else f"{first}..{last} ({len(result.dates)} days)"
     else:
         span = "no day had prices yet (nothing written)"
+    inactive = result.record.inactive_count
     click.echo(
         f"{result.job_name} #{result.job_id} {result.status}: {span}, "
-        f"{result.tickers_processed} tickers, {result.errors_count} errors"
+        f"{monitoring.plural(result.tickers_processed, 'ticker')}, "
+        f"{monitoring.plural(result.errors_count, 'error')}"
+        + (f", {inactive} inactive (no recent data)" if inactive else "")
     )
     problems, total = result.record.data_problems, result.record.data_problems_count
     for line in problems[:MAX_PROBLEMS_SHOWN]:

@@ -20,8 +20,9 @@ import polars as pl
 
 from pipeline.analysis import analyse, calendar, model
 from pipeline.analysis.frames import WARMUP_BARS, MarketData
-from pipeline.analysis.stages import Analysis
+from pipeline.analysis.stages import ERROR_NO_BAR_IN_RANGE, Analysis
 from pipeline.errors import BadInput, RunFailed
+from pipeline.ops import checks
 from pipeline.ops.locking import exclusive
 from pipeline.ops.outcomes import fill_outcomes
 from pipeline.ops.publish_hook import publish_hook
@@ -185,8 +186,9 @@ def run_dates(
         finally:
             guard.finished, guard.critical = True, False
     log.info(
-        "event=run_completed job_id=%d dates=%d tickers=%d errors=%d seconds=%.1f",
-        *(job_id, len(record.dates), count, record.errors_count, record.duration_s),
+        "event=run_completed job_id=%d dates=%d tickers=%d errors=%d inactive=%d seconds=%.1f",
+        *(job_id, len(record.dates), count, record.errors_count, record.inactive_count),
+        record.duration_s,
     )
     return RunResult(job_id, job_name, "completed", record)
 
@@ -248,6 +250,7 @@ def _execute(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> in
     targets = _choose_days(run, data, days, record)
     if targets:
         tickers = _analyse_and_write(run, data, targets, record)
+        _set_aside_inactive(run, data, targets[-1], record)
         _fill_outcomes(run, data, targets, record)
         _retain(run, targets[-1], record)
     else:
@@ -258,11 +261,40 @@ def _execute(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> in
     by_type["source"] += len(data.failed_tickers)
     record.errors_by_type = dict(by_type)
     record.errors = record.errors[:MAX_LOGGED_ITEMS]
+    record.inactive_count = len(record.inactive_tickers)
+    record.inactive_tickers = dict(list(record.inactive_tickers.items())[:MAX_LOGGED_ITEMS])
     record.tickers_processed = len(tickers)
     record.db_size_bytes = file_size(work_path(run.settings.database_path))
     record.peak_rss_mb, record.cpu_seconds = process_usage()
     record.timings["total"] = _since(run.started)
     return len(tickers)
+
+
+def _set_aside_inactive(run: _Run, data: MarketData, day: dt.date, record: RunRecord) -> None:
+    """Move tickers without recent data from the errors to `record.inactive_tickers`.
+
+    A ticker with no bar on any analysed date (`no_bar_in_range`) whose last bar in the
+    source is stale on the run's last date `day` — ARGENTA_STALE_SESSIONS or more sessions
+    of its exchange behind, the stale-data alert's rule — is one the source no longer has
+    (delisted, or a feed that ended): inactive, not an error. One whose exchange had no
+    session since its last bar (a holiday there) is current and is neither. Fewer missing
+    sessions than the setting allows (or the setting 0) stay errors.
+    """
+    last_bars: dict[str, dt.date] = dict(
+        data.prices.group_by("ticker").agg(pl.col("date").max()).iter_rows()
+    )
+    errors = []
+    for error in record.errors:
+        ticker, last = error.get("ticker"), last_bars.get(str(error.get("ticker")))
+        if error.get("code") != ERROR_NO_BAR_IN_RANGE or last is None or last >= day:
+            errors.append(error)
+            continue
+        missing = checks.sessions_missing(calendar.exchange_for(str(ticker)), last, day)
+        if checks.is_stale(missing, run.settings.stale_sessions):
+            record.inactive_tickers[str(ticker)] = last
+        elif missing > 0:
+            errors.append(error)
+    record.errors = errors
 
 
 def process_usage() -> tuple[float, float]:

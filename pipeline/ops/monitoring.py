@@ -45,6 +45,7 @@ RUNS_SCHEMA = pl.Schema(
         "status": pl.String(),
         "tickers_processed": pl.Int32(),
         "errors_count": pl.Int32(),
+        "inactive_count": pl.Int32(),  # from the run record (0 for records before it existed)
         "duration_s": pl.Float64(),
         "failure_reason": pl.String(),
         "db_size_bytes": pl.Int64(),
@@ -168,6 +169,9 @@ class Health:
     consecutive_failures: int  # the longest current streak of failures of one job
     last_run: dict[str, Any] | None  # the latest finished run
     errors_by_type: dict[str, int]  # of the latest completed run
+    # tickers without recent data in the latest completed run (not errors): ticker -> last bar
+    inactive_tickers: dict[str, dt.date]
+    inactive_count: int  # all of them (inactive_tickers keeps the first 500)
     heartbeat: Heartbeat | None
     db_size_bytes: int | None
     free_disk_bytes: int | None
@@ -191,6 +195,8 @@ class Health:
             "consecutive_failures": self.consecutive_failures,
             "last_run": _jsonable(self.last_run),
             "errors_by_type": self.errors_by_type,
+            "inactive_count": self.inactive_count,
+            "inactive_tickers": _jsonable(self.inactive_tickers),
             "heartbeat": self.heartbeat.to_dict() if self.heartbeat else None,
             "alerts": [a.to_dict() for a in self.alerts],
             "latest_sessions": _jsonable(self.latest_sessions),
@@ -226,6 +232,7 @@ def health(
     free = _free_disk(db)
     finished = runs.filter(pl.col("status") != "running")
     streak, streak_job, streak_reason = _failure_streak(finished)
+    latest = _latest_completed(runs, records)
     alerts = (
         db_alert,
         _failure_alert(streak, streak_job, streak_reason),
@@ -244,7 +251,9 @@ def health(
         success_rate=_success_rate(finished),
         consecutive_failures=streak,
         last_run=finished.row(0, named=True) if finished.height else None,
-        errors_by_type=_errors_by_type(runs, records),
+        errors_by_type=latest.errors_by_type,
+        inactive_tickers=latest.inactive_tickers,
+        inactive_count=latest.inactive_count,
         heartbeat=beat,
         db_size_bytes=file_size(db),
         free_disk_bytes=free,
@@ -335,9 +344,11 @@ def slow_run_alert(
 
 
 def run_metrics(runs: pl.DataFrame, records: dict[int, RunRecord]) -> pl.DataFrame:
-    """Runs with the metrics of their records (failure reason, database size), in RUNS_SCHEMA."""
+    """Runs with the metrics of their records (failure reason, database size, inactive
+    tickers), in RUNS_SCHEMA."""
     ids = runs.get_column("id").to_list()
     return runs.with_columns(
+        pl.Series("inactive_count", [records[i].inactive_count for i in ids], pl.Int32),
         pl.Series("failure_reason", [records[i].failure_reason for i in ids], pl.String),
         pl.Series("db_size_bytes", [records[i].db_size_bytes for i in ids], pl.Int64),
     ).select(list(RUNS_SCHEMA))
@@ -361,10 +372,15 @@ def _success_rate(finished: pl.DataFrame) -> float | None:
     return float(finished.get_column("status").eq("completed").sum()) / finished.height
 
 
-def _errors_by_type(runs: pl.DataFrame, records: dict[int, RunRecord]) -> dict[str, int]:
-    """The errors by analysis type of the latest completed run."""
+def _latest_completed(runs: pl.DataFrame, records: dict[int, RunRecord]) -> RunRecord:
+    """The record of the latest completed run (an empty one when none completed)."""
     completed = runs.filter(pl.col("status") == "completed")
-    return records[completed.item(0, "id")].errors_by_type if completed.height else {}
+    return records[completed.item(0, "id")] if completed.height else RunRecord()
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 error`, `2 errors` (`words`: an irregular plural)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def _database_alert(database: Path, exc: Exception) -> Alert:
@@ -431,6 +447,8 @@ def render_text(health: Health) -> str:
     errors = ", ".join(f"{k}={v}" for k, v in sorted(health.errors_by_type.items()) if v)
     if errors:
         lines.append(f"errors    {errors} (latest completed run)")
+    if health.inactive_count:
+        lines.append(f"inactive  {_describe_inactive(health)}")
     if health.success_rate is not None:
         lines.append(
             f"recent    {health.success_rate:.0%} of the recent runs completed; "
@@ -438,6 +456,15 @@ def render_text(health: Health) -> str:
         )
     lines += [f"{a.severity.upper():9} {a.code}: {describe(a)}" for a in health.alerts]
     return "\n".join(lines)
+
+
+def _describe_inactive(health: Health) -> str:
+    """`18 tickers without recent data (...): ALUA.BA last bar 2023-10-26, ...` (the first 3)."""
+    shown = [f"{t} last bar {day:%Y-%m-%d}" for t, day in list(health.inactive_tickers.items())[:3]]
+    more = health.inactive_count - len(shown)
+    listed = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    count = plural(health.inactive_count, "ticker")
+    return f"{count} without recent data (latest completed run; not errors): {listed}"
 
 
 def _describe_heartbeat(beat: Heartbeat | None, now: dt.datetime) -> str:
@@ -460,7 +487,9 @@ def _describe_run(run: dict[str, Any] | None) -> str:
         f" UTC after {run['duration_s'] or 0:.1f} s"
     )
     if run["status"] == "completed":
-        return text + f": {run['tickers_processed']} tickers, {run['errors_count']} errors"
+        tickers, errors = run["tickers_processed"] or 0, run["errors_count"] or 0
+        inactive = f", {run['inactive_count']} inactive" if run.get("inactive_count") else ""
+        return text + f": {plural(tickers, 'ticker')}, {plural(errors, 'error')}{inactive}"
     return text + f": {run['failure_reason']}"
 
 

@@ -8,11 +8,17 @@ interface (data scientists query it by path), so it is fixed:
      "dates": {"first", "last", "count", "list"}, "no_data_dates": [...],
      "failed_tickers": {ticker: reason}, "data_problems": [...], "data_problems_count": n,
      "errors": [{ticker, analysis_type, message, ...}], "errors_by_type": {type: n},
+     "inactive_tickers": {ticker: "YYYY-MM-DD" (its last bar)}, "inactive_count": n,
      "timings": {stage: seconds}, "recommendations_written": n, "outcomes_written": n,
      "retention_deleted": n, "retention_cutoff": "YYYY-MM-DD",
      "metrics": {"duration_s", "tickers_processed", "db_size_bytes", "peak_rss_mb",
                  "cpu_seconds"},
      "failure_reason": "..."}
+
+Inactive tickers are not errors: tickers of the data with no bar on the analysed dates
+whose last bar is stale on the run's last date (`checks.is_stale`: ARGENTA_STALE_SESSIONS
+or more sessions of their exchange behind it) — the source no longer has them (delisted,
+or a feed that ended). They count in `inactive_count`, never in `errors_by_type`.
 
 Keys whose value is unknown (None) are left out. Reading is lenient: a missing key, a
 key of the wrong type or a log that is not JSON at all gives the field's empty value,
@@ -42,6 +48,9 @@ class RunRecord:
     data_problems_count: int = 0  # all of them
     errors: list[dict[str, Any]] = field(default_factory=list)  # the analysis' ticker errors
     errors_by_type: dict[str, int] = field(default_factory=dict)  # analysis type/source -> n
+    # ticker -> its last bar, for tickers without recent data (first 500): not errors
+    inactive_tickers: dict[str, dt.date] = field(default_factory=dict)
+    inactive_count: int = 0  # all of them (0 in records written before the field existed)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds; "total"
     recommendations_written: int | None = None
     outcomes_written: int | None = None  # call_outcomes rows filled by the run
@@ -80,6 +89,8 @@ class RunRecord:
             "data_problems_count": self.data_problems_count,
             "errors": self.errors,
             "errors_by_type": self.errors_by_type,
+            "inactive_tickers": {t: d.isoformat() for t, d in self.inactive_tickers.items()},
+            "inactive_count": self.inactive_count,
             "timings": self.timings,
             "recommendations_written": self.recommendations_written,
             "outcomes_written": self.outcomes_written,
@@ -126,6 +137,8 @@ class RunRecord:
             data_problems_count=_int(data.get("data_problems_count")) or 0,
             errors=[e for e in _list(data.get("errors")) if isinstance(e, dict)],
             errors_by_type=_counts(data.get("errors_by_type")),
+            inactive_tickers=_ticker_dates(data.get("inactive_tickers")),
+            inactive_count=_int(data.get("inactive_count")) or 0,
             timings=_seconds(data.get("timings")),
             recommendations_written=_int(data.get("recommendations_written")),
             outcomes_written=_int(data.get("outcomes_written")),
@@ -180,6 +193,11 @@ def _date(value: Any) -> dt.date | None:
 
 def _dates(values: Any) -> list[dt.date]:
     return [d for d in map(_date, _list(values)) if d is not None]
+
+
+def _ticker_dates(value: Any) -> dict[str, dt.date]:
+    days = {str(k): _date(v) for k, v in _obj(value).items()}
+    return {k: v for k, v in days.items() if v is not None}
 
 
 def _counts(value: Any) -> dict[str, int]:

@@ -1,0 +1,68 @@
+"""`argenta run` / `status` on the sample: what a daily run reports and how it is recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pipeline.ops import jobs
+from pipeline.settings import Settings
+from tests.cli_support import run_argenta
+
+DAY = dt.date(2024, 3, 8)  # the sample's last session: its BYMA data ended before it
+
+
+def argenta(tmp_path, *args, env=None):
+    """`argenta ARGS` in a bare environment, the database in tmp_path."""
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SCHEDULER_ENABLED": "false"}
+    return run_argenta(
+        tmp_path / "a.duckdb", *args, cwd=tmp_path, env=bare | (env or {}), inherit=False
+    )
+
+
+def run_on(tmp_path, day, **env):
+    settings = Settings.from_env({"DATABASE_URL": str(tmp_path / "a.duckdb"), **env}, env_file=None)
+    return jobs.run_daily(settings, jobs.SourceOptions("sample"), day).record
+
+
+def test_tickers_the_source_no_longer_has_are_inactive_not_errors(tmp_path):
+    """The sample's BYMA tickers ended in 2017-2023: a run on 2024-03-08 reports them apart,
+    and `status` shows no error for a healthy run."""
+    proc = argenta(tmp_path, "run", "--source", "sample", "--date", str(DAY))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].endswith(
+        f"completed: {DAY}, 17 tickers, 0 errors, 18 inactive (no recent data)"
+    )
+    status = argenta(tmp_path, "status", "--json", env={"ARGENTA_STALE_SESSIONS": "0"})
+    health = json.loads(status.stdout)
+    assert health["last_run"]["errors_count"] == 0 and health["last_run"]["inactive_count"] == 18
+    assert health["inactive_count"] == 18 and health["inactive_tickers"]["BMA.BA"] == "2017-08-03"
+    assert not any(health["errors_by_type"].values())
+    assert health["recent_runs"][0]["inactive_count"] == 18
+    assert health["healthy"], health["alerts"]  # inactive tickers raise no alert
+    text = argenta(tmp_path, "status", env={"ARGENTA_STALE_SESSIONS": "0"}).stdout
+    assert "errors    " not in text
+    assert "inactive  18 tickers without recent data (latest completed run; not errors): " in text
+    assert "BMA.BA last bar 2017-08-03" in text and "0 errors, 18 inactive" in text
+
+
+def test_inactive_follows_the_stale_sessions_setting(tmp_path):
+    """ALUA.BA's last bar is one BYMA session before 2023-10-27: stale with the default (1),
+    an error when 3 sessions are allowed; 0 turns the staleness check off (all errors)."""
+    day = dt.date(2023, 10, 27)
+    default = run_on(tmp_path, day)
+    assert default.inactive_tickers["ALUA.BA"] == dt.date(2023, 10, 26)
+    assert default.inactive_count == 17 and not default.errors
+    allowing = run_on(tmp_path, day, ARGENTA_STALE_SESSIONS="3")
+    assert [e["ticker"] for e in allowing.errors] == ["ALUA.BA"]
+    assert allowing.errors[0]["code"] == "no_bar_in_range" and allowing.inactive_count == 16
+    off = run_on(tmp_path, day, ARGENTA_STALE_SESSIONS="0")
+    assert off.inactive_count == 0 and off.errors_by_type == {"technical": 17, "source": 0}
+
+
+def test_a_holiday_of_the_tickers_exchange_is_neither_error_nor_inactive(tmp_path):
+    """2023-10-13: NYSE traded, BYMA was closed: YPFD.BA's bar of the 12th is current."""
+    record = run_on(tmp_path, dt.date(2023, 10, 13))
+    assert "YPFD.BA" not in record.inactive_tickers
+    assert "YPFD.BA" not in {e["ticker"] for e in record.errors}
+    assert record.inactive_tickers["BMA.BA"] == dt.date(2017, 8, 3)
