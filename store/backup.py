@@ -26,22 +26,49 @@ from store.connection import (
 )
 
 
-def backup_target(path: Path, dest: Path) -> Path:
-    """The file a backup of `path` goes to: `dest` itself, or a time-stamped name inside it."""
-    if dest.is_dir():
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return dest / f"{path.stem}-{stamp}{path.suffix}"
-    return dest
+def is_folder(dest: str | Path) -> bool:
+    """Whether a backup destination names a folder: it is one, or it ends with a separator."""
+    text = os.fspath(dest)
+    return text.endswith((os.sep, "/")) or Path(text).is_dir()
 
 
-def backup(path: Path, dest: Path) -> Path:
-    """Copy the published file `path` to `dest` (a file, or a folder), checked; returns it."""
-    path, dest = Path(path), Path(dest)
+def backup_target(path: Path, dest: str | Path) -> Path:
+    """The file a backup of `path` goes to: `dest` itself, or a time-stamped name inside it.
+
+    A `dest` that is a folder, or ends with `/` (`argenta backup /var/backups/argenta/`),
+    is a folder: created (with its parents, like `mkdir -p`) when missing, so a nightly
+    backup never overwrites one file named like the folder.
+    """
+    if not is_folder(dest):
+        return Path(dest)
+    folder = Path(dest)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise BadInput(f"backup folder {folder} is a file: give a folder or a file name") from None
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the backup folder {folder}: {exc.strerror or exc}"
+        ) from None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return folder / f"{path.stem}-{stamp}{path.suffix}"
+
+
+def backup(path: Path, dest: str | Path) -> Path:
+    """Copy the published file `path` to `dest` (a file, or a folder), checked; returns it.
+
+    `dest` as given (a string keeps a trailing `/`, which makes it a folder).
+    """
+    path = Path(path)
     try:
         src = open(path, "rb")  # noqa: SIM115 - held open: a publish cannot change what is read
     except FileNotFoundError:
         raise missing_database(path) from None
-    target = backup_target(path, dest)
+    try:
+        target = backup_target(path, dest)
+    except BaseException:
+        src.close()
+        raise
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         tmp.unlink(missing_ok=True)  # a leftover or a planted symlink: never written through

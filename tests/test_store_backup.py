@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,47 @@ def test_reading_and_backing_up_foreign_files_still_works(small_db, tmp_path):
     assert backup(small_db, tmp_path / "b.duckdb").exists()
     with pytest.raises(ForeignFiles):
         restore(tmp_path / "b.duckdb", small_db)
+
+
+def _readme_line(start: str) -> str:
+    """The README's line starting with `start` (the Runbook's backup and pruning commands)."""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    return next(line for line in readme.read_text(encoding="utf-8").splitlines() if start in line)
+
+
+def test_a_folder_with_a_trailing_slash_is_created_and_the_runbook_lines_work(small_db, tmp_path):
+    """The README's cron backup, pruning `find` and restore, run as written into tmp_path."""
+    cron = _readme_line("/opt/argenta/.venv/bin/argenta backup ")
+    assert cron.rstrip().endswith(" backup /var/backups/argenta/")
+    prune = _readme_line("find /var/backups/argenta ")
+    prune = prune[prune.index("find ") : prune.index("-delete") + len("-delete")]
+    folder = tmp_path / "var" / "backups" / "argenta"  # missing, parents too: mkdir -p
+    done = _cli(small_db, "backup", f"{folder}/", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (old,) = folder.iterdir()
+    assert old.name.startswith("argenta_ia-") and old.suffix == ".duckdb"
+    assert done.stdout.strip() == f"backed up {small_db} to {old}"
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    old.rename(folder / "argenta_ia-20200101T000000Z.duckdb")  # as a month-old night's
+    again = _cli(small_db, "backup", f"{folder}/", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(list(folder.iterdir())) == 2
+    pruned = subprocess.run(
+        prune.replace("/var/backups/argenta", str(folder)), shell=True, check=True
+    )
+    assert pruned.returncode == 0
+    (kept,) = folder.iterdir()  # the month-old copy is gone, tonight's is kept
+    assert kept.name != "argenta_ia-20200101T000000Z.duckdb"
+    restored = _cli(small_db, "restore", str(kept), cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert _digests(small_db) == _digests(kept)
+
+
+def test_a_trailing_slash_on_an_existing_file_is_refused_in_one_line(small_db, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("a file", encoding="utf-8")
+    done = _cli(small_db, "backup", f"{taken}/", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and f"backup folder {taken} is a file" in done.stderr
+    assert taken.read_text(encoding="utf-8") == "a file"

@@ -750,10 +750,11 @@ def export_command(ctx, dest, fmt, since) -> None:
 
 
 @main.command()
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path())  # a string: a trailing / says "a folder"
 @click.pass_context
 def backup(ctx, dest) -> None:
-    """Copy the published database to DEST (a file, or a folder for a time-stamped name).
+    """Copy the published database to DEST: a file, or a folder (an existing one, or any path
+    ending with /, created if missing) for a time-stamped argenta_ia-YYYYmmddTHHMMSSZ.duckdb.
 
     Safe while readers and the daemon run: the copy reads one published file to the end
     (a publish meanwhile does not change it) and is checked before it gets its name.
