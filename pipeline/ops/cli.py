@@ -46,11 +46,19 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def exit_with(error: ArgentaError) -> NoReturn:
-    """Print the error's one line to stderr and exit with its code."""
-    if isinstance(error, Refused):
-        logging.getLogger("argenta.cli").warning("event=refused reason=%r", error.message)
+    """Print the error's one line to stderr and exit with its code.
+
+    A refusal (exit 3) is also logged as `event=refused` when stdout is the journal (a
+    command run by systemd); in a terminal, a pipe or cron it is the one `error:` line.
+    """
+    if isinstance(error, Refused) and logfmt.stdout_is_journal():
+        _log_refused(error)
     click.echo(f"error: {error.message}", err=True)
     sys.exit(error.exit_code)
+
+
+def _log_refused(error: Refused) -> None:
+    logging.getLogger("argenta.cli").warning("event=refused reason=%r", error.message)
 
 
 def load_settings(ctx: click.Context) -> Settings:
@@ -672,7 +680,13 @@ def daemon(ctx, source, data_dir, tickers, at, catch_up, once, pretend_date) -> 
     verbose = ctx.find_root().params["verbose"]
     run = scheduler.DaemonOptions(at=at, catch_up_on_start=catch_up, once=once, verbose=verbose)
     daemon = scheduler.Daemon(settings, options, run, clock=clock)
-    if daemon.serve():
+    try:
+        served = daemon.serve()
+    except Refused as exc:  # the daemon's log (the journal) says it was refused
+        if not logfmt.stdout_is_journal():  # else exit_with logs it
+            _log_refused(exc)
+        raise
+    if served:
         return
     if daemon.gave_up and not once:
         raise RunFailed(
