@@ -332,6 +332,11 @@ def fail_job(
     )
 
 
+def forget_job(con: duckdb.DuckDBPyConnection, job_id: int) -> None:
+    """Delete a `running` row: a run refused as bad input once started (unknown tickers)."""
+    con.execute("DELETE FROM job_runs WHERE id = ? AND status = 'running'", [job_id])
+
+
 def close_stale_runs(con: duckdb.DuckDBPyConnection, reason: str = "process died") -> int:
     """Close `running` rows left by a killed process as failed; returns how many."""
     rows = con.sql(

@@ -66,3 +66,82 @@ def test_a_holiday_of_the_tickers_exchange_is_neither_error_nor_inactive(tmp_pat
     assert "YPFD.BA" not in record.inactive_tickers
     assert "YPFD.BA" not in {e["ticker"] for e in record.errors}
     assert record.inactive_tickers["BMA.BA"] == dt.date(2017, 8, 3)
+
+
+def _nothing_created(tmp_path) -> bool:
+    return not [p for p in tmp_path.iterdir() if "a.duckdb" in p.name]
+
+
+def test_days_after_today_or_before_the_data_are_refused_before_anything_is_recorded(tmp_path):
+    today = jobs.today(Settings.from_env({"DATABASE_URL": str(tmp_path / "x")}, env_file=None))
+    tomorrow = today + dt.timedelta(days=1)
+    cases = [
+        (
+            ["run", "--date", str(tomorrow)],
+            f"--date {tomorrow} is out of range: it is after today ({today} in ",
+        ),
+        (["run", "--date", "2030-01-02"], f"give a date up to {today}"),
+        (
+            ["backfill", "--start", "2024-03-01", "--end", str(tomorrow)],
+            f"--end {tomorrow} is out of range",
+        ),
+        (["run", "--date", "1999-01-04"], "before the first price bar of 'sample' (2010-01-04"),
+    ]
+    for args, message in cases:
+        proc = argenta(tmp_path, *args, "--source", "sample")
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+        assert proc.stdout == "" and _nothing_created(tmp_path)
+
+
+def test_unknown_tickers_are_refused_and_never_count_as_failed_runs(tmp_path):
+    for _ in range(4):  # four typos would have raised consecutive_failures
+        proc = argenta(tmp_path, "run", "--source", "sample", "--tickers", "FOO")
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert proc.stderr.count("\n") == 1 and "no ticker of --tickers FOO" in proc.stderr
+    assert _nothing_created(tmp_path)
+
+
+def test_unknown_tickers_found_only_by_the_load_leave_no_run_behind(tmp_path, monkeypatch):
+    """A source that must be asked (yfinance): the refusal comes after the run started; its
+    row is forgotten, not recorded as a failed run."""
+    from store import reads
+    from store.connection import open_reader
+
+    settings = Settings.from_env({"DATABASE_URL": str(tmp_path / "a.duckdb")}, env_file=None)
+    jobs.run_daily(settings, jobs.SourceOptions("sample", tickers=("YPF",)), DAY)
+    monkeypatch.setattr(jobs, "_check_files", lambda options, days: None)
+    try:
+        jobs.run_daily(settings, jobs.SourceOptions("sample", tickers=("FOO",)), DAY)
+    except jobs.UnknownTickers as exc:
+        assert "FOO" in exc.message
+    else:
+        raise AssertionError("FOO was not refused")
+    with open_reader(settings.database_path) as con:
+        assert reads.job_runs(con)["status"].to_list() == ["completed"]
+
+
+def test_a_prices_file_missing_a_column_creates_no_database(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "prices.csv").write_text(
+        "Date,Ticker,Open,High,Low,Volume\n2024-03-08,GGAL,10,11,9,100\n", encoding="utf-8"
+    )
+    proc = argenta(tmp_path, "run", "--source", "files", "--data-dir", str(folder))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "prices.csv is missing column(s) close" in proc.stderr
+    assert _nothing_created(tmp_path)
+
+
+def test_a_run_where_no_ticker_got_a_call_is_not_a_plain_success(tmp_path):
+    """BMA.BA's data ended in 2017: the run completes (exit 0, recorded) but says so."""
+    proc = argenta(tmp_path, "run", "--source", "sample", "--tickers", "BMA.BA", "--date", str(DAY))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].endswith(
+        f"completed with no calls: {DAY}, 0 tickers, 0 errors, 1 inactive (no recent data)"
+    )
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"warning: no ticker got a call on {DAY} (0 errors, 1 inactive without")
+    status = argenta(tmp_path, "status", "--json", env={"ARGENTA_STALE_SESSIONS": "0"})
+    assert status.returncode == 4  # the low_volume alert
+    assert [a["code"] for a in json.loads(status.stdout)["alerts"]] == ["low_volume"]

@@ -595,3 +595,11 @@ def test_yfinance_client_moves_the_cache_to_the_given_folder(
 def test_a_late_window_does_not_make_long_histories_look_short() -> None:
     data = load_market_data("sample", start=dt.date(2022, 6, 7), end=dt.date(2024, 3, 8))
     assert [str(p) for p in data.problems] == []  # e.g. GGAL.BA ends 2022-08 after 12 years
+
+
+def test_one_bar_of_history_is_worded_in_the_singular() -> None:
+    from pipeline.sources.validate import short_history
+
+    prices = pl.DataFrame({"ticker": ["VIST"], "date": [D(2024, 3, 8)]})
+    [problem] = short_history(prices, min_bars=50)
+    assert problem.message == "only 1 bar, on 2024-03-08; a call needs at least 50"

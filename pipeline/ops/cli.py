@@ -74,6 +74,17 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     return None if value is None else _parse_date(value)
 
 
+def _run_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    """A day for run/backfill: its range (not after today in DAILY_ANALYSIS_TIMEZONE) is
+    checked by `jobs.check_day`, before anything is recorded."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
 def _parse_date(value: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(value)
@@ -194,7 +205,7 @@ def migrate(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--date", "day", callback=_date, help="Trading day YYYY-MM-DD (default: latest).")
+@click.option("--date", "day", callback=_run_date, help="Trading day YYYY-MM-DD (default: latest).")
 @source_options
 @click.pass_context
 def run(ctx, day, source, data_dir, tickers) -> None:
@@ -207,6 +218,7 @@ def run(ctx, day, source, data_dir, tickers) -> None:
     result = jobs.run_daily(settings, options, day)
     _report(result)
     _warn_unknown(tickers, result)
+    _warn_without_calls(result)
 
 
 def _warn_unknown(tickers: tuple[str, ...], result: jobs.RunResult) -> None:
@@ -260,8 +272,8 @@ def analyze(ctx, ticker, source, data_dir, timeout, fmt) -> None:
 
 
 @main.command()
-@click.option("--start", required=True, callback=_date, help="First day, YYYY-MM-DD.")
-@click.option("--end", required=True, callback=_date, help="Last day, YYYY-MM-DD.")
+@click.option("--start", required=True, callback=_run_date, help="First day, YYYY-MM-DD.")
+@click.option("--end", required=True, callback=_run_date, help="Last day, YYYY-MM-DD.")
 @source_options
 @click.pass_context
 def backfill(ctx, start, end, source, data_dir, tickers) -> None:
@@ -274,6 +286,27 @@ def backfill(ctx, start, end, source, data_dir, tickers) -> None:
     result = jobs.backfill(settings, options, start, end, progress=_progress_bar())
     _report(result)
     _warn_unknown(tickers, result)
+    _warn_without_calls(result)
+
+
+def _warn_without_calls(result: jobs.RunResult) -> None:
+    """A `warning:` line when the run had prices but no ticker got a call. The run is
+    completed (exit 0: retrying cannot help when, e.g., the universe is too small to rank
+    or every ticker is inactive); the summary line says `completed with no calls` and the
+    low_volume alert makes `argenta status` exit 4."""
+    if not result.dates or result.tickers_processed:
+        return
+    counts = monitoring.plural(result.errors_count, "error")
+    if result.record.inactive_count:
+        counts += f", {result.record.inactive_count} inactive without recent data"
+    span = str(result.dates[0])
+    if len(result.dates) > 1:
+        span += f"..{result.dates[-1]}"
+    click.echo(
+        f"warning: no ticker got a call on {span} ({counts}): see job_runs #{result.job_id} "
+        "log_data (`argenta query jobs --format json`)",
+        err=True,
+    )
 
 
 def _progress_bar() -> Callable[[str, int, int], None] | None:
@@ -301,8 +334,11 @@ def _report(result: jobs.RunResult) -> None:
     else:
         span = "no day had prices yet (nothing written)"
     inactive = result.record.inactive_count
+    status = result.status
+    if result.dates and not result.tickers_processed:
+        status += " with no calls"
     click.echo(
-        f"{result.job_name} #{result.job_id} {result.status}: {span}, "
+        f"{result.job_name} #{result.job_id} {status}: {span}, "
         f"{monitoring.plural(result.tickers_processed, 'ticker')}, "
         f"{monitoring.plural(result.errors_count, 'error')}"
         + (f", {inactive} inactive (no recent data)" if inactive else "")

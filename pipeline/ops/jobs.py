@@ -28,7 +28,8 @@ from pipeline.ops.outcomes import fill_outcomes
 from pipeline.ops.publish_hook import publish_hook
 from pipeline.ops.runlog import MAX_LOGGED_ITEMS, RunRecord
 from pipeline.settings import Settings
-from pipeline.sources import files, load_market_data
+from pipeline.sources import files, load_market_data, sample
+from pipeline.sources.validate import FIRST_DATE, PRICES, canonical_columns, parse_expr
 from store import reads, writes
 from store.connection import file_size, open_writer, work_path
 
@@ -66,6 +67,11 @@ class JobTimeout(JobFailed):
 
 class JobInterrupted(JobFailed):
     """The run was stopped by SIGTERM or SIGINT."""
+
+
+class UnknownTickers(BadInput):
+    """None of the tickers asked for is known to the source: a typo, refused (exit 2) and
+    never recorded as a failed run (it says nothing about the source's health)."""
 
 
 class NoPrices(RunFailed):
@@ -106,9 +112,28 @@ class RunResult:
         return self.record.errors_count
 
 
+def today(settings: Settings) -> dt.date:
+    """Today in DAILY_ANALYSIS_TIMEZONE: no session after it has data yet."""
+    return dt.datetime.now(settings.tz).date()
+
+
+def check_day(settings: Settings, day: dt.date, option: str = "--date") -> None:
+    """Raise BadInput (exit 2, before anything is recorded) for a day after today or before
+    any believable bar (FIRST_DATE)."""
+    now = today(settings)
+    if day > now:
+        raise BadInput(
+            f"{option} {day} is out of range: it is after today ({now} in {settings.tz.key}) "
+            f"and no later session has prices yet; give a date up to {now}"
+        )
+    if day < FIRST_DATE:
+        raise BadInput(f"{option} {day} is out of range: no price data is older than {FIRST_DATE}")
+
+
 def run_daily(settings: Settings, options: SourceOptions, day: dt.date | None = None) -> RunResult:
     """The daily job for one trading day (default: the latest trading day with data)."""
     if day is not None:
+        check_day(settings, day)
         _check_trading_day(day, options)
     return run_dates(settings, options, [day] if day else None, "daily_analysis")
 
@@ -121,6 +146,8 @@ def backfill(
     progress: Progress | None = None,
 ) -> RunResult:
     """Every trading day in [start, end], computed in one vectorised pass, one job_runs row."""
+    check_day(settings, start, "--start")
+    check_day(settings, end, "--end")
     if start > end:
         raise BadInput(f"--start {start} is after --end {end}: give start <= end")
     days = sorted(set().union(*(calendar.trading_days(x, start, end) for x in _exchanges(options))))
@@ -161,8 +188,7 @@ def run_dates(
     `skip_days_without_data` (the daemon's catch-up: an unlisted holiday, or data not
     published yet), which records it in the log and leaves it for the next attempt.
     """
-    if options.source == "files":  # bad input is refused before the store is touched
-        files.check_data_dir(options.data_dir)
+    _check_files(options, days)  # bad input is refused before the store is touched
     with (
         exclusive(settings.database_path, "run", f"{job_name} ({options.source})"),
         open_writer(
@@ -177,6 +203,10 @@ def run_dates(
             guard.release()
             count = _execute(run, days, record)
             writes.finish_job(con, job_id, count, record.errors_count, record.to_dict())
+        except UnknownTickers:  # a typo: the run is forgotten, not recorded as failed
+            guard.critical = True
+            writes.forget_job(con, job_id)
+            raise
         except BaseException as exc:
             guard.critical = True  # record the failure whatever arrives now
             record.failure_reason, error = _failure(exc, guard.fired)
@@ -191,6 +221,45 @@ def run_dates(
         record.duration_s,
     )
     return RunResult(job_id, job_name, "completed", record)
+
+
+def _check_files(options: SourceOptions, days: Sequence[dt.date] | None) -> None:
+    """For a source of files (files, sample): the folder, the prices file's required
+    columns, and days that all come before its first bar, refused before the store is
+    touched (BadInput, exit 2: no database created, no run recorded)."""
+    if options.source not in ("files", "sample"):
+        return
+    folder = options.data_dir if options.source == "files" else sample.SAMPLE_DIR
+    files.check_data_dir(folder)
+    assert folder is not None  # check_data_dir refused None
+    path = files.find_table(folder, PRICES.name)
+    if path is None:
+        return  # the load says what is missing
+    try:  # names a missing column
+        prices = canonical_columns(files.scan_table(path), PRICES, path.name)
+    except pl.exceptions.PolarsError:
+        return  # an unreadable file: the load says why, in the run
+    if options.tickers:
+        ticker = pl.col("ticker").cast(pl.String).str.strip_chars().str.to_uppercase()
+        known = set(prices.select(ticker.unique()).collect().get_column("ticker").to_list())
+        if not known & {t.upper() for t in options.tickers}:
+            raise UnknownTickers(
+                f"{path.name} of {options.source!r} has no ticker of --tickers "
+                f"{','.join(options.tickers)}: check the spelling (e.g. GGAL or GGAL.BA)"
+            )
+    if not days:
+        return
+    raw = prices.collect_schema()["date"]
+    try:
+        first = prices.select(parse_expr("date", raw, pl.Date()).min()).collect().item()
+    except pl.exceptions.PolarsError:
+        return  # unreadable dates: the load reports them row by row
+    if first is not None and max(days) < first:
+        asked = f"{min(days)}..{max(days)}" if len(days) > 1 else str(days[0])
+        raise BadInput(
+            f"{asked} is before the first price bar of {options.source!r} ({first} in "
+            f"{path.name}): give a date from {first} on"
+        )
 
 
 def _start(
@@ -356,7 +425,7 @@ def _check_some_known(options: SourceOptions, data: MarketData) -> None:
     if data.prices.is_empty() or len(unknown) < len(options.tickers):
         return  # nothing at all is the source failing (NoPrices); some known: they run
     reasons = "; ".join(f"{t}: {data.failed_tickers[t]}" for t in unknown[:5])
-    raise BadInput(
+    raise UnknownTickers(
         f"the source {options.source!r} has no prices for --tickers {','.join(unknown)}"
         f" ({reasons}): check the spelling (Yahoo's, e.g. GGAL or GGAL.BA)"
     )

@@ -262,7 +262,8 @@ def short_history(prices: pl.DataFrame, min_bars: int = MIN_BARS) -> list[DataPr
     )
     return [
         DataProblem(
-            f"only {bars} bars from {first} to {last}; a call needs at least {min_bars}",
+            (f"only 1 bar, on {first}" if bars == 1 else f"only {bars} bars from {first} to {last}")
+            + f"; a call needs at least {min_bars}",
             ticker=ticker,
         )
         for ticker, bars, first, last in short.iter_rows()
