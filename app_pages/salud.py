@@ -115,10 +115,23 @@ if report.errors_by_type:
 else:
     errors.success("La última corrida completada no tuvo errores.", icon="✅")
 
-st.subheader("Tickers con errores en la última corrida")
-failed = tables.failed_tickers(report.runs, report.records)
-if failed is None:
-    st.success("Ningún ticker falló en la última corrida terminada.", icon="✅")
+failed_column, inactive_column = st.columns([3, 2])
+with failed_column:
+    st.subheader("Tickers con errores en la última corrida")
+    failed = tables.failed_tickers(report.runs, report.records)
+    if failed is None:
+        st.success("Ningún ticker falló en la última corrida terminada.", icon="✅")
+with inactive_column:  # apart from the errors: the source no longer has them
+    st.subheader("Sin datos recientes")
+    st.metric(
+        "Sin datos recientes",
+        fmt.number(report.inactive_count, 0),
+        help="Tickers de la última corrida completada que la fuente ya no tiene: "
+        "no se cuentan como errores.",
+        border=True,
+    )
+    if tables.inactive_tickers(report.inactive_tickers, report.inactive_count) is None:
+        st.success("Todos los tickers tienen datos recientes.", icon="✅")
 
 st.subheader("Antigüedad de los datos por ticker")
 if report.latest_sessions:

@@ -289,3 +289,39 @@ def test_a_run_closed_by_the_next_start_and_a_long_run_are_worded_in_spanish(
         "el proceso terminó sin cerrarla (se la encontró en curso al iniciar otra)"
     )
     assert f"La carga histórica n.º {slow} tardó 120 minutos (más de 60)." in messages(at)
+
+
+@pytest.fixture
+def daily_sample_db(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A short backfill of the sample, then the daily run of 2024-03-08 (`argenta run
+    --source sample --date 2024-03-08`): the BYMA tickers whose prices ended years before are
+    inactive in it."""
+    settings = Settings.from_env({"DATABASE_URL": f"duckdb:///{db_path}"}, env_file=None)
+    sample = jobs.SourceOptions("sample")
+    jobs.backfill(settings, sample, dt.date(2024, 3, 4), dt.date(2024, 3, 7))
+    jobs.run_daily(settings, sample, dt.date(2024, 3, 8))
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    return db_path
+
+
+def test_tickers_without_recent_data_are_counted_and_listed_apart_from_errors(
+    daily_sample_db: Path,
+) -> None:
+    with open_reader(daily_sample_db) as con:
+        logs = con.sql("SELECT log_data FROM job_runs ORDER BY id DESC").fetchall()
+    inactive = json.loads(logs[0][0])["inactive_tickers"]
+    assert len(inactive) > 10 and inactive["BMA.BA"] == "2017-08-03"
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sin datos recientes"] == str(len(inactive))
+    listed = next(d.value for d in at.dataframe if "Última rueda" in d.value.columns)
+    assert dict(zip(listed["Ticker"], listed["Última rueda"], strict=True)) == {
+        t: f"{dt.date.fromisoformat(day):%d/%m/%Y}" for t, day in inactive.items()
+    }
+    assert f"{len(inactive)} tickers sin barra" in "\n".join(c.value for c in at.caption)
+    failed = [d.value for d in at.dataframe if "Motivo" in d.value.columns]
+    assert not failed or not set(failed[0]["Ticker"]) & set(inactive)  # not errors
+    runs = runs_table(at)  # newest first: the daily run, then the backfill
+    assert list(runs["job_name"]) == ["Corrida diaria", "Carga histórica"]
+    assert runs["inactive_count"].iloc[0] == len(inactive)

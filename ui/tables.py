@@ -183,12 +183,13 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
         "tickers_processed",
         "errors_count",
         pl.Series("errors_by_type", by_type, dtype=pl.String),
+        "inactive_count",
         pl.col("failure_reason").replace(fmt.FAILURES).fill_null(""),
     )
     styled = _badges(shown, {"status": {v: fmt.STATUS_HEX[k] for k, v in fmt.JOB_STATUS.items()}})
     styled = styled.format(
         {"duration_s": partial(fmt.number, decimals=1), "tickers_processed": _COUNT}
-        | {"errors_count": _COUNT},
+        | {"errors_count": _COUNT, "inactive_count": _COUNT},
         na_rep="—",
     )
     st.dataframe(
@@ -204,6 +205,11 @@ def runs(frame: pl.DataFrame, records: Mapping[int, RunRecord]) -> None:
             "tickers_processed": st.column_config.NumberColumn("Tickers"),
             "errors_count": st.column_config.NumberColumn("Errores"),
             "errors_by_type": st.column_config.TextColumn("Errores por tipo", width="medium"),
+            "inactive_count": st.column_config.NumberColumn(
+                "Sin datos recientes",
+                help="Tickers que la fuente ya no tiene (sin barra en las fechas analizadas y "
+                "la última, atrasada): no son errores.",
+            ),
             "failure_reason": st.column_config.TextColumn("Motivo de la falla", width="large"),
         },
     )
@@ -234,6 +240,27 @@ def failed_tickers(runs: pl.DataFrame, records: Mapping[int, RunRecord]) -> pl.D
     table = pl.DataFrame(rows, schema=["Ticker", "Análisis", "Motivo"], orient="row")
     errors = fmt.count(table.height, "error", "errores")
     st.caption(f"Corrida n.º {run['id']} ({fmt.job(run['job_name'])}), {errors}.")
+    st.dataframe(table, hide_index=True)
+    return table
+
+
+def inactive_tickers(inactive: Mapping[str, dt.date], count: int) -> pl.DataFrame | None:
+    """The latest completed run's tickers without recent data (the source no longer has
+    them) and each one's last bar as dd/mm/aaaa; None: there were none. `count` is all of
+    them (the record keeps the first 500)."""
+    if not count:
+        return None
+    table = pl.DataFrame(
+        [(t, f"{day:%d/%m/%Y}") for t, day in sorted(inactive.items())],
+        schema=["Ticker", "Última rueda"],
+        orient="row",
+    )
+    shown = "" if table.height == count else f" (se listan los primeros {table.height})"
+    st.caption(
+        f"{fmt.count(count, 'ticker')} sin barra en las fechas analizadas y con la última "
+        f"rueda atrasada{shown}: la fuente ya no los tiene (dados de baja o sin datos). "
+        "No se cuentan como errores."
+    )
     st.dataframe(table, hide_index=True)
     return table
 
