@@ -43,6 +43,21 @@ CALL_COLUMNS = [
     "risk_level",
     "origin",
 ]
+_OUTCOME_COLUMNS = (
+    "forward_return",
+    "excess_return",
+    "universe_excess_return",
+    "realised_volatility",
+    "target_low_return",
+    "target_high_return",
+)
+_TEXT_COLUMNS = ("recommendation", "risk_level", "origin")
+_LOCAL_SUFFIX = ".BA"
+_LISTINGS = pl.Enum([ADR, BYMA])
+# The join reads its pairs off a days x tickers grid unless the grid would have more cells
+# than this many per row of the two frames, plus the slack (a sparse panel: then it hashes).
+_GRID_ROWS_PER_ROW = 4
+_GRID_SLACK = 1 << 20
 __all__ = ["HORIZONS", "TrackRecord", "track_record"]
 
 
@@ -74,38 +89,26 @@ def track_record(
     """The track record of `calls` (CALL_COLUMNS) from their `outcomes` at one horizon and entry.
 
     `calls` are every call of the period (turnover and coverage read them all); `outcomes`
-    are call_outcomes rows, filtered here to `horizon` and `entry`. Every measure is a lazy
-    plan over the same join, collected together (shared work runs once, in parallel).
+    are call_outcomes rows, filtered here to `horizon` and `entry`. The matured calls are
+    joined once, ordered by date, and every measure reads that frame.
     """
     every = calls.lazy()
-    matured = (
-        outcomes.lazy()
-        .filter((pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry))
-        .drop("origin", "listing", strict=False)
-        .join(every, on=["analysis_date", "ticker"])
-        .with_columns(_listing().alias("listing"))
-        .collect()  # once: every measure reads it
-        .lazy()
-    )
-    span = matured.select(
-        pl.col("analysis_date").min().alias("first"),
-        pl.col("analysis_date").max().alias("last"),
-        pl.len().alias("n"),
-    )
-    plans = {
+    matured = _matured(calls, outcomes, horizon, entry)
+    done = {
         "by_call": by_call(matured),
         "ic_daily": ic_daily(matured),
-        "quintiles": quintile_returns(matured),
-        "turnover": turnover(every),
-        "calibration": calibration(matured),
-        "risk": risk_levels(matured),
-        "ordering": risk_ordering(matured),
-        "coverage": coverage(every),
-        "span": span,
+        "quintiles": quintile_returns(matured.lazy()).collect(),
+        "turnover": turnover(every).collect(),
+        "calibration": calibration(matured.lazy()).collect(),
+        "risk": risk_levels(matured.lazy()).collect(),
+        "ordering": risk_ordering(matured.lazy()).collect(),
+        "coverage": coverage(every).collect(),
+        "span": matured.select(
+            pl.col("analysis_date").min().alias("first"),
+            pl.col("analysis_date").max().alias("last"),
+            pl.len().alias("n"),
+        ),
     }
-    # One plan at a time: collected together they held every intermediate at once and ran
-    # slower on 2 cores (43 s against 28 s at 1000 tickers x 2520 sessions).
-    done = {name: plan.collect() for name, plan in plans.items()}
     ic = done["ic_daily"]
     first, last, n = done["span"].row(0)
     right, pairs = done["ordering"].row(0)
@@ -129,8 +132,117 @@ def track_record(
     )
 
 
+def _matured(calls: pl.DataFrame, outcomes: pl.DataFrame, horizon: int, entry: str) -> pl.DataFrame:
+    """The outcomes at `horizon` and `entry` joined to their calls, ordered by date and listing.
+
+    What an inner join on (analysis_date, ticker) gives (a column both have is the
+    outcome's), with only the columns the measures read, its rows sorted by date, then ADR
+    before BYMA, so `_block` (date and listing) is sorted too. Text columns are categorical
+    (the listing an enum), which are cheaper to build, gather and group than text.
+    """
+    due = outcomes.filter(
+        (pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry)
+    ).drop("origin", "listing", strict=False)
+    wanted = [c for c in (*CALL_COLUMNS[2:], *_OUTCOME_COLUMNS) if c != "ticker"]
+    from_due = [c for c in wanted if c in due.columns]
+    from_calls = [c for c in wanted if c not in due.columns]
+    pairs = _pairs(due, calls)
+
+    def text(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        return frame.select(
+            pl.col(c).cast(pl.Categorical) if c in _TEXT_COLUMNS else pl.col(c) for c in columns
+        )
+
+    joined = pl.concat(
+        [
+            text(due, ["analysis_date", *from_due])[pairs["_o"]],
+            text(calls, from_calls)[pairs["_c"]],
+        ],
+        how="horizontal",
+    )
+    return joined.select(
+        pl.col("analysis_date").set_sorted(),
+        pl.when(pairs["_local"])
+        .then(pl.lit(BYMA, dtype=_LISTINGS))
+        .otherwise(pl.lit(ADR, dtype=_LISTINGS))
+        .alias("listing"),
+        *wanted,
+        pairs["_block"].set_sorted(),
+    )
+
+
+def _pairs(due: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `due` and of `calls` with the same (analysis_date, ticker), in key order.
+
+    Columns `_o` and `_c` (the rows), `_local` (a BYMA ticker) and `_block` (an integer
+    sorted like (date, listing)). The key is the day (from the earliest) times the number
+    of tickers plus the ticker's code, the codes of the ".BA" tickers after the others, so
+    key order is date, listing, ticker. Where each key is on at most one row of each side
+    and the days x tickers grid is not much larger than the frames, each side's rows are
+    written into the grid and the pairs read off it in key order (no hashing, no sort);
+    otherwise a hash join on the key, sorted.
+    """
+    date, ticker = pl.col("analysis_date"), pl.col("ticker").cast(pl.String)
+    names = pl.concat([due["ticker"].unique(), calls["ticker"].unique()]).cast(pl.String)
+    names = names.unique().drop_nulls()
+    local = names.str.ends_with(_LOCAL_SUFFIX)
+    adr = names.filter(~local).sort()
+    days = pl.concat([due.select(date.cast(pl.Int32)), calls.select(date.cast(pl.Int32))])
+    first, last = days.select(
+        pl.col("analysis_date").min().alias("first"), pl.col("analysis_date").max().alias("last")
+    ).row(0)
+    width = names.len()
+    if first is None or last is None or width == 0:
+        empty = pl.Series([], dtype=pl.Int64)
+        return pl.DataFrame({"_o": empty, "_c": empty, "_local": [], "_block": empty})
+    codes = pl.Enum(pl.concat([adr, names.filter(local).sort()]))
+    key = (
+        (date.cast(pl.Int32) - first).cast(pl.Int64) * width
+        + ticker.cast(codes).to_physical().cast(pl.Int64)
+    ).alias("_key")
+    left = due.select(key).with_row_index("_o").drop_nulls("_key")
+    right = calls.select(key).with_row_index("_c").drop_nulls("_key")
+    size = (last - first + 1) * width
+    if size <= _GRID_ROWS_PER_ROW * (left.height + right.height) + _GRID_SLACK:
+        cells = [
+            _grid(side["_key"], side[row], size) for side, row in ((left, "_o"), (right, "_c"))
+        ]
+        unique = all(
+            cell.len() - cell.null_count() == side.height
+            for cell, side in zip(cells, (left, right), strict=True)
+        )
+    else:
+        unique = False
+    if unique:
+        both = cells[0].is_not_null() & cells[1].is_not_null()
+        pairs = pl.DataFrame(
+            {"_o": cells[0].filter(both), "_c": cells[1].filter(both), "_key": both.arg_true()}
+        )
+    else:
+        pairs = left.join(right, on="_key").sort("_key")
+    key_col = pairs["_key"].cast(pl.Int64)
+    day = key_col // width
+    is_local = (key_col - day * width) >= adr.len()
+    return pairs.select(
+        "_o",
+        "_c",
+        is_local.alias("_local"),
+        ((day + first) * 2 + is_local.cast(pl.Int64)).alias("_block"),
+    )
+
+
+def _grid(keys: pl.Series, rows: pl.Series, size: int) -> pl.Series:
+    """A `size`-long series holding each row at its key (null where no row has the key)."""
+    cells = pl.repeat(None, size, dtype=rows.dtype, eager=True)
+    return cells.scatter(keys, rows)
+
+
 def _listing() -> pl.Expr:
-    return pl.when(pl.col("ticker").str.ends_with(".BA")).then(pl.lit(BYMA)).otherwise(pl.lit(ADR))
+    return (
+        pl.when(pl.col("ticker").str.ends_with(_LOCAL_SUFFIX))
+        .then(pl.lit(BYMA))
+        .otherwise(pl.lit(ADR))
+    )
 
 
 def _pooled(
@@ -145,20 +257,21 @@ def _pooled(
     return pl.concat(parts).sort(keys)
 
 
-def by_call(matured: pl.LazyFrame) -> pl.LazyFrame:
+def by_call(matured: pl.DataFrame) -> pl.DataFrame:
     """Per listing, origin and call: count, mean/median excess returns, hit rate, base rate.
 
     A COMPRAR hits when it beat the benchmark (excess > 0), a VENDER when it trailed it;
     MANTENER states no direction (no hit rate). The base rate is the share of every call of
     the same listing and origin that beat (COMPRAR) or trailed (VENDER) the benchmark.
+
+    The calls are split once by listing, origin and call; a row that pools listings or
+    origins ("todos") reads its parts together, so no group is hashed twice.
     """
     excess = pl.col("excess_return")
     keys = ["listing", "origin"]
-    frame = matured.select(  # categorical keys group faster than text
-        pl.col(*keys, "recommendation").cast(pl.Categorical),
-        "excess_return",
-        "universe_excess_return",
-    )
+    parts = matured.select(
+        *keys, "recommendation", "excess_return", "universe_excess_return"
+    ).partition_by([*keys, "recommendation"], as_dict=True)
     stats = [
         pl.len().alias("calls"),
         excess.mean().alias("mean_excess"),
@@ -169,7 +282,25 @@ def by_call(matured: pl.LazyFrame) -> pl.LazyFrame:
         (excess < 0).mean().alias("_down"),
         excess.count().alias("_valid"),
     ]
-    calls = _pooled(frame, [*keys, "recommendation"], keys, stats)
+    rows = []
+    for mask in range(2 ** len(keys)):
+        groups: dict[tuple[object, ...], list[pl.DataFrame]] = {}
+        for (listing, origin, call), part in parts.items():
+            name = (ALL if mask & 1 else listing, ALL if mask & 2 else origin, call)
+            groups.setdefault(name, []).append(part)
+        for (listing, origin, call), members in groups.items():
+            rows.append(
+                pl.concat(members).select(
+                    pl.lit(listing, pl.String).alias("listing"),
+                    pl.lit(origin, pl.String).alias("origin"),
+                    pl.lit(call, pl.String).alias("recommendation"),
+                    *stats,
+                )
+            )
+    if not rows:  # no matured call: the same columns, no row
+        empty = matured.head(0).select(*keys, "recommendation", *stats)
+        rows.append(empty.with_columns(pl.col(*keys, "recommendation").cast(pl.String)))
+    calls = pl.concat(rows).sort(*keys, "recommendation")
     share = pl.col("_valid") / pl.col("_valid").sum().over(keys)
     base = calls.with_columns(
         (pl.col("_up") * share).sum().over(keys).alias("_base_up"),
@@ -194,23 +325,55 @@ def by_call(matured: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def ic_daily(matured: pl.LazyFrame) -> pl.LazyFrame:
+def ic_daily(matured: pl.DataFrame) -> pl.DataFrame:
     """Per date and score: the Spearman rank correlation of the score with the return.
 
     The return is the universe excess return (each name against its listing group's mean
     that day), so ADRs and BYMA names pool on one date. Ranks are averaged over ties, names
     without the score are left out, and a date needs MIN_NAMES_PER_DATE names. A score that
     is the same for every name of a date (macro) has no IC that day.
+
+    Computed as polars' Spearman correlation does it: the names with both the score and the
+    return, each ranked within the date, and the Pearson correlation of the two ranks. The
+    returns' ranks are computed once and reused for every score that no such name lacks.
     """
+    date, ret = pl.col("analysis_date"), pl.col("universe_excess_return")
+    values = [f"{score}_score" for score in SCORES]
+    frame = matured.select("analysis_date", "universe_excess_return", *values)
+    names = frame.group_by("analysis_date").agg(
+        pl.col(value).count().alias(score) for score, value in zip(SCORES, values, strict=True)
+    )
+    lacking = frame.select(  # does a name with a return lack the score?
+        (pl.col(value).is_null() & ret.is_not_null()).any().alias(score)
+        for score, value in zip(SCORES, values, strict=True)
+    ).row(0, named=True)
+    if frame["universe_excess_return"].null_count():
+        frame = frame.filter(ret.is_not_null())
+    ret_rank = ret.rank().over(date).alias("_ret_rank")
+    paired = frame.with_columns(ret_rank)
     parts = []
-    ret = pl.col("universe_excess_return")
-    for score in SCORES:
-        value = pl.col(f"{score}_score")
-        part = (
-            matured.filter(value.is_not_null())
+    for score, value in zip(SCORES, values, strict=True):
+        both = paired.select("analysis_date", value, "universe_excess_return", "_ret_rank")
+        if lacking[score]:  # the returns' ranks among the names with the score only
+            both = both.filter(pl.col(value).is_not_null()).with_columns(ret_rank)
+        x = pl.col(value)  # a date where every name has the same score has no IC: no ranks
+        varies = both.group_by("analysis_date").agg(
+            ((x.max() > x.min()) | x.is_nan().any()).alias("_varies")
+        )
+        if not varies["_varies"].all():
+            dates = varies.filter("_varies")["analysis_date"]
+            both = both.filter(pl.col("analysis_date").is_in(dates.implode()))
+        ic = (
+            both.select(
+                "analysis_date", pl.col(value).rank().over(date).alias("_rank"), "_ret_rank"
+            )
             .group_by("analysis_date")
-            .agg(pl.corr(value, ret, method="spearman").alias("ic"), pl.len().alias("tickers"))
+            .agg(pl.corr("_rank", "_ret_rank").alias("ic"))
+        )
+        part = (
+            names.select("analysis_date", pl.col(score).alias("tickers"))
             .filter(pl.col("tickers") >= MIN_NAMES_PER_DATE)
+            .join(ic, on="analysis_date", how="left")
             .with_columns(pl.col("ic").fill_nan(None), pl.lit(score).alias("score"))
         )
         parts.append(part)
@@ -389,6 +552,7 @@ def risk_levels(matured: pl.LazyFrame) -> pl.LazyFrame:
         _rated(matured)
         .group_by("risk_level")
         .agg(pl.col("realised_volatility").mean().alias("realised_vol"), pl.len().alias("calls"))
+        .with_columns(pl.col("risk_level").cast(pl.String))
         .sort(order)
     )
 
@@ -398,44 +562,36 @@ def risk_ordering(matured: pl.LazyFrame) -> pl.LazyFrame:
 
     Over every pair of names of the same date and listing with different levels, `right`
     counts those where the higher level had the higher realised volatility, ties half (the
-    Mann-Whitney statistic). One sort by (date, listing, volatility), then running counts of
-    each level: the names of a lower level strictly below a name, plus half of those tied.
+    Mann-Whitney statistic). From ranks within each date and listing (averaged over ties):
+    an ALTO name's rank among every rated name, less one, is the names below it plus half
+    those tied, so the sum of the ALTO ranks less n(n+1)/2 counts the ALTO-over-lower pairs;
+    the MEDIO names' ranks among the BAJO and MEDIO names count the MEDIO-over-BAJO pairs.
+    Every term is a multiple of one half, so the sums are exact.
     """
-    block = ["analysis_date", "listing"]
+    names = matured.collect_schema().names()
+    block = ["_block"] if "_block" in names else ["analysis_date", "listing"]
     vol, level = pl.col("realised_volatility"), pl.col("risk_level")
-    new_block = pl.any_horizontal(pl.col(k) != pl.col(k).shift(1) for k in block).fill_null(True)
-    tie_start = (new_block | (vol != vol.shift(1))).fill_null(True)
-    tie_end = tie_start.shift(-1).fill_null(True)
-
-    def counts(name: str) -> tuple[pl.Expr, pl.Expr]:
-        """(names of `name` strictly below in the block, names of `name` tied with this one)."""
-        is_level = (level == name).cast(pl.Float64)
-        running = is_level.cum_sum()
-        before = running - is_level  # names of the level in earlier rows
-        block_base = pl.when(new_block).then(before).forward_fill()
-        tie_base = pl.when(tie_start).then(before).forward_fill()
-        tie_top = pl.when(tie_end).then(running).backward_fill()
-        return tie_base - block_base, tie_top - tie_base
-
-    (low_below, low_tied), (mid_below, mid_tied) = counts(RISK_ORDER[0]), counts(RISK_ORDER[1])
-    right = (
-        pl.when(level == RISK_ORDER[1]).then(low_below + low_tied / 2).otherwise(0.0)
-        + pl.when(level == RISK_ORDER[2])
-        .then(low_below + mid_below + (low_tied + mid_tied) / 2)
-        .otherwise(0.0)
-    ).sum()
-    n = [(level == name).sum().cast(pl.Float64) for name in RISK_ORDER]
-    per_block = (
-        _rated(matured).group_by(block).agg((n[0] * n[1] + n[0] * n[2] + n[1] * n[2]).alias("p"))
+    low, mid, high = (level == name for name in RISK_ORDER)
+    ranks = _rated(matured).select(
+        *block,
+        low.alias("_low"),
+        mid.alias("_mid"),
+        high.alias("_high"),
+        vol.rank().over(block).alias("_all"),
+        pl.when(~high).then(vol).rank().over(block).alias("_lower"),
     )
-    ordered = (
-        _rated(matured)
-        .select(*block, "realised_volatility", "risk_level")
-        .sort(*block, "realised_volatility")
+    n = [pl.col(c).sum().cast(pl.Float64) for c in ("_low", "_mid", "_high")]
+    per_block = ranks.group_by(block).agg(
+        (
+            pl.col("_all").filter("_high").sum()
+            - n[2] * (n[2] + 1) / 2
+            + pl.col("_lower").filter("_mid").sum()
+            - n[1] * (n[1] + 1) / 2
+        ).alias("right"),
+        (n[0] * n[1] + n[0] * n[2] + n[1] * n[2]).alias("pairs"),
     )
-    return pl.concat(
-        [ordered.select(right.alias("right")), per_block.select(pl.col("p").sum().alias("pairs"))],
-        how="horizontal",
+    return per_block.select(
+        pl.col("right").sum().cast(pl.Float64), pl.col("pairs").sum().cast(pl.Float64)
     )
 
 
