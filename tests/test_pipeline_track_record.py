@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 import statsmodels.api as sm
+from polars.testing import assert_frame_equal
 
 from pipeline.analysis import track_record as tr
 from pipeline.analysis.outcomes import ENTRIES
@@ -335,3 +336,97 @@ def test_risk_ordering_equals_counting_every_pair():
                 va, vb = a["realised_volatility"], b["realised_volatility"]
                 right += 1.0 if va > vb else 0.5 if va == vb else 0.0
     assert got == pytest.approx((right, pairs))
+
+
+def random_panel(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Calls and outcomes (horizon 5) over ADRs and BYMA names, shuffled, with tied and NULL
+    scores, NULL returns and volatilities, dates with fewer names than a quintile needs,
+    and calls whose outcome has not matured."""
+    rng = np.random.default_rng(seed)
+    tickers = [f"T{i}" for i in range(12)] + [f"L{i}.BA" for i in range(8)]
+    rows = []
+    for day in range(12):
+        names = tickers if day % 4 else list(rng.choice(tickers, 3, replace=False))
+        for ticker in names:
+            rows.append(
+                {
+                    "analysis_date": D1 + dt.timedelta(days=day),
+                    "ticker": ticker,
+                    "recommendation": str(rng.choice(["COMPRAR", "MANTENER", "VENDER"])),
+                    "total_score": float(rng.integers(0, 6)),  # many ties
+                    "technical_score": None if rng.random() < 0.3 else float(rng.normal()),
+                    "macro_score": 40.0 + day,  # the same for every name of a date
+                    "forward_return": round(float(rng.normal(0, 0.05)), 2),
+                    "risk_level": [*tr.RISK_ORDER, None][int(rng.integers(0, 4))],
+                    "realised_volatility": None if rng.random() < 0.1 else round(rng.random(), 1),
+                }
+            )
+    calls, outcomes = panel(rows)
+    outcomes = outcomes.with_columns(
+        pl.when(pl.Series(rng.random(outcomes.height) < 0.05))
+        .then(None)
+        .otherwise(pl.col("universe_excess_return"))
+        .alias("universe_excess_return")
+    )
+    matured = pl.Series(rng.random(outcomes.height) < 0.9)
+    return calls.sample(fraction=1, shuffle=True, seed=seed), outcomes.filter(matured).sample(
+        fraction=1, shuffle=True, seed=seed + 1
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ic_and_risk_ordering_equal_computing_them_directly(seed):
+    from scipy import stats
+
+    calls, outcomes = random_panel(seed)
+    record = tr.track_record(calls, outcomes, 5)
+    matured = outcomes.drop("risk_level").join(calls, on=["analysis_date", "ticker"])
+    for score in ("total", "technical", "macro"):
+        got = record.ic_daily.filter(score=score)
+        expected = []
+        for (day,), names in matured.sort("analysis_date").group_by(
+            "analysis_date", maintain_order=True
+        ):
+            scored = names.drop_nulls(f"{score}_score")
+            if scored.height < tr.MIN_NAMES_PER_DATE:
+                continue
+            both = scored.drop_nulls("universe_excess_return")
+            x, y = both[f"{score}_score"].to_numpy(), both["universe_excess_return"].to_numpy()
+            ic = None
+            if len(set(x)) > 1 and len(set(y)) > 1:
+                ic = float(stats.spearmanr(x, y).statistic)
+            expected.append((day, ic, scored.height))
+        assert got.select("analysis_date", "tickers").rows() == [(d, n) for d, _, n in expected]
+        for value, (_, want, _) in zip(got["ic"].to_list(), expected, strict=True):
+            assert (value is None) == (want is None)
+            assert value is None or value == pytest.approx(want, abs=1e-12)
+    rank = {level: i for i, level in enumerate(tr.RISK_ORDER)}
+    rated = [
+        r
+        for r in matured.iter_rows(named=True)
+        if r["risk_level"] is not None and r["realised_volatility"] is not None
+    ]
+    right = pairs = 0.0
+    for a in rated:
+        for b in rated:
+            same_day = a["analysis_date"] == b["analysis_date"]
+            same_listing = a["ticker"].endswith(".BA") == b["ticker"].endswith(".BA")
+            if same_day and same_listing and rank[a["risk_level"]] > rank[b["risk_level"]]:
+                pairs += 1
+                va, vb = a["realised_volatility"], b["realised_volatility"]
+                right += 1.0 if va > vb else 0.5 if va == vb else 0.0
+    assert record.risk_ordering == pytest.approx(right / pairs, abs=1e-15)
+
+
+def test_record_is_the_same_whether_the_join_reads_its_grid_or_hashes(monkeypatch):
+    calls, outcomes = random_panel(3)
+    on_grid = tr.tables(tr.track_record(calls, outcomes, 5))
+    # A repeated call cannot sit in the grid: the join hashes, and the repeat joins twice.
+    twice = tr.track_record(pl.concat([calls, calls.head(1)]), outcomes, 5)
+    first = calls.head(1).join(outcomes, on=["analysis_date", "ticker"])
+    assert twice.matured_calls == on_grid["summary"]["matured_calls"][0] + first.height
+    monkeypatch.setattr(tr, "_GRID_ROWS_PER_ROW", 0)
+    monkeypatch.setattr(tr, "_GRID_SLACK", 0)
+    hashed = tr.tables(tr.track_record(calls, outcomes, 5))
+    for name, table in on_grid.items():  # means may differ in the last bit (summing order)
+        assert_frame_equal(table, hashed[name], rel_tol=1e-14, abs_tol=1e-16)

@@ -93,12 +93,16 @@ def track_record(
     joined once, ordered by date, and every measure reads that frame.
     """
     every = calls.lazy()
-    matured = _matured(calls, outcomes, horizon, entry)
+    due = outcomes.filter(
+        (pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry)
+    ).drop("origin", "listing", strict=False)
+    due, coded, adr = _coded(due, calls)
+    matured = _matured(due, coded, adr)
     done = {
         "by_call": by_call(matured),
         "ic_daily": ic_daily(matured),
         "quintiles": quintile_returns(matured.lazy()).collect(),
-        "turnover": turnover(every).collect(),
+        "turnover": turnover(coded.lazy()).collect(),
         "calibration": calibration(matured.lazy()).collect(),
         "risk": risk_levels(matured.lazy()).collect(),
         "ordering": risk_ordering(matured.lazy()).collect(),
@@ -132,31 +136,42 @@ def track_record(
     )
 
 
-def _matured(calls: pl.DataFrame, outcomes: pl.DataFrame, horizon: int, entry: str) -> pl.DataFrame:
-    """The outcomes at `horizon` and `entry` joined to their calls, ordered by date and listing.
+def _coded(due: pl.DataFrame, calls: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """`due` and `calls` with each ticker as its code, text as categorical; the ADR codes.
+
+    The codes are an enum of every ticker of either frame, the ADRs first and the ".BA"
+    tickers after them (so a code at or above the returned count is a BYMA ticker).
+    Categorical text is cheaper to gather and group than text, and the codes make the
+    join key an integer.
+    """
+    names = pl.concat([due["ticker"].unique(), calls["ticker"].unique()]).cast(pl.String)
+    names = names.unique().drop_nulls()
+    local = names.str.ends_with(_LOCAL_SUFFIX)
+    adr = names.filter(~local).sort()
+    codes = pl.Enum(pl.concat([adr, names.filter(local).sort()]))
+
+    def code(frame: pl.DataFrame) -> pl.DataFrame:
+        text = [pl.col(c).cast(pl.Categorical) for c in _TEXT_COLUMNS if c in frame.columns]
+        return frame.with_columns(pl.col("ticker").cast(pl.String).cast(codes), *text)
+
+    return code(due), code(calls), adr.len()
+
+
+def _matured(due: pl.DataFrame, calls: pl.DataFrame, adr: int) -> pl.DataFrame:
+    """The `due` outcomes joined to their `calls` (both `_coded`), ordered by date and listing.
 
     What an inner join on (analysis_date, ticker) gives (a column both have is the
     outcome's), with only the columns the measures read, its rows sorted by date, then ADR
-    before BYMA, so `_block` (date and listing) is sorted too. Text columns are categorical
-    (the listing an enum), which are cheaper to build, gather and group than text.
+    before BYMA, so `_block` (date and listing) is sorted too. The listing is an enum.
     """
-    due = outcomes.filter(
-        (pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry)
-    ).drop("origin", "listing", strict=False)
     wanted = [c for c in (*CALL_COLUMNS[2:], *_OUTCOME_COLUMNS) if c != "ticker"]
     from_due = [c for c in wanted if c in due.columns]
     from_calls = [c for c in wanted if c not in due.columns]
-    pairs = _pairs(due, calls)
-
-    def text(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-        return frame.select(
-            pl.col(c).cast(pl.Categorical) if c in _TEXT_COLUMNS else pl.col(c) for c in columns
-        )
-
+    pairs = _pairs(due, calls, adr)
     joined = pl.concat(
         [
-            text(due, ["analysis_date", *from_due])[pairs["_o"]],
-            text(calls, from_calls)[pairs["_c"]],
+            due.select("analysis_date", *from_due)[pairs["_o"]],
+            calls.select(from_calls)[pairs["_c"]],
         ],
         how="horizontal",
     )
@@ -171,48 +186,39 @@ def _matured(calls: pl.DataFrame, outcomes: pl.DataFrame, horizon: int, entry: s
     )
 
 
-def _pairs(due: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
+def _pairs(due: pl.DataFrame, calls: pl.DataFrame, adr: int) -> pl.DataFrame:
     """The rows of `due` and of `calls` with the same (analysis_date, ticker), in key order.
 
     Columns `_o` and `_c` (the rows), `_local` (a BYMA ticker) and `_block` (an integer
     sorted like (date, listing)). The key is the day (from the earliest) times the number
-    of tickers plus the ticker's code, the codes of the ".BA" tickers after the others, so
-    key order is date, listing, ticker. Where each key is on at most one row of each side
-    and the days x tickers grid is not much larger than the frames, each side's rows are
-    written into the grid and the pairs read off it in key order (no hashing, no sort);
-    otherwise a hash join on the key, sorted.
+    of tickers plus the ticker's code, so key order is date, listing, ticker. Where each
+    key is on at most one row of each side and the days x tickers grid is not much larger
+    than the frames, each side's rows are written into the grid and the pairs read off it
+    in key order (no hashing, no sort); otherwise a hash join on the key, sorted.
     """
-    date, ticker = pl.col("analysis_date"), pl.col("ticker").cast(pl.String)
-    names = pl.concat([due["ticker"].unique(), calls["ticker"].unique()]).cast(pl.String)
-    names = names.unique().drop_nulls()
-    local = names.str.ends_with(_LOCAL_SUFFIX)
-    adr = names.filter(~local).sort()
+    date = pl.col("analysis_date")
     days = pl.concat([due.select(date.cast(pl.Int32)), calls.select(date.cast(pl.Int32))])
     first, last = days.select(
         pl.col("analysis_date").min().alias("first"), pl.col("analysis_date").max().alias("last")
     ).row(0)
-    width = names.len()
+    width = len(calls.schema["ticker"].categories)  # type: ignore[attr-defined]
     if first is None or last is None or width == 0:
         empty = pl.Series([], dtype=pl.Int64)
         return pl.DataFrame({"_o": empty, "_c": empty, "_local": [], "_block": empty})
-    codes = pl.Enum(pl.concat([adr, names.filter(local).sort()]))
     key = (
         (date.cast(pl.Int32) - first).cast(pl.Int64) * width
-        + ticker.cast(codes).to_physical().cast(pl.Int64)
+        + pl.col("ticker").to_physical().cast(pl.Int64)
     ).alias("_key")
     left = due.select(key).with_row_index("_o").drop_nulls("_key")
     right = calls.select(key).with_row_index("_c").drop_nulls("_key")
     size = (last - first + 1) * width
+    unique = False
     if size <= _GRID_ROWS_PER_ROW * (left.height + right.height) + _GRID_SLACK:
-        cells = [
-            _grid(side["_key"], side[row], size) for side, row in ((left, "_o"), (right, "_c"))
-        ]
-        unique = all(
+        cells = [_grid(left["_key"], left["_o"], size), _grid(right["_key"], right["_c"], size)]
+        unique = all(  # no key written twice
             cell.len() - cell.null_count() == side.height
             for cell, side in zip(cells, (left, right), strict=True)
         )
-    else:
-        unique = False
     if unique:
         both = cells[0].is_not_null() & cells[1].is_not_null()
         pairs = pl.DataFrame(
@@ -222,7 +228,7 @@ def _pairs(due: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
         pairs = left.join(right, on="_key").sort("_key")
     key_col = pairs["_key"].cast(pl.Int64)
     day = key_col // width
-    is_local = (key_col - day * width) >= adr.len()
+    is_local = (key_col - day * width) >= adr
     return pairs.select(
         "_o",
         "_c",
@@ -238,11 +244,8 @@ def _grid(keys: pl.Series, rows: pl.Series, size: int) -> pl.Series:
 
 
 def _listing() -> pl.Expr:
-    return (
-        pl.when(pl.col("ticker").str.ends_with(_LOCAL_SUFFIX))
-        .then(pl.lit(BYMA))
-        .otherwise(pl.lit(ADR))
-    )
+    local = pl.col("ticker").cast(pl.String).str.ends_with(_LOCAL_SUFFIX)
+    return pl.when(local).then(pl.lit(BYMA)).otherwise(pl.lit(ADR))
 
 
 def _pooled(
