@@ -260,50 +260,50 @@ def _pooled(
     return pl.concat(parts).sort(keys)
 
 
+def _pooled_parts(frame: pl.DataFrame, stats: list[pl.Expr]) -> pl.DataFrame:
+    """`stats` by listing, origin and recommendation, and pooling listings and/or origins.
+
+    The frame is split once by the three; a row that pools listings or origins ("todos")
+    reads its parts together, so no group is hashed twice. Sorted by the three (as text).
+    """
+    keys = ["listing", "origin", "recommendation"]
+    parts = frame.partition_by(keys, as_dict=True)
+    rows = []
+    for mask in range(4):  # bit 0: every listing, bit 1: every origin
+        groups: dict[tuple[object, ...], list[pl.DataFrame]] = {}
+        for (listing, origin, call), part in parts.items():
+            name = (ALL if mask & 1 else listing, ALL if mask & 2 else origin, call)
+            groups.setdefault(name, []).append(part)
+        for group, members in groups.items():
+            labels = (pl.lit(v, pl.String).alias(k) for k, v in zip(keys, group, strict=True))
+            rows.append(pl.concat(members).select(*labels, *stats))
+    if not rows:  # no matured call: the same columns, no row
+        rows.append(frame.head(0).select(*keys, *stats).with_columns(pl.col(keys).cast(pl.String)))
+    return pl.concat(rows).sort(keys)
+
+
 def by_call(matured: pl.DataFrame) -> pl.DataFrame:
     """Per listing, origin and call: count, mean/median excess returns, hit rate, base rate.
 
     A COMPRAR hits when it beat the benchmark (excess > 0), a VENDER when it trailed it;
     MANTENER states no direction (no hit rate). The base rate is the share of every call of
     the same listing and origin that beat (COMPRAR) or trailed (VENDER) the benchmark.
-
-    The calls are split once by listing, origin and call; a row that pools listings or
-    origins ("todos") reads its parts together, so no group is hashed twice.
     """
     excess = pl.col("excess_return")
     keys = ["listing", "origin"]
-    parts = matured.select(
-        *keys, "recommendation", "excess_return", "universe_excess_return"
-    ).partition_by([*keys, "recommendation"], as_dict=True)
-    stats = [
-        pl.len().alias("calls"),
-        excess.mean().alias("mean_excess"),
-        excess.median().alias("median_excess"),
-        pl.col("universe_excess_return").mean().alias("mean_universe_excess"),
-        pl.col("universe_excess_return").median().alias("median_universe_excess"),
-        (excess > 0).mean().alias("_up"),
-        (excess < 0).mean().alias("_down"),
-        excess.count().alias("_valid"),
-    ]
-    rows = []
-    for mask in range(2 ** len(keys)):
-        groups: dict[tuple[object, ...], list[pl.DataFrame]] = {}
-        for (listing, origin, call), part in parts.items():
-            name = (ALL if mask & 1 else listing, ALL if mask & 2 else origin, call)
-            groups.setdefault(name, []).append(part)
-        for (listing, origin, call), members in groups.items():
-            rows.append(
-                pl.concat(members).select(
-                    pl.lit(listing, pl.String).alias("listing"),
-                    pl.lit(origin, pl.String).alias("origin"),
-                    pl.lit(call, pl.String).alias("recommendation"),
-                    *stats,
-                )
-            )
-    if not rows:  # no matured call: the same columns, no row
-        empty = matured.head(0).select(*keys, "recommendation", *stats)
-        rows.append(empty.with_columns(pl.col(*keys, "recommendation").cast(pl.String)))
-    calls = pl.concat(rows).sort(*keys, "recommendation")
+    calls = _pooled_parts(
+        matured.select(*keys, "recommendation", "excess_return", "universe_excess_return"),
+        [
+            pl.len().alias("calls"),
+            excess.mean().alias("mean_excess"),
+            excess.median().alias("median_excess"),
+            pl.col("universe_excess_return").mean().alias("mean_universe_excess"),
+            pl.col("universe_excess_return").median().alias("median_universe_excess"),
+            (excess > 0).mean().alias("_up"),
+            (excess < 0).mean().alias("_down"),
+            excess.count().alias("_valid"),
+        ],
+    )
     share = pl.col("_valid") / pl.col("_valid").sum().over(keys)
     base = calls.with_columns(
         (pl.col("_up") * share).sum().over(keys).alias("_base_up"),
