@@ -102,9 +102,10 @@ def analyse(
     history = history.join(
         by_date.select(macro_columns), on="date", how="left", maintain_order="left"
     )
-    history = history.hstack(_per_ticker_components(history, data, lexicon, stages))
+    scoring = history if dates is None else _dates_and_formations(history, dates)
+    scoring = scoring.hstack(_per_ticker_components(scoring, data, lexicon, stages))
     weights, shares = settings.weights, (settings.buy_share, settings.sell_share)
-    scored = stages.call("calls", lambda: model.score_and_call(history, weights, *shares))
+    scored = stages.call("calls", lambda: model.score_and_call(scoring, weights, *shares))
     rows = scored if dates is None else scored.filter(pl.col("date").is_in(list(dates)))
     rows = stages.call("votes", lambda: _votes(rows, stages)).with_columns(forecast.risk_level())
     errors = _no_bar_errors(history, rows) if dates is not None else []
@@ -116,6 +117,23 @@ def analyse(
     analysed = recs.get_column("analysis_date").unique().to_list()
     market = market_view.market_view(by_date, data.macro, analysed)
     return Analysis(recs.sort("analysis_date", "ticker"), details, errors, stages.timings, market)
+
+
+def _dates_and_formations(history: pl.DataFrame, dates: Sequence[dt.date]) -> pl.DataFrame:
+    """The rows of `dates` and of their months' formation sessions (on either exchange).
+
+    Scores are ranks within each date's listing group and a call is formed on its month's
+    first session, so these rows give the same scores and calls as the whole history: the
+    factors that need the history were computed on it already (`model.price_model`).
+    """
+    days = list(dates)
+    probe = pl.DataFrame(  # one ticker of each exchange on every wanted day
+        {"date": days * 2, "ticker": ["X"] * len(days) + ["X.BA"] * len(days)},
+        schema={"date": pl.Date, "ticker": pl.String},
+    )
+    sessions = calls.with_formation_session(probe)
+    keep = pl.concat([sessions.get_column("date"), sessions.get_column("formed_on")])
+    return history.filter(pl.col("date").is_in(keep.drop_nulls().unique().implode()))
 
 
 def _votes(rows: pl.DataFrame, stages: _Stages) -> pl.DataFrame:
