@@ -83,7 +83,8 @@ if report.healthy:
     st.success("Sin alertas activas: el análisis diario funciona con normalidad.", icon="✅")
 for alert in report.alerts:
     show = st.error if alert.severity == "critical" else st.warning
-    show(alerts.mensaje(alert, tz), icon=":material/notifications_active:")
+    worded = alerts.con_motivo(alert, report.runs, report.records)  # its reason's code
+    show(alerts.mensaje(worded, tz), icon=":material/notifications_active:")
 
 state, when = daemon_state(report, tz)
 rate, streak, daemon, size, disk = st.columns(5)
@@ -104,7 +105,14 @@ if report.runs.is_empty():
     st.stop()
 
 still_running = pl.col("end_time").fill_null(fmt.utc_naive(report.checked_at))
-reason = pl.col("failure_reason").replace(alerts.CODIGOS)  # a known code in Spanish
+reason = pl.Series(  # a known code in Spanish, from the run's record when it has one
+    "failure_reason",
+    [
+        alerts.motivo_de_corrida(report.records[run_id], why)
+        for run_id, why in report.runs.select("id", "failure_reason").iter_rows()
+    ],
+    pl.String,
+)
 runs = fmt.local_times(
     report.runs.with_columns(still_running, reason), tz, "start_time", "end_time"
 )

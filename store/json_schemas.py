@@ -198,6 +198,11 @@ def _log_data() -> dict[str, Any]:
             "data_problems": STRINGS,
             "data_problems_count": {"type": "integer", "minimum": 0},
             "failure_reason": {"type": "string"},
+            "failure_code": {
+                "type": "string",
+                "description": "a known failure's code (no_prices), worded by the dashboard",
+            },
+            "failure_params": {"type": "object", "description": "the failure code's parameters"},
             "timings": {"type": "object", "additionalProperties": {"type": "number"}},
             "metrics": {"type": "object"},
         },

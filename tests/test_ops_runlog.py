@@ -53,6 +53,24 @@ def test_a_record_survives_the_database(db_path):
     assert record.errors_count == 2 and record.duration_s == 1.5
 
 
+def test_a_coded_failure_survives_the_database(db_path):
+    params = {"source": "sample", "tickers": [], "first": "2024-06-03", "last": "2024-06-03"}
+    reason = "source 'sample' has no price bar for any ticker on 2024-06-03"
+    record = RunRecord(
+        source="sample",
+        failure_reason=reason,
+        failure_code="no_prices",
+        failure_params=params | {"dates": 1},
+    )
+    with open_writer(db_path) as con:
+        job = writes.start_job(con, "daily_analysis")
+        writes.fail_job(con, job, reason, record.to_dict())
+        stored = con.execute("SELECT log_data::VARCHAR FROM job_runs").fetchall()[0][0]
+    assert json.loads(stored)["failure_code"] == "no_prices"
+    assert RunRecord.from_json(stored) == record
+    jsonschema.validate(record.to_dict(), json_schemas()["job_runs.log_data"])
+
+
 def test_the_stored_layout_is_the_documented_one():
     """Notebooks read these paths; the README documents them."""
     stored = json.loads(full_record().to_json())
@@ -75,6 +93,7 @@ def test_the_stored_layout_is_the_documented_one():
     }
     assert stored["no_data_dates"] == ["2024-03-11"] and stored["retention_cutoff"] == "2023-03-08"
     assert "failure_reason" not in stored  # unknown values are left out
+    assert "failure_code" not in stored and "failure_params" not in stored
     assert stored["inactive_tickers"] == {"BMA.BA": "2017-08-03"} and stored["inactive_count"] == 3
     assert json.loads(RunRecord(source="x").to_json())["requested"] == {"dates": "latest"}
 
@@ -107,6 +126,10 @@ def test_records_match_the_exported_json_schema(record):
             '{"errors_by_type": {"source": 2, "x": "many"}, "metrics": {"db_size_bytes": "big"}}',
             RunRecord(errors_by_type={"source": 2}),
         ),
+        (  # a code without parameters, or parameters of the wrong type
+            '{"failure_reason": "no bars", "failure_code": "no_prices", "failure_params": [1]}',
+            RunRecord(failure_reason="no bars", failure_code="no_prices"),
+        ),
         (
             '{"requested": {"dates": "latest"}, "dates": {"list": ["2024-03-08", "someday"]},'
             ' "timings": {"total": 2, "load": null}}',
@@ -123,6 +146,7 @@ def test_records_match_the_exported_json_schema(record):
         "before-inactive",
         "bad-inactive",
         "bad-types",
+        "bad-failure-params",
         "dates",
     ],
 )

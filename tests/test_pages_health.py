@@ -325,3 +325,21 @@ def test_tickers_without_recent_data_are_counted_and_listed_apart_from_errors(
     runs = runs_table(at)  # newest first: the daily run, then the backfill
     assert list(runs["job_name"]) == ["Corrida diaria", "Carga histórica"]
     assert runs["inactive_count"].iloc[0] == len(inactive)
+
+
+def test_a_day_the_source_has_no_prices_for_is_a_failure_worded_in_spanish(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample ends on 08/03/2024: a run for 03/06/2024 fails with the no_prices code,
+    four times in a row (the alert's latest reason)."""
+    settings = Settings.from_env({"DATABASE_URL": f"duckdb:///{db_path}"}, env_file=None)
+    for _ in range(4):
+        with pytest.raises(jobs.JobFailed, match="no price bar for any ticker on 2024-06-03"):
+            jobs.run_daily(settings, jobs.SourceOptions("sample"), dt.date(2024, 6, 3))
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    spanish = "la fuente «sample» no tiene precios de ningún ticker el 03/06/2024"
+    assert list(runs_table(at)["failure_reason"]) == [spanish] * 4
+    assert f"(último motivo: {spanish})" in "\n".join(e.value for e in at.error)
+    assert "no price bar" not in messages(at)

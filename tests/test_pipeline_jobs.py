@@ -88,7 +88,13 @@ def test_a_day_without_data_fails_and_is_recorded(tmp_path):
     with open_reader(settings.database_path) as con:
         run = reads.job_runs(con).row(0, named=True)
     assert run["status"] == "failed"
-    assert json.loads(run["log_data"])["failure_reason"] == message
+    record = json.loads(run["log_data"])
+    assert record["failure_reason"] == message  # English, for the CLI and the logs
+    assert (record["failure_code"], record["failure_params"]) == (
+        "no_prices",
+        {"source": "sample", "tickers": ["YPF"], "first": "2025-03-07", "last": "2025-03-07"}
+        | {"dates": 1},
+    )
 
 
 def test_catch_up_leaves_a_day_without_bars_for_later_instead_of_failing(tmp_path):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+import polars as pl
 
 from pipeline.ops.jobs import STALE_REASON
 from pipeline.ops.monitoring import Alert
+from pipeline.ops.runlog import RunRecord
 from ui import format as fmt
 
 # One per `Alert.key` that pipeline.ops.monitoring emits (a test checks both lists agree).
@@ -35,6 +40,8 @@ ALERTAS = {
 MOTIVOS: dict[str | None, str] = {
     **fmt.FAILURES,
     STALE_REASON: "el proceso terminó sin cerrarla (se la encontró en curso al iniciar otra)",
+    # a run record's failure_code (its failure_params fill it: see motivo_de_corrida)
+    "no_prices": "la fuente «{source}» no tiene precios de {tickers}{when}",
     "unknown": "desconocido",  # the failure-streak alert's reason when none was recorded
     None: "desconocido",
 }
@@ -45,6 +52,48 @@ CODIGOS = {code: text for code, text in MOTIVOS.items() if code is not None}
 def motivo(reason: str | None) -> str:
     """A failed run's recorded reason in Spanish when it is a known code, else as recorded."""
     return MOTIVOS.get(reason, str(reason))
+
+
+def motivo_de_corrida(record: RunRecord, reason: str | None) -> str | None:
+    """A run's failure reason in Spanish: from its record's failure code and parameters when
+    it has a known one (dates dd/mm/aaaa), else `reason` as `motivo` words it (None: the run
+    did not fail)."""
+    params = record.failure_params or {}
+    if record.failure_code == "no_prices" and "source" in params:
+        tickers = [str(t) for t in params.get("tickers") or []]
+        first, last = _dia(params.get("first")), _dia(params.get("last"))
+        when = (
+            "" if first is None else f" el {first}" if first == last else f" del {first} al {last}"
+        )
+        return CODIGOS["no_prices"].format(
+            source=params["source"],
+            tickers=", ".join(tickers) if tickers else "ningún ticker",
+            when=when,
+        )
+    return None if reason is None else motivo(reason)
+
+
+def con_motivo(alert: Alert, runs: pl.DataFrame, records: Mapping[int, RunRecord]) -> Alert:
+    """The failure-streak alert with its latest reason worded from that run's record (a
+    known failure code in Spanish); any other alert as it is."""
+    if alert.code != "consecutive_failures":
+        return alert
+    failed = runs.filter(
+        (pl.col("job_name") == alert.params.get("job")) & (pl.col("status") == "failed")
+    )
+    if failed.is_empty():
+        return alert
+    run_id, reason = failed.item(0, "id"), failed.item(0, "failure_reason")
+    worded = motivo_de_corrida(records[run_id], reason)
+    return replace(alert, params={**alert.params, "reason": worded or "unknown"})
+
+
+def _dia(value: Any) -> str | None:
+    """An ISO date as dd/mm/aaaa (None when it is not one)."""
+    try:
+        return f"{dt.date.fromisoformat(str(value)):%d/%m/%Y}" if value else None
+    except ValueError:
+        return None
 
 
 def mensaje(alert: Alert, tz: str) -> str:

@@ -75,7 +75,14 @@ class UnknownTickers(BadInput):
 
 
 class NoPrices(RunFailed):
-    """The source has no price bar for what was asked."""
+    """The source has no price bar for what was asked (recorded as failure_code no_prices,
+    with `params`: source, tickers asked, and the days' first, last and count)."""
+
+    code = "no_prices"
+
+    def __init__(self, message: str, params: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -210,6 +217,8 @@ def run_dates(
         except BaseException as exc:
             guard.critical = True  # record the failure whatever arrives now
             record.failure_reason, error = _failure(exc, guard.fired)
+            if isinstance(exc, NoPrices) and record.failure_reason == str(exc):
+                record.failure_code, record.failure_params = exc.code, exc.params
             writes.fail_job(con, job_id, record.failure_reason, record.to_dict())
             log.error("event=run_failed job_id=%d reason=%r", job_id, record.failure_reason)
             raise error from exc
@@ -440,13 +449,13 @@ def _choose_days(
     the days without bars for its next attempt.
     """
     if data.prices.is_empty():
-        raise NoPrices(_no_prices(run.options, data, days))
+        raise NoPrices(_no_prices(run.options, data, days), _no_prices_params(run.options, days))
     available = set(data.prices.get_column("date").unique().to_list())
     asked = list(days) if days else [max(available)]
     record.dates = sorted(d for d in asked if d in available)
     record.no_data_dates = [d for d in asked if d not in available][:MAX_LOGGED_ITEMS]
     if not record.dates and not run.skip_days_without_data:
-        raise NoPrices(_no_prices(run.options, data, asked))
+        raise NoPrices(_no_prices(run.options, data, asked), _no_prices_params(run.options, asked))
     return record.dates
 
 
@@ -549,6 +558,16 @@ def _no_prices(options: SourceOptions, data: MarketData, days: Sequence[dt.date]
     if data.problems:
         message += f" ({len(data.problems)} input problems, first: {data.problems[0]})"
     return message
+
+
+def _no_prices_params(options: SourceOptions, days: Sequence[dt.date] | None) -> dict[str, Any]:
+    """The no_prices failure's parameters (JSON values): the source, the tickers asked (empty:
+    all) and the days asked (none: the latest day with data)."""
+    params: dict[str, Any] = {"source": options.source, "tickers": list(options.tickers)}
+    if days:
+        params |= {"first": min(days).isoformat(), "last": max(days).isoformat()}
+        params["dates"] = len(days)
+    return params
 
 
 def ticker_chunks(tickers: list[str], n_dates: int) -> list[list[str]]:

@@ -13,7 +13,13 @@ interface (data scientists query it by path), so it is fixed:
      "retention_deleted": n, "retention_cutoff": "YYYY-MM-DD",
      "metrics": {"duration_s", "tickers_processed", "db_size_bytes", "peak_rss_mb",
                  "cpu_seconds"},
-     "failure_reason": "..."}
+     "failure_reason": "...", "failure_code": "no_prices",
+     "failure_params": {"source": "sample", "tickers": [...], "first", "last", "dates": n}}
+
+A failure the pipeline knows by a code (so far `no_prices`: the source has no price bar for
+any ticker asked on the requested days, or at all) also carries `failure_code` and its
+`failure_params`, so the dashboard can word it in Spanish; `failure_reason` keeps the English
+line the CLI and the logs show.
 
 Inactive tickers are not errors: tickers of the data with no bar on the analysed dates
 whose last bar is stale on the run's last date (`checks.is_stale`: ARGENTA_STALE_SESSIONS
@@ -61,6 +67,8 @@ class RunRecord:
     peak_rss_mb: float | None = None  # the run's process: peak resident memory
     cpu_seconds: float | None = None  # the run's process: user + system CPU time
     failure_reason: str | None = None
+    failure_code: str | None = None  # a known failure's code ("no_prices"), for translations
+    failure_params: dict[str, Any] | None = None  # its parameters (JSON values)
 
     @property
     def duration_s(self) -> float | None:
@@ -106,6 +114,8 @@ class RunRecord:
                 }
             ),
             "failure_reason": self.failure_reason,
+            "failure_code": self.failure_code,
+            "failure_params": self.failure_params,
         }
         return _known(stored)
 
@@ -149,6 +159,8 @@ class RunRecord:
             peak_rss_mb=_float(metrics.get("peak_rss_mb")),
             cpu_seconds=_float(metrics.get("cpu_seconds")),
             failure_reason=_str(data.get("failure_reason")),
+            failure_code=_str(data.get("failure_code")),
+            failure_params=_obj(data.get("failure_params")) or None,
         )
 
 
