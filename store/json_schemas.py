@@ -197,6 +197,11 @@ def _log_data() -> dict[str, Any]:
             "failed_tickers": {"type": "object"},
             "data_problems": STRINGS,
             "data_problems_count": {"type": "integer", "minimum": 0},
+            "calls_kept": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "a run with no call: the stored calls of its days, kept",
+            },
             "failure_reason": {"type": "string"},
             "failure_code": {
                 "type": "string",

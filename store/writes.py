@@ -41,6 +41,7 @@ def replace_partitions(
     keep_tickers: Sequence[str] = (),
     only_tickers: Sequence[str] | None = None,
     job_run_id: int | None = None,
+    keep_when_empty: bool = False,
 ) -> int:
     """Replace the partitions of `dates` with the (recommendations, details) chunks, atomically.
 
@@ -55,6 +56,8 @@ def replace_partitions(
     dates are replaced and every other ticker's call is kept.
     `job_run_id` (the job_runs row writing them) is stored with every call. A day that
     lost a call loses its outcomes (a later fill recomputes them); the others are kept.
+    With `keep_when_empty`, chunks holding no recommendation at all change nothing: the
+    stored partitions (calls, details, market view, outcomes) are kept as they were.
     Returns the number of recommendations written.
     """
     days = pl.Series("analysis_date", sorted(set(dates)), dtype=pl.Date)
@@ -68,6 +71,9 @@ def replace_partitions(
             if len(chunk) == 3:
                 _insert_market_view(con, chunk[2], days, job_run_id)
             del chunk  # free the chunk before the next one is computed
+        if keep_when_empty and not written:  # nothing to put in their place: keep them
+            con.execute("ROLLBACK")
+            return 0
         _drop_unsettled_outcomes(con, days)
         _refresh_catalog(con)
         con.execute("COMMIT")
@@ -75,6 +81,36 @@ def replace_partitions(
         con.execute("ROLLBACK")
         raise
     return written
+
+
+def stored_calls(
+    con: duckdb.DuckDBPyConnection,
+    dates: Sequence[dt.date],
+    keep_tickers: Sequence[str] = (),
+    only_tickers: Sequence[str] | None = None,
+) -> int:
+    """How many stored calls `replace_partitions` with these arguments would replace."""
+    if not dates:
+        return 0
+    days = pl.Series("analysis_date", sorted(set(dates)), dtype=pl.Date)
+    where, params = _in_days(days, list(keep_tickers), only_tickers)
+    row = con.execute(f"SELECT count(*) FROM daily_recommendations WHERE {where}", params)
+    return int(row.fetchone()[0])  # type: ignore[index]
+
+
+def _in_days(days: pl.Series, keep: list[str], only: Sequence[str] | None) -> tuple[str, list[Any]]:
+    """The condition (and its parameters) on the calls of `days` but those of `keep` (with
+    `only`, just those tickers'). The date range lets zone maps skip the rest of the table;
+    the list picks the dates."""
+    in_days = (
+        "analysis_date BETWEEN ? AND ? AND analysis_date IN (SELECT unnest(?::DATE[]))"
+        " AND ticker NOT IN (SELECT unnest(?::VARCHAR[]))"
+    )
+    params: list[Any] = [days.min(), days.max(), days.to_list(), keep]
+    if only is not None:
+        in_days += " AND ticker IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(only))
+    return in_days, params
 
 
 def _delete_dates(
@@ -85,17 +121,9 @@ def _delete_dates(
 ) -> None:
     """Delete the rows of `days` (a sorted date series) but those of `keep`, in the transaction.
 
-    With `only`, just those tickers' rows are deleted. The date range lets zone maps skip
-    the rest of the table; the list picks the dates.
+    With `only`, just those tickers' rows are deleted.
     """
-    in_days = (
-        "analysis_date BETWEEN ? AND ? AND analysis_date IN (SELECT unnest(?::DATE[]))"
-        " AND ticker NOT IN (SELECT unnest(?::VARCHAR[]))"
-    )
-    params = [days.min(), days.max(), days.to_list(), keep]
-    if only is not None:
-        in_days += " AND ticker IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(list(only))
+    in_days, params = _in_days(days, keep, only)
     con.execute(
         "DELETE FROM analysis_details WHERE recommendation_id IN ("
         f" SELECT id FROM daily_recommendations WHERE {in_days})",

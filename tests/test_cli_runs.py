@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from pipeline.analysis import calendar
 from pipeline.ops import jobs
 from pipeline.settings import Settings
 from tests.cli_support import run_argenta
@@ -145,3 +146,40 @@ def test_a_run_where_no_ticker_got_a_call_is_not_a_plain_success(tmp_path):
     status = argenta(tmp_path, "status", "--json", env={"ARGENTA_STALE_SESSIONS": "0"})
     assert status.returncode == 4  # the low_volume alert
     assert [a["code"] for a in json.loads(status.stdout)["alerts"]] == ["low_volume"]
+
+
+def test_a_rerun_with_no_call_keeps_the_days_stored_calls(tmp_path):
+    """The sample's calls of DAY are stored; a re-run of DAY from a files source of three
+    tickers (too few to rank: no call at all) completes with no calls and replaces nothing."""
+    from store.connection import open_reader
+
+    def stored() -> list[tuple]:
+        with open_reader(tmp_path / "a.duckdb") as con:
+            calls = "SELECT * FROM daily_recommendations ORDER BY analysis_date, ticker"
+            return con.sql(calls).fetchall()
+
+    assert argenta(tmp_path, "run", "--source", "sample", "--date", str(DAY)).returncode == 0
+    before = stored()
+    assert len(before) == 17
+    folder = tmp_path / "data"
+    folder.mkdir()
+    sessions = calendar.trading_days("XNYS", dt.date(2023, 11, 1), DAY)[-60:]
+    rows = [
+        f"{d},{ticker},10,11,9,{10 + i / 100:.2f},{10 + i / 100:.2f},1000"
+        for ticker in ("GGAL", "YPF", "PAM")
+        for i, d in enumerate(sessions)
+    ]
+    header = "Date,Ticker,Open,High,Low,Close,Adj Close,Volume\n"
+    (folder / "prices.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    proc = argenta(
+        tmp_path, "run", "--source", "files", "--data-dir", str(folder), "--date", str(DAY)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].endswith(
+        f"completed with no calls: {DAY}, 0 tickers, 3 errors; kept the 17 stored calls of that "
+        "day (nothing replaced)"
+    )
+    assert stored() == before
+    with open_reader(tmp_path / "a.duckdb") as con:
+        log = con.sql("SELECT log_data FROM job_runs ORDER BY id DESC").fetchall()[0][0]
+    assert json.loads(log)["calls_kept"] == 17 and json.loads(log)["recommendations_written"] == 0

@@ -111,3 +111,19 @@ def test_job_lifecycle(db_path):
     assert runs[bad]["status"] == "failed"
     assert json.loads(runs[bad]["log_data"]) == {"dates": 3, "failure_reason": "timeout"}
     assert json.loads(runs[stale]["log_data"])["failure_reason"] == "process died"
+
+
+def test_with_keep_when_empty_nothing_to_write_keeps_the_stored_partition(db_path):
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, [D2], [partition(D2, ["GGAL", "YPF", "PAM"])])
+    before = counts(db_path)
+    with open_writer(db_path) as con:
+        assert writes.stored_calls(con, [D2]) == 3
+        assert writes.stored_calls(con, [D2], keep_tickers=["GGAL"]) == 2
+        assert writes.stored_calls(con, [D2], only_tickers=["YPF"]) == 1
+        assert writes.stored_calls(con, [D1]) == 0
+        assert writes.replace_partitions(con, [D2], [], keep_when_empty=True) == 0
+    assert counts(db_path) == before
+    with open_writer(db_path) as con:  # without it, nothing replaces them (as before)
+        writes.replace_partitions(con, [D2], [])
+        assert writes.stored_calls(con, [D2]) == 0

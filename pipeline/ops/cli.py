@@ -309,6 +309,13 @@ def _warn_without_calls(result: jobs.RunResult) -> None:
     )
 
 
+def _kept(result: jobs.RunResult) -> str:
+    """The summary's note that a run with no call kept the stored calls of its days."""
+    calls = monitoring.plural(result.record.calls_kept or 0, "stored call")
+    days = "that day" if len(result.dates) == 1 else "those days"
+    return f"; kept the {calls} of {days} (nothing replaced)"
+
+
 def _progress_bar() -> Callable[[str, int, int], None] | None:
     """A one-line progress bar on stderr when it is a terminal."""
     if not sys.stderr.isatty():
@@ -342,6 +349,7 @@ def _report(result: jobs.RunResult) -> None:
         f"{monitoring.plural(result.tickers_processed, 'ticker')}, "
         f"{monitoring.plural(result.errors_count, 'error')}"
         + (f", {inactive} inactive (no recent data)" if inactive else "")
+        + (_kept(result) if result.record.calls_kept else "")
     )
     problems, total = result.record.data_problems, result.record.data_problems_count
     for line in problems[:MAX_PROBLEMS_SHOWN]:

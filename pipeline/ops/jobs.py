@@ -465,14 +465,20 @@ def _analyse_and_write(
     """Analyse in date chunks streamed into one partition replace; the tickers with a call."""
     tally = _Tally(set(run.options.tickers) if run.options.tickers else None)
     start = time.perf_counter()
+    keep, only = list(data.failed_tickers), run.options.tickers or None
+    stored = writes.stored_calls(run.con, targets, keep, only)
     record.recommendations_written = writes.replace_partitions(
         run.con,
         targets,
         _analysed_chunks(run, data, targets, tally),
-        keep_tickers=list(data.failed_tickers),
-        only_tickers=run.options.tickers or None,  # a run for some tickers keeps the others'
+        keep_tickers=keep,
+        only_tickers=only,  # a run for some tickers keeps the others'
         job_run_id=run.job_id,
+        keep_when_empty=True,  # no call at all: the stored ones are not replaced by nothing
     )
+    if stored and not record.recommendations_written:
+        record.calls_kept = stored
+        log.warning("event=stored_calls_kept calls=%d", stored)
     record.timings.update({k: round(v, 3) for k, v in tally.seconds.items()})
     record.timings["write"] = round(time.perf_counter() - start - tally.seconds["analyse"], 3)
     record.errors = tally.errors

@@ -9,7 +9,8 @@ interface (data scientists query it by path), so it is fixed:
      "failed_tickers": {ticker: reason}, "data_problems": [...], "data_problems_count": n,
      "errors": [{ticker, analysis_type, message, ...}], "errors_by_type": {type: n},
      "inactive_tickers": {ticker: "YYYY-MM-DD" (its last bar)}, "inactive_count": n,
-     "timings": {stage: seconds}, "recommendations_written": n, "outcomes_written": n,
+     "timings": {stage: seconds}, "recommendations_written": n, "calls_kept": n,
+     "outcomes_written": n,
      "retention_deleted": n, "retention_cutoff": "YYYY-MM-DD",
      "metrics": {"duration_s", "tickers_processed", "db_size_bytes", "peak_rss_mb",
                  "cpu_seconds"},
@@ -59,6 +60,7 @@ class RunRecord:
     inactive_count: int = 0  # all of them (0 in records written before the field existed)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds; "total"
     recommendations_written: int | None = None
+    calls_kept: int | None = None  # no call at all: the stored calls of its days, kept
     outcomes_written: int | None = None  # call_outcomes rows filled by the run
     retention_deleted: int | None = None
     retention_cutoff: dt.date | None = None
@@ -101,6 +103,7 @@ class RunRecord:
             "inactive_count": self.inactive_count,
             "timings": self.timings,
             "recommendations_written": self.recommendations_written,
+            "calls_kept": self.calls_kept,
             "outcomes_written": self.outcomes_written,
             "retention_deleted": self.retention_deleted,
             "retention_cutoff": self.retention_cutoff and self.retention_cutoff.isoformat(),
@@ -151,6 +154,7 @@ class RunRecord:
             inactive_count=_int(data.get("inactive_count")) or 0,
             timings=_seconds(data.get("timings")),
             recommendations_written=_int(data.get("recommendations_written")),
+            calls_kept=_int(data.get("calls_kept")),
             outcomes_written=_int(data.get("outcomes_written")),
             retention_deleted=_int(data.get("retention_deleted")),
             retention_cutoff=_date(data.get("retention_cutoff")),
