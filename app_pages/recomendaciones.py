@@ -172,7 +172,6 @@ freshness(db, cfg, day, shown, dates[-1])
 if notice := today.missing_components(current_all):
     st.info(notice, icon=":material/info:")
 overview(current_all)
-track_line = st.container()  # filled last: the calls show before the track record is read
 
 heading = st.empty()  # written once the filters are known: how many tickers are listed
 with st.expander("Filtrar y ordenar", icon=":material/filter_list:"):  # collapsed: the table
@@ -197,6 +196,9 @@ jump = st.columns([2, 3])[0].selectbox(
 picked = tables.recommendations(current, cfg, "current")
 st.caption(guide.SCORE_COLUMNS)
 st.caption("Tocá una fila, o elegí el ticker arriba, para ver su análisis completo.")
+# Right under the calls (above it, a phone's first screen would lose the table), filled last:
+# the calls show before the track record is read.
+track_line = st.container()
 downloads(current, pl.concat([current, stale]), shown)
 market_context(db.read(reads.latest_market_view, shown))  # under the table: a phone's first
 changes(db, day, set(current_all["ticker"]))  # screen keeps the calls

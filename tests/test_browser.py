@@ -164,7 +164,7 @@ def test_the_table_is_in_a_phones_first_screen(app_url: str, phone: Page) -> Non
     assert box is not None
     assert box["y"] + 35 + 2 * 35 <= 844, box  # the header row and two calls
     tops = [k.bounding_box() for k in phone.locator('[data-testid="stMetric"]').all()]
-    assert len({round(t["y"]) for t in tops if t}) == 1 and len(tops) == 4  # one compact row
+    assert len({round(t["y"]) for t in tops if t}) == 1 and len(tops) == 3  # one compact row
     cut = "e => [e, ...e.querySelectorAll('div')].some(x => x.scrollWidth > x.clientWidth)"
     for label in phone.locator('[data-testid="stMetricLabel"]').all():  # whole words, no "…"
         assert not label.evaluate(cut), label.inner_text()
