@@ -222,14 +222,28 @@ def test_a_malformed_csv_names_the_file_the_line_and_the_fix(tmp_path):
 
 @pytest.mark.slow
 def test_analyze_exits_when_its_timeout_fires_not_when_the_work_ends(tmp_path):
-    """`--timeout 1`: the error line, then the process ends at once (the work is abandoned)."""
+    """`--timeout 1`: the error line, then the process ends at once (the work is abandoned).
+
+    The source is a files folder of 8.4 M price rows (one CSV, which has to be parsed whole):
+    its analysis takes tens of seconds, far beyond the timeout.
+    """
+    import datetime as dt
     import os
     import subprocess
     import sys
     import time
 
+    import polars as pl
+
+    days = pl.date_range(dt.date(2015, 1, 1), dt.date(2024, 3, 8), "1d", eager=True)
+    tickers = pl.DataFrame({"ticker": [f"T{i:04d}" for i in range(2500)]})
+    big = tickers.join(pl.DataFrame({"date": days}), how="cross").with_columns(close=10.0)
+    (tmp_path / "big").mkdir()
+    big.select("date", "ticker", "close").write_csv(tmp_path / "big" / "prices.csv")
+    del big
     env = {**os.environ, "DATABASE_URL": f"duckdb:///{tmp_path / 'a.duckdb'}"}
-    args = [sys.executable, "-m", "pipeline.ops.cli", "analyze", "GGAL", "--source", "sample"]
+    args = [sys.executable, "-m", "pipeline.ops.cli", "analyze", "T0001", "--source", "files"]
+    args += ["--data-dir", str(tmp_path / "big")]
     with subprocess.Popen(
         [*args, "--timeout", "1"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
     ) as proc:

@@ -23,10 +23,11 @@ _TICKER_HEX = ("#1f6feb", "#8250df", "#57606a", "#bf3989", "#0a3069", "#6e7781",
 _MOVING_AVERAGES = {"sma_20": "SMA 20", "sma_50": "SMA 50", "sma_200": "SMA 200"}
 _BOLLINGER_LINE = "rgba(31, 111, 235, 0.35)"
 _BOLLINGER_FILL = "rgba(31, 111, 235, 0.08)"
-# Time axis labels by zoom: hundredths of a second when ticks are less than a second apart (runs
-# of a demo or a test start within one second), seconds, then minutes, then days.
+# Time axis labels by zoom: thousandths, then hundredths of a second when ticks are less than a
+# second apart (runs of a demo or a test start within one second), seconds, minutes, then days.
 _TIME_TICKS = [
-    {"dtickrange": [None, 1_000], "value": "%H:%M:%S,%2f"},
+    {"dtickrange": [None, 10], "value": "%H:%M:%S,%3f"},
+    {"dtickrange": [10, 1_000], "value": "%H:%M:%S,%2f"},
     {"dtickrange": [1_000, 60_000], "value": "%H:%M:%S"},
     {"dtickrange": [60_000, 86_400_000], "value": "%d/%m %H:%M"},
     {"dtickrange": [86_400_000, None], "value": "%d/%m/%Y"},
