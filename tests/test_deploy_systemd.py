@@ -39,16 +39,22 @@ def service_options() -> dict[str, list[str]]:
     return options
 
 
+def installable(unit: Path, installed: str, folder: Path, name: str | None = None) -> Path:
+    """A copy of `unit` in `folder` whose `installed` program path points at this environment's
+    program of that name (systemd-analyze verify needs it to exist)."""
+    program = Path(sys.executable).with_name(Path(installed).name)
+    assert program.exists(), f"{program.name} is not installed in this environment"
+    text = unit.read_text(encoding="utf-8")
+    assert installed in text
+    path = folder / (name or unit.name)
+    path.write_text(text.replace(installed, str(program)), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def installable_unit(tmp_path: Path) -> Path:
-    """The unit with ExecStart pointed at this checkout's `argenta` (verify needs it to exist)."""
-    argenta = Path(sys.executable).with_name("argenta")
-    assert argenta.exists(), "the project is not installed in this environment"
-    text = UNIT.read_text(encoding="utf-8")
-    assert INSTALLED_BINARY in text
-    path = tmp_path / UNIT.name
-    path.write_text(text.replace(INSTALLED_BINARY, str(argenta)), encoding="utf-8")
-    return path
+    """The unit with ExecStart pointed at this checkout's `argenta`."""
+    return installable(UNIT, INSTALLED_BINARY, tmp_path)
 
 
 def test_the_unit_verifies_without_any_message(installable_unit):
@@ -93,17 +99,18 @@ def test_the_example_environment_names_only_settings_and_leaves_the_units_paths_
 
 
 def test_the_alert_unit_verifies_and_the_pipeline_names_it_on_failure(tmp_path):
-    argenta = Path(sys.executable).with_name("argenta")
-    text = (DEPLOY / "argenta-alert@.service").read_text(encoding="utf-8")
-    instance = tmp_path / "argenta-alert@argenta-pipeline.service.service"
-    instance.write_text(text.replace(INSTALLED_BINARY, str(argenta)), encoding="utf-8")
+    alert, name = (
+        DEPLOY / "argenta-alert@.service",
+        "argenta-alert@argenta-pipeline.service.service",
+    )
+    instance = installable(alert, INSTALLED_BINARY, tmp_path, name)
     result = systemd_analyze("verify", str(instance))
     assert result.returncode == 0 and result.stdout + result.stderr == ""
     audit = systemd_analyze("security", "--offline=true", str(instance))
     match = re.search(r"Overall exposure level for \S+: ([\d.]+)", audit.stdout)
     assert match and float(match.group(1)) <= 2.0
     assert "OnFailure=argenta-alert@%n.service" in UNIT.read_text(encoding="utf-8")
-    assert f"ExecStart={INSTALLED_BINARY} notify-failed %i" in text
+    assert f"ExecStart={INSTALLED_BINARY} notify-failed %i" in alert.read_text(encoding="utf-8")
 
 
 DASHBOARD_UNIT = DEPLOY / "argenta-dashboard.service"
@@ -124,12 +131,7 @@ def unit_options(unit: Path, section: str = "Service") -> dict[str, list[str]]:
 
 
 def test_the_dashboard_unit_verifies_and_is_rated_at_most_2(tmp_path):
-    streamlit = Path(sys.executable).with_name("streamlit")
-    assert streamlit.exists(), "streamlit is not installed in this environment"
-    text = DASHBOARD_UNIT.read_text(encoding="utf-8")
-    assert INSTALLED_STREAMLIT in text
-    unit = tmp_path / DASHBOARD_UNIT.name
-    unit.write_text(text.replace(INSTALLED_STREAMLIT, str(streamlit)), encoding="utf-8")
+    unit = installable(DASHBOARD_UNIT, INSTALLED_STREAMLIT, tmp_path)
     result = systemd_analyze("verify", str(unit))
     assert result.returncode == 0
     assert result.stdout + result.stderr == ""
