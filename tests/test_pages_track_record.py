@@ -14,6 +14,7 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
+from pipeline.analysis import verdict as rules
 from pipeline.analysis.track_record import BY_CALL_SHARES, TrackRecord
 from pipeline.ops import jobs
 from pipeline.settings import Settings
@@ -296,7 +297,7 @@ def verdict_text(at: AppTest) -> str:
 )
 def test_the_hit_rate_interval_is_wilsons(hits: int, n: int, low: float, high: float) -> None:
     # Newcombe (1998), Statistics in Medicine 17:857, table I, method 3 (Wilson score).
-    assert verdict.wilson(hits / n, n) == pytest.approx((low, high), abs=5e-5)
+    assert rules.wilson(hits / n, n) == pytest.approx((low, high), abs=5e-5)
 
 
 def test_the_verdict_says_whether_the_ic_is_told_apart_from_zero(
@@ -324,7 +325,7 @@ def test_each_directional_call_is_judged_against_its_base_rate(
     pooled = record.by_call.filter(listing="todos", origin="todos")
     for call in ("COMPRAR", "VENDER"):
         row = pooled.filter(recommendation=call).row(0, named=True)
-        low, high = verdict.wilson(row["hit_rate"], row["calls"])
+        low, high = rules.wilson(row["hit_rate"], row["calls"])
         line = next(line for line in text.splitlines() if line.startswith(f"- {call} acertó"))
         assert f"el {fmt.percent(row['hit_rate'])} de {fmt.number(row['calls'], 0)} " in line
         assert f"tasa base de {fmt.percent(row['base_rate'])}" in line
@@ -370,7 +371,7 @@ def test_the_by_call_table_shows_the_interval_and_flags_cells_that_say_nothing(
     rows = by_listing(record, "todos").filter(pl.col("hit_rate").is_not_null())
     unclear = []
     for row in rows.iter_rows(named=True):
-        low, high = verdict.wilson(row["hit_rate"], row["calls"])
+        low, high = rules.wilson(row["hit_rate"], row["calls"])
         origin = fmt.ORIGINS[row["origin"]]
         shown_row = cells[
             (cells["recommendation"] == row["recommendation"]) & (cells["origin"] == origin)

@@ -12,6 +12,7 @@ from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from pipeline.analysis import calendar
+from pipeline.analysis import verdict as rules
 from pipeline.analysis.market_record import MarketRecord
 from pipeline.ops import ondemand
 from pipeline.ops.runlog import RunRecord
@@ -351,7 +352,7 @@ def track_by_call(frame: pl.DataFrame, listing: str) -> None:
         )
         .with_columns(pl.col("origin").replace(fmt.ORIGINS))
     )
-    shown = verdict.with_intervals(shown).with_columns(pl.col("versus").replace(verdict.VERSUS_ES))
+    shown = rules.with_intervals(shown).with_columns(pl.col("versus").replace(verdict.VERSUS_ES))
     colours = {"recommendation": fmt.CALL_HEX, "origin": fmt.ORIGIN_HEX}
     _localized(shown, _BY_CALL_COLUMNS, colours)
 

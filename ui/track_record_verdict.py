@@ -1,24 +1,14 @@
-"""Plain verdicts on the track record, computed from its measured numbers (never typed).
-
-Two textbook rules, fixed before looking at any data:
-
-- the mean IC of the total score is told apart from zero when its Newey-West t is at least 2
-  in absolute value (the usual two-sided test at about 5 %);
-- a call's hit rate beats (or trails) its base rate when the base rate falls outside the
-  hit rate's 95 % Wilson score interval (Wilson 1927). The interval treats the calls as
-  independent, which they are not (a call is held for a month and neighbouring outcomes
-  overlap), so it is narrower than the truth: a rate inside it says nothing, and one outside
-  it is still weaker evidence than it looks.
-"""
+"""Plain verdicts on the track record in Spanish, from its measured numbers (never typed),
+by the textbook rules of `pipeline.analysis.verdict`."""
 
 from __future__ import annotations
-
-import math
 
 import polars as pl
 import streamlit as st
 
 from pipeline.analysis.track_record import ALL, TrackRecord
+from pipeline.analysis.verdict import ABOVE, BELOW, INSIDE, with_intervals
+from pipeline.analysis.verdict import edge as ic_edge
 from store import reads
 from ui import format as fmt
 from ui.data import Database
@@ -27,11 +17,7 @@ from ui.params import TRACK_PAGE
 # The track record the dashboard quotes by default (the Historial page's defaults).
 DEFAULT_HORIZON = 20
 DEFAULT_ENTRY = "close"
-T_RULE = 2.0  # |t| >= 2: the textbook two-sided test at about 5 %
-Z_95 = 1.959963984540054  # the normal quantile of a two-sided 95 % interval
 DIRECTIONAL = ("COMPRAR", "VENDER")  # MANTENER states no direction: it has no hit rate
-# How a hit rate stands against its base rate (the `versus` column).
-ABOVE, BELOW, INSIDE = "above", "below", "inside"
 VERSUS_ES = {
     ABOVE: "por encima",
     BELOW: "por debajo",
@@ -39,52 +25,12 @@ VERSUS_ES = {
 }
 
 
-def wilson(rate: float, n: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion `rate` observed over `n` trials."""
-    if n <= 0:
-        return (0.0, 1.0)
-    z2 = z * z
-    centre = (rate + z2 / (2 * n)) / (1 + z2 / n)
-    half = z / (1 + z2 / n) * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def with_intervals(by_call: pl.DataFrame) -> pl.DataFrame:
-    """A by-call frame with the hit rate's 95 % interval (`ci_low`, `ci_high`) and `versus`.
-
-    Rows without a hit rate (MANTENER) get nulls.
-    """
-    lows: list[float | None] = []
-    highs: list[float | None] = []
-    versus: list[str | None] = []
-    for rate, base, n in by_call.select("hit_rate", "base_rate", "calls").iter_rows():
-        if rate is None or base is None or not n:
-            lows.append(None)
-            highs.append(None)
-            versus.append(None)
-            continue
-        low, high = wilson(rate, int(n))
-        lows.append(low)
-        highs.append(high)
-        versus.append(ABOVE if base < low else BELOW if base > high else INSIDE)
-    return by_call.with_columns(
-        pl.Series("ci_low", lows, dtype=pl.Float64),
-        pl.Series("ci_high", highs, dtype=pl.Float64),
-        pl.Series("versus", versus, dtype=pl.String),
-    )
-
-
 def edge(record: TrackRecord) -> str | None:
     """ "positive", "negative" or "none": whether the total's mean IC is told apart from zero.
 
     None when there is no IC to judge (no date with enough names).
     """
-    mean_ic, t_stat = fmt.ic_of(record.ic_summary, "total")
-    if mean_ic is None or t_stat is None or math.isnan(t_stat):
-        return None
-    if abs(t_stat) < T_RULE:
-        return "none"
-    return "positive" if mean_ic > 0 else "negative"
+    return ic_edge(*fmt.ic_of(record.ic_summary, "total"))
 
 
 def _ic_figures(record: TrackRecord) -> str:
