@@ -151,20 +151,14 @@ def _day_and_absent(
     con: duckdb.DuckDBPyConnection, as_of: dt.date | None
 ) -> tuple[dt.date | None, int, int]:
     """(the latest date on or before `as_of`, tickers whose calls stopped before it, tickers
-    analysed around it but not on it), in one query of the catalog tables."""
+    analysed around it but not on it), in one lookup of the partitions catalog."""
     rows = con.sql(
-        """WITH day AS (SELECT max(analysis_date) AS d FROM partitions
-                        WHERE $as_of::DATE IS NULL OR analysis_date <= $as_of::DATE),
-                on_day AS (SELECT coalesce(sum(recommendations), 0) AS n
-                           FROM partitions JOIN day ON analysis_date = day.d)
-           SELECT (SELECT d FROM day),
-                  count(*) FILTER (WHERE last_date < day.d),
-                  count(*) FILTER (WHERE first_date <= day.d AND last_date >= day.d)
-                  - (SELECT n FROM on_day)
-           FROM known_tickers, day""",
+        "SELECT analysis_date, ended_tickers, absent_tickers FROM partitions"
+        " WHERE $as_of::DATE IS NULL OR analysis_date <= $as_of::DATE"
+        " ORDER BY analysis_date DESC LIMIT 1",
         params={"as_of": as_of},
     ).fetchall()
-    return rows[0]
+    return rows[0] if rows else (None, 0, 0)
 
 
 def partitions_with_details(

@@ -180,11 +180,25 @@ def _refresh_catalog(con: duckdb.DuckDBPyConnection) -> None:
         " FROM daily_recommendations GROUP BY ticker"
     )
     con.execute("DELETE FROM partitions")
-    con.execute(
-        "INSERT INTO partitions SELECT analysis_date, count(*) FROM daily_recommendations"
-        " GROUP BY analysis_date"
-    )
+    con.execute(_PARTITIONS)
     _refresh_latest_sessions(con)
+
+
+# Every partition with its count of calls and, from known_tickers (rebuilt first), how many
+# tickers ended before it and how many it lacks: running counts of first dates and of the
+# days after last dates, each partition reading those of the latest such day on or before it.
+_PARTITIONS = """
+    INSERT INTO partitions (analysis_date, recommendations, ended_tickers, absent_tickers)
+    SELECT c.analysis_date, c.calls, m.ended, m.started - m.ended - c.calls
+    FROM (SELECT analysis_date, count(*) AS calls FROM daily_recommendations
+          GROUP BY analysis_date) c
+    ASOF JOIN (
+        SELECT DISTINCT day, sum(starts) OVER upto AS started, sum(ends) OVER upto AS ended
+        FROM (SELECT first_date AS day, 1 AS starts, 0 AS ends FROM known_tickers
+              UNION ALL SELECT last_date + 1, 0, 1 FROM known_tickers)
+        WINDOW upto AS (ORDER BY day RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ) m ON c.analysis_date >= m.day
+"""
 
 
 def _refresh_latest_sessions(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import duckdb
+import polars as pl
 import pytest
 
 from store import reads, writes
 from store.connection import DatabaseMissing, SharedReader, open_reader, open_writer
+from store.migrate import migrate
 from tests.factories import partition
 
 D1, D2 = dt.date(2024, 3, 7), dt.date(2024, 3, 8)
@@ -131,3 +134,82 @@ def test_shared_reader_serves_a_second_query_while_one_is_open_across_a_publish(
 def _latest(reader: SharedReader) -> dt.date | None:
     with reader.connection() as con:
         return reads.latest_date(con)
+
+
+def _catalog_and_definition(con) -> tuple[list[tuple], list[tuple]]:
+    """The partitions catalog's rows, and the same counts computed from the calls."""
+    stored = con.sql(
+        "SELECT analysis_date, recommendations, ended_tickers, absent_tickers FROM partitions"
+        " ORDER BY 1"
+    ).fetchall()
+    expected = con.sql(
+        """WITH spans AS (SELECT ticker, min(analysis_date) AS first, max(analysis_date) AS last
+                          FROM daily_recommendations GROUP BY ticker),
+                days AS (SELECT analysis_date, count(*) AS calls FROM daily_recommendations
+                         GROUP BY analysis_date)
+           SELECT d.analysis_date, d.calls,
+                  count(*) FILTER (WHERE s.last < d.analysis_date),
+                  count(*) FILTER (WHERE s.first <= d.analysis_date AND s.last >= d.analysis_date)
+                  - d.calls
+           FROM days d, spans s GROUP BY d.analysis_date, d.calls ORDER BY 1"""
+    ).fetchall()
+    return stored, expected
+
+
+def _latest_by_definition(con, day: dt.date) -> list[tuple]:
+    """Each ticker's latest call on or before `day`, straight from the calls."""
+    return con.sql(
+        "SELECT ticker, analysis_date FROM daily_recommendations WHERE analysis_date <= ?"
+        " QUALIFY analysis_date = max(analysis_date) OVER (PARTITION BY ticker) ORDER BY 1",
+        params=[day],
+    ).fetchall()
+
+
+def test_partition_catalog_counts_follow_every_write_and_latest_reads_them(db_path):
+    days = [dt.date(2024, 3, d) for d in (4, 5, 6, 7, 8)]
+    names = {  # tickers starting late, stopping early, and missing a day in the middle
+        days[0]: ["GGAL", "YPF", "PAM"],
+        days[1]: ["GGAL", "YPF", "PAM", "BMA"],
+        days[2]: ["GGAL", "BMA"],
+        days[3]: ["GGAL", "YPF", "BMA"],
+        days[4]: ["GGAL", "BMA", "TGSU2.BA"],
+    }
+    with open_writer(db_path) as con:
+        for day, tickers in names.items():
+            writes.replace_partitions(con, [day], [partition(day, tickers)])
+            stored, expected = _catalog_and_definition(con)
+            assert stored == expected
+        assert [row[2:] for row in stored] == [(0, 0), (0, 0), (1, 1), (1, 0), (2, 0)]
+        # A replaced partition: YPF and BMA leave the 7th, so YPF now stops on the 5th.
+        writes.replace_partitions(con, [days[3]], [partition(days[3], ["GGAL"])])
+        stored, expected = _catalog_and_definition(con)
+        assert stored == expected
+        assert [row[2:] for row in stored] == [(0, 0), (0, 0), (2, 0), (2, 1), (2, 0)]
+        for day in days:
+            got = reads.latest_recommendations(con, as_of=day).sort("ticker")
+            assert got.select("ticker", "analysis_date").rows() == _latest_by_definition(con, day)
+        writes.delete_before(con, days[2])  # retention rebuilds the catalog too
+        stored, expected = _catalog_and_definition(con)
+        assert stored == expected and [r[0] for r in stored] == days[2:]
+
+
+def test_migration_fills_the_partition_catalog_counts(db_path):
+    con = duckdb.connect(str(db_path))
+    migrate(con, target=10)  # before the counts existed
+    days = [dt.date(2024, 3, d) for d in (5, 6, 7)]
+    for day, tickers in zip(days, (["GGAL", "YPF"], ["GGAL"], ["GGAL", "PAM"]), strict=True):
+        recs, details = partition(day, tickers)
+        writes._insert_chunk(con, recs, details, pl.Series([day]), None)  # no catalog yet
+    con.execute(
+        "INSERT INTO known_tickers SELECT ticker, min(analysis_date), max(analysis_date)"
+        " FROM daily_recommendations GROUP BY ticker"
+    )
+    con.execute(
+        "INSERT INTO partitions SELECT analysis_date, count(*) FROM daily_recommendations"
+        " GROUP BY analysis_date"
+    )
+    migrate(con)
+    stored, expected = _catalog_and_definition(con)
+    assert stored == expected
+    assert [row[2:] for row in stored] == [(0, 0), (1, 0), (1, 0)]
+    con.close()
