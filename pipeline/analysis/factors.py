@@ -37,7 +37,7 @@ import math
 
 import polars as pl
 
-from pipeline.analysis.calendar import exchange_expr, sessions_frame
+from pipeline.analysis.calendar import EXCHANGES, exchange_expr, sessions_frame
 
 SESSIONS_PER_YEAR = 252
 MOMENTUM_START, MOMENTUM_END = 252, 21  # Jegadeesh & Titman (1993): 12 months, skip the last
@@ -61,6 +61,10 @@ FACTOR_COLUMNS = ("momentum_12_1", "reversal_1m", "low_volatility", "high_52w")
 # Sessions of data a value needs before its day: the longest window plus the bridge.
 LOOKBACK_SESSIONS = max(MOMENTUM_START, HIGH_SESSIONS) + BRIDGE_SESSIONS
 
+# The column the windows group by: the ticker's position in the sorted grid (`session_grid`).
+TICKER_KEY = "ticker_key"
+_DAYS_PER_EXCHANGE = 1 << 24  # a calendar key: exchange number * this + days since 1970
+
 _INDEX = pl.col("log_index")  # clean cumulative log return, bridged over short gaps
 
 
@@ -70,34 +74,103 @@ def session_grid(prices: pl.DataFrame) -> pl.DataFrame:
     `prices` holds `date, ticker, close` (adjusted closes; other columns are kept on the rows
     that have a bar). Adds `observed` (the row has a bar), `session` (0-based), `log_return`
     (to the previous bar, null on the first), `implausible_move`, `clean_return` (one-session
-    log return; null when flagged, across a gap or without a bar) and `log_index` (the clean
-    index, bridged over at most BRIDGE_SESSIONS missing bars).
+    log return; null when flagged, across a gap or without a bar), `log_index` (the clean
+    index, bridged over at most BRIDGE_SESSIONS missing bars) and TICKER_KEY, the ticker's
+    position (the frame is sorted by it: the windows group by this integer, not the text).
     """
-    bars = (
-        prices.filter(pl.col("close").is_not_null() & (pl.col("close") > 0))
-        .sort("ticker", "date")
-        .with_columns(_bar_returns())
+    bars = prices.filter(pl.col("close").is_not_null() & (pl.col("close") > 0)).sort(
+        "ticker", "date"
     )
+    bars = bars.with_columns(_ticker_key()).with_columns(_bar_returns(_ticker_starts()))
     if bars.is_empty():
         return _empty_grid(bars)
-    grid = _grid_dates(bars).join(bars, on=["ticker", "date"], how="left", maintain_order="left")
-    return (
-        grid.with_columns(
-            observed=pl.col("close").is_not_null(),
-            session=pl.int_range(pl.len(), dtype=pl.Int32).over("ticker"),
+    grid = _calendar_grid(bars)
+    session = pl.col("_session")
+    if grid is None:  # a bar on a day its exchange's calendar does not know
+        keys = _grid_dates(bars).with_columns(_ticker_key())
+        grid = keys.join(
+            bars.drop(TICKER_KEY), on=["ticker", "date"], how="left", maintain_order="left"
         )
+        session = pl.int_range(pl.len(), dtype=pl.Int32).over(TICKER_KEY)
+    return (
+        grid.with_columns(observed=pl.col("close").is_not_null(), session=session)
+        .drop("_session", strict=False)
         .with_columns(_clean_columns())
-        .with_columns(pl.col("log_index").forward_fill(limit=BRIDGE_SESSIONS).over("ticker"))
+        .with_columns(pl.col("log_index").forward_fill(limit=BRIDGE_SESSIONS).over(TICKER_KEY))
     )
 
 
-def _bar_returns() -> list[pl.Expr]:
+def _ticker_starts() -> pl.Expr:
+    """True on the first row of each ticker (a frame sorted by ticker)."""
+    ticker = pl.col("ticker")
+    return (ticker != ticker.shift(1)).fill_null(True)
+
+
+def _ticker_key() -> pl.Expr:
+    """TICKER_KEY: the ticker's 0-based position in a frame sorted by ticker."""
+    return (_ticker_starts().cum_sum() - 1).cast(pl.UInt32).set_sorted().alias(TICKER_KEY)
+
+
+def _bar_returns(starts: pl.Expr) -> list[pl.Expr]:
     """Log return to the previous bar of the same ticker and whether it is implausible."""
-    log_return = (pl.col("close") / pl.col("close").shift(1)).log().over("ticker")
+    log_return = pl.when(~starts).then((pl.col("close") / pl.col("close").shift(1)).log())
     return [
         log_return.alias("log_return"),
         (log_return.abs() > IMPLAUSIBLE_LOG_MOVE).fill_null(False).alias("implausible_move"),
     ]
+
+
+def _calendar_grid(bars: pl.DataFrame) -> pl.DataFrame | None:
+    """The grid of `bars` (sorted by ticker and date, with TICKER_KEY), with `_session`.
+
+    Built in order from each ticker's first and last session on its exchange's calendar, and
+    the bars placed on it by position; None when a bar is on a day the calendar does not
+    know (`_grid_dates` then adds it).
+    """
+    sessions = sessions_frame(*date_span(bars))
+    number = {x: i for i, x in enumerate(EXCHANGES)}
+    keyed = pl.col("exchange").replace_strict(number, return_dtype=pl.Int64) * _DAYS_PER_EXCHANGE
+    calendar = sessions.select("date", key=keyed + pl.col("date").cast(pl.Int64))
+    if not calendar.get_column("key").is_sorted():
+        return None
+    spans = bars.group_by(TICKER_KEY, maintain_order=True).agg(
+        pl.col("ticker").first(), pl.len().alias("bars")
+    )
+    exchange = spans.select(exchange_expr().alias("exchange")).with_columns(keyed.alias("base"))
+    base = exchange.get_column("base").gather(bars.get_column(TICKER_KEY))
+    bar_key = base + bars.get_column("date").cast(pl.Int64)
+    keys = calendar.get_column("key")
+    position = keys.search_sorted(bar_key, side="left")
+    found = keys.gather(position.clip(upper_bound=len(keys) - 1))
+    if not (found == bar_key).all():
+        return None
+    ends = spans.get_column("bars").cum_sum()
+    first = position.gather(ends - spans.get_column("bars"))
+    last = position.gather(ends - 1)
+    length = (last - first + 1).alias("length")
+    offset = length.cum_sum() - length
+    key = bars.get_column(TICKER_KEY)
+    grid_row = offset.gather(key) + position - first.gather(key)
+    rows = pl.repeat(None, int(length.sum()), dtype=pl.UInt32, eager=True).scatter(
+        grid_row, pl.int_range(len(bars), dtype=pl.UInt32, eager=True)
+    )
+    frame = pl.DataFrame({TICKER_KEY: spans.get_column(TICKER_KEY), "first": first, "n": length})
+    grid = frame.select(
+        pl.col(TICKER_KEY).repeat_by("n").explode(),
+        pl.int_ranges("first", pl.col("first") + pl.col("n")).explode().alias("_at"),
+        pl.int_ranges(0, "n", dtype=pl.Int32).explode().alias("_session"),
+    )
+    values = bars.select(pl.exclude("ticker", "date", TICKER_KEY).gather(rows))
+    return (
+        pl.DataFrame(
+            {
+                "ticker": spans.get_column("ticker").gather(grid.get_column(TICKER_KEY)),
+                "date": calendar.get_column("date").gather(grid.get_column("_at")),
+            }
+        )
+        .hstack(values)
+        .with_columns(grid.get_column(TICKER_KEY).set_sorted(), grid.get_column("_session"))
+    )
 
 
 def _grid_dates(bars: pl.DataFrame) -> pl.DataFrame:
@@ -129,7 +202,9 @@ def date_span(frame: pl.DataFrame) -> tuple[dt.date, dt.date]:
 def _clean_columns() -> list[pl.Expr]:
     """clean_return (one-session, plausible) and the clean log index on the rows with a bar."""
     observed = pl.col("observed")
-    previous_bar = pl.when(observed).then(pl.col("session")).forward_fill().shift(1).over("ticker")
+    previous_bar = (
+        pl.when(observed).then(pl.col("session")).forward_fill().shift(1).over(TICKER_KEY)
+    )
     one_session = (pl.col("session") - previous_bar) == 1
     plausible = observed & ~pl.col("implausible_move")
     clean_return = pl.when(plausible & one_session).then(pl.col("log_return"))
@@ -137,7 +212,7 @@ def _clean_columns() -> list[pl.Expr]:
     # out. ln(close) minus the flagged moves so far, rather than a running sum of every return:
     # a difference of two log closes does not depend on where the loaded data starts.
     flagged = pl.when(observed & pl.col("implausible_move")).then(pl.col("log_return"))
-    taken_out = flagged.fill_null(0.0).cum_sum().over("ticker")
+    taken_out = flagged.fill_null(0.0).cum_sum().over(TICKER_KEY)
     index = pl.when(observed).then(pl.col("close").log() - taken_out)
     return [clean_return.alias("clean_return"), index.alias("log_index")]
 
@@ -154,13 +229,13 @@ def _empty_grid(bars: pl.DataFrame) -> pl.DataFrame:
 
 def lag(expr: pl.Expr, sessions: int) -> pl.Expr:
     """`expr` as it was `sessions` sessions earlier on the ticker's grid (null before its start)."""
-    return expr.shift(sessions).over("ticker")
+    return expr.shift(sessions).over(TICKER_KEY)
 
 
 def clean_count(sessions: int, end_lag: int = 0) -> pl.Expr:
     """Clean one-session returns in the `sessions` sessions ending `end_lag` sessions ago."""
     counted = pl.col("clean_return").is_not_null().cast(pl.Int32)
-    return counted.rolling_sum(sessions, min_samples=1).shift(end_lag).over("ticker")
+    return counted.rolling_sum(sessions, min_samples=1).shift(end_lag).over(TICKER_KEY)
 
 
 def _covered(sessions: int, end_lag: int = 0) -> pl.Expr:
@@ -184,17 +259,17 @@ def factor_expressions() -> list[pl.Expr]:
     """
     bars = pl.col("observed").cast(pl.Int32).rolling_sum(LOOKBACK_SESSIONS, min_samples=1)
     volatility = pl.col("clean_return").rolling_std(VOLATILITY_SESSIONS, min_samples=2)
-    high = _INDEX.rolling_max(HIGH_SESSIONS, min_samples=1).over("ticker")
+    high = _INDEX.rolling_max(HIGH_SESSIONS, min_samples=1).over(TICKER_KEY)
     return [
         (window_return(MOMENTUM_START, MOMENTUM_END).exp() - 1.0).alias("momentum_12_1"),
         (1.0 - window_return(REVERSAL_SESSIONS).exp()).alias("reversal_1m"),
         pl.when(_covered(VOLATILITY_SESSIONS))
-        .then(-volatility.over("ticker") * math.sqrt(SESSIONS_PER_YEAR))
+        .then(-volatility.over(TICKER_KEY) * math.sqrt(SESSIONS_PER_YEAR))
         .alias("low_volatility"),
         pl.when(_covered(HIGH_SESSIONS) & pl.col("observed"))
         .then((_INDEX - high).exp())
         .alias("high_52w"),
-        bars.over("ticker").alias("history_bars"),
+        bars.over(TICKER_KEY).alias("history_bars"),
     ]
 
 
@@ -203,5 +278,6 @@ def add_factors(prices: pl.DataFrame) -> pl.DataFrame:
     grid = session_grid(prices)
     if grid.is_empty():
         nulls = [pl.lit(None, dtype=pl.Float64).alias(c) for c in FACTOR_COLUMNS]
-        return grid.with_columns(*nulls, pl.lit(None, dtype=pl.Int32).alias("history_bars"))
-    return grid.with_columns(factor_expressions()).filter(pl.col("observed"))
+        nulls.append(pl.lit(None, dtype=pl.Int32).alias("history_bars"))
+        return grid.with_columns(*nulls).drop(TICKER_KEY)
+    return grid.with_columns(factor_expressions()).filter(pl.col("observed")).drop(TICKER_KEY)

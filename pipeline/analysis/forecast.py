@@ -25,6 +25,7 @@ import polars as pl
 from pipeline.analysis.factors import (
     MIN_COVERAGE,
     SESSIONS_PER_YEAR,
+    TICKER_KEY,
     window_return,
 )
 from pipeline.analysis.relative import MIN_PEERS, midrank_quantile
@@ -56,7 +57,7 @@ def range_quantiles() -> list[pl.Expr]:
     return [
         pl.col("return_63")
         .rolling_quantile(q, "linear", window_size=_WINDOWS, min_samples=needed)
-        .over("ticker")
+        .over(TICKER_KEY)
         .alias(names[target])
         for target, q in RANGE_QUANTILES.items()
     ]
@@ -79,9 +80,9 @@ def ewma_volatility() -> pl.Expr:
     enough = (count >= math.ceil(EWMA_SESSIONS * MIN_COVERAGE)) & (
         pl.col("session") >= EWMA_SESSIONS
     )
-    variance = (squares / weight).over("ticker")
+    variance = (squares / weight).over(TICKER_KEY)
     return (
-        pl.when(enough.over("ticker"))
+        pl.when(enough.over(TICKER_KEY))
         .then((variance * SESSIONS_PER_YEAR).sqrt())
         .alias("ewma_volatility")
     )

@@ -129,7 +129,7 @@ def price_model(prices: pl.DataFrame) -> pl.DataFrame:
     if grid.is_empty():
         return factors.add_factors(prices)
     with_factors = grid.with_columns(factors.factor_expressions())
-    return forecast.add_forecasts(with_factors).filter(pl.col("observed"))
+    return forecast.add_forecasts(with_factors).filter(pl.col("observed")).drop(factors.TICKER_KEY)
 
 
 def evaluate(
