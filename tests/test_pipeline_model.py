@@ -223,6 +223,20 @@ def test_target_range_is_the_percentiles_of_past_63_session_returns() -> None:
     assert out.row(500, named=True)["q_low"] is None  # 438 returns: under 15/21 of 694
 
 
+def test_a_daily_run_gets_the_same_target_range_from_its_own_rows() -> None:
+    """Asked for a few dates, the model sorts those rows' windows only: the same numbers."""
+    paths = {f"T{i}": _walk(20 + i, n=n) for i, n in enumerate((1100, 1100, 900, 500))}
+    panel = _panel(paths).with_columns(close_raw=pl.col("close"))
+    holed = panel.filter((pl.col("ticker") != "T1") | (pl.int_range(pl.len()) % 9 != 0))
+    days = [NYSE_DAYS[480], NYSE_DAYS[700], NYSE_DAYS[1099]]
+    every_row = model.price_model(holed).filter(pl.col("date").is_in(days))
+    rows = model.price_model(holed, days).filter(pl.col("date").is_in(days))
+    assert rows.equals(every_row)  # bit for bit, nulls included
+    short = rows.filter(pl.col("q_low").is_null())  # under 15/21 of 694 returns yet
+    assert set(short["date"]) == {NYSE_DAYS[480]} and short.height == 4
+    assert rows.height == 4 + 3 + 2 - 1  # T1 has a hole on one of the days
+
+
 def test_ewma_volatility_is_riskmetrics_truncated_at_one_percent() -> None:
     assert forecast.EWMA_SESSIONS == 75
     close = _walk(5)

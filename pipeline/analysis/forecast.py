@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 
 from pipeline.analysis.factors import (
@@ -43,6 +44,10 @@ LOOKBACK_SESSIONS = RANGE_LOOKBACK_SESSIONS
 _WINDOWS = (
     RANGE_LOOKBACK_SESSIONS - TARGET_HORIZON_SESSIONS + 1
 )  # 63-session returns in a look-back
+# When fewer than one row in this many needs the percentiles (a daily run), each of those rows
+# sorts its own window instead of the rolling percentile running over every row.
+FEW_ROWS = 20
+_ROWS_PER_BLOCK = 4096  # rows whose windows are sorted at once (bounded memory)
 
 
 def horizon_return() -> pl.Expr:
@@ -105,6 +110,48 @@ def risk_level(keys: tuple[str, ...] = ("date", "group")) -> pl.Expr:
     )
 
 
-def add_forecasts(grid: pl.DataFrame) -> pl.DataFrame:
-    """Add return_63, q_low/q_mid/q_high and ewma_volatility to a `session_grid` frame."""
-    return grid.with_columns(horizon_return(), ewma_volatility()).with_columns(range_quantiles())
+def add_forecasts(grid: pl.DataFrame, wanted: pl.Expr | None = None) -> pl.DataFrame:
+    """Add return_63, q_low/q_mid/q_high and ewma_volatility to a `session_grid` frame.
+
+    `wanted` (boolean): the rows whose percentiles are needed (None: every row). When they
+    are few (FEW_ROWS), only they get them, each from its own window, with the very numbers
+    of the rolling percentiles; the other rows' are null.
+    """
+    out = grid.with_columns(horizon_return(), ewma_volatility())
+    if wanted is None:
+        return out.with_columns(range_quantiles())
+    rows = out.select(pl.arg_where(wanted)).to_series().to_numpy()
+    if len(rows) * FEW_ROWS > out.height:
+        return out.with_columns(range_quantiles())
+    return out.with_columns(_quantiles_at(out, rows))
+
+
+def _quantiles_at(grid: pl.DataFrame, rows: np.ndarray) -> list[pl.Series]:
+    """`range_quantiles` on the grid rows `rows` only (null elsewhere), window by window.
+
+    Each row's window is its ticker's last _WINDOWS sessions of `return_63` (fewer at its
+    start), sorted; the percentile interpolates linearly between the two order statistics
+    around (n - 1) * q among the n values present, as polars' rolling percentile does.
+    """
+    returns = grid.get_column("return_63").fill_null(np.nan).to_numpy()
+    session = grid.get_column("session").to_numpy()
+    needed = math.ceil(_WINDOWS * MIN_COVERAGE)
+    out = {name: np.full(grid.height, np.nan) for name in ("q_low", "q_mid", "q_high")}
+    back = np.arange(_WINDOWS - 1, -1, -1)
+    for first in range(0, len(rows), _ROWS_PER_BLOCK):
+        block = rows[first : first + _ROWS_PER_BLOCK]
+        start = block - np.minimum(session[block], _WINDOWS - 1)
+        at = block[:, None] - back[None, :]
+        window = np.where(at >= start[:, None], returns[np.maximum(at, 0)], np.nan)
+        window.sort(axis=1)  # missing values (NaN) last
+        present = (~np.isnan(window)).sum(axis=1)
+        line = np.arange(len(block))
+        names = ("q_low", "q_mid", "q_high")
+        for name, q in zip(names, RANGE_QUANTILES.values(), strict=True):
+            position = (present - 1) * q
+            below = np.floor(position)
+            low = window[line, np.maximum(below, 0).astype(np.int64)]
+            high = window[line, np.maximum(np.ceil(position), 0).astype(np.int64)]
+            value = np.where(below == position, low, low + (position - below) * (high - low))
+            out[name][block] = np.where(present >= needed, value, np.nan)
+    return [pl.Series(name, values, nan_to_null=True) for name, values in out.items()]

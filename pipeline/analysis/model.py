@@ -9,7 +9,8 @@ over them; macro is a market view, not part of any stock's total). Calls: `calls
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Collection, Mapping
 
 import polars as pl
 
@@ -120,16 +121,20 @@ def score_and_call(
     return calls.company_calls(formed).rename({"formation_total": "total_score"})
 
 
-def price_model(prices: pl.DataFrame) -> pl.DataFrame:
+def price_model(prices: pl.DataFrame, dates: Collection[dt.date] | None = None) -> pl.DataFrame:
     """Factors, history, target percentiles and EWMA volatility on the rows that have a close.
 
     `prices` is the adjusted panel (date, ticker, close, and `close_raw` if wanted later).
+    `dates`: the only dates whose rows will be used (None: every date); the target
+    percentiles may then be left null on the other rows (`forecast.add_forecasts`).
     """
     grid = factors.session_grid(prices)
     if grid.is_empty():
         return factors.add_factors(prices)
     with_factors = grid.with_columns(factors.factor_expressions())
-    return forecast.add_forecasts(with_factors).filter(pl.col("observed")).drop(factors.TICKER_KEY)
+    wanted = None if dates is None else pl.col("observed") & pl.col("date").is_in(list(dates))
+    modelled = forecast.add_forecasts(with_factors, wanted)
+    return modelled.filter(pl.col("observed")).drop(factors.TICKER_KEY)
 
 
 def evaluate(
