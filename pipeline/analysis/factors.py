@@ -78,9 +78,7 @@ def session_grid(prices: pl.DataFrame) -> pl.DataFrame:
     index, bridged over at most BRIDGE_SESSIONS missing bars) and TICKER_KEY, the ticker's
     position (the frame is sorted by it: the windows group by this integer, not the text).
     """
-    bars = prices.filter(pl.col("close").is_not_null() & (pl.col("close") > 0)).sort(
-        "ticker", "date"
-    )
+    bars = bars_of(prices)
     bars = bars.with_columns(_ticker_key()).with_columns(_bar_returns(_ticker_starts()))
     if bars.is_empty():
         return _empty_grid(bars)
@@ -98,6 +96,19 @@ def session_grid(prices: pl.DataFrame) -> pl.DataFrame:
         .with_columns(_clean_columns())
         .with_columns(pl.col("log_index").forward_fill(limit=BRIDGE_SESSIONS).over(TICKER_KEY))
     )
+
+
+def bars_of(prices: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `prices` with a positive close, ticker and date first, sorted by them.
+
+    The sources give their prices in that order already: then nothing is sorted.
+    """
+    bars = prices.filter(pl.col("close").is_not_null() & (pl.col("close") > 0))
+    bars = bars.select("ticker", "date", pl.exclude("ticker", "date"))
+    ticker, date = pl.col("ticker"), pl.col("date")
+    after = (ticker > ticker.shift(1)) | ((ticker == ticker.shift(1)) & (date > date.shift(1)))
+    in_order = bars.select(after.slice(1).all()).item()
+    return bars if in_order else bars.sort("ticker", "date")
 
 
 def _ticker_starts() -> pl.Expr:

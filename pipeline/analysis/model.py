@@ -128,13 +128,18 @@ def price_model(prices: pl.DataFrame, dates: Collection[dt.date] | None = None) 
     `dates`: the only dates whose rows will be used (None: every date); the target
     percentiles may then be left null on the other rows (`forecast.add_forecasts`).
     """
-    grid = factors.session_grid(prices)
+    bars = factors.bars_of(prices)
+    # The grid holds only what the windows read; the bars' other columns are put back after.
+    grid = factors.session_grid(bars.select("ticker", "date", "close"))
     if grid.is_empty():
         return factors.add_factors(prices)
     with_factors = grid.with_columns(factors.factor_expressions())
     wanted = None if dates is None else pl.col("observed") & pl.col("date").is_in(list(dates))
-    modelled = forecast.add_forecasts(with_factors, wanted)
-    return modelled.filter(pl.col("observed")).drop(factors.TICKER_KEY)
+    modelled = forecast.add_forecasts(with_factors, wanted).filter(pl.col("observed"))
+    # Its observed rows are the bars, in the same order.
+    added = modelled.drop("ticker", "date", "close", factors.TICKER_KEY)
+    returns = ["log_return", "implausible_move"]
+    return bars.with_columns(added.select(returns)).hstack(added.drop(returns))
 
 
 def evaluate(
