@@ -38,6 +38,7 @@ import math
 import polars as pl
 
 from pipeline.analysis.calendar import EXCHANGES, exchange_expr, sessions_frame
+from pipeline.analysis.frames import by_ticker_and_date, ticker_key
 
 SESSIONS_PER_YEAR = 252
 MOMENTUM_START, MOMENTUM_END = 252, 21  # Jegadeesh & Titman (1993): 12 months, skip the last
@@ -104,11 +105,7 @@ def bars_of(prices: pl.DataFrame) -> pl.DataFrame:
     The sources give their prices in that order already: then nothing is sorted.
     """
     bars = prices.filter(pl.col("close").is_not_null() & (pl.col("close") > 0))
-    bars = bars.select("ticker", "date", pl.exclude("ticker", "date"))
-    ticker, date = pl.col("ticker"), pl.col("date")
-    after = (ticker > ticker.shift(1)) | ((ticker == ticker.shift(1)) & (date > date.shift(1)))
-    in_order = bars.select(after.slice(1).all()).item()
-    return bars if in_order else bars.sort("ticker", "date")
+    return by_ticker_and_date(bars.select("ticker", "date", pl.exclude("ticker", "date")))
 
 
 def _ticker_starts() -> pl.Expr:
@@ -118,8 +115,7 @@ def _ticker_starts() -> pl.Expr:
 
 
 def _ticker_key() -> pl.Expr:
-    """TICKER_KEY: the ticker's 0-based position in a frame sorted by ticker."""
-    return (_ticker_starts().cum_sum() - 1).cast(pl.UInt32).set_sorted().alias(TICKER_KEY)
+    return ticker_key(TICKER_KEY)
 
 
 def _bar_returns(starts: pl.Expr) -> list[pl.Expr]:

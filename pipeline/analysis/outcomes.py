@@ -10,6 +10,7 @@ import polars as pl
 
 from pipeline.analysis import calendar, ccl
 from pipeline.analysis.forecast import TARGET_HORIZON_SESSIONS as TARGET_HORIZON_DAYS
+from pipeline.analysis.frames import by_ticker_and_date, ticker_key
 
 TRADING_DAYS_PER_YEAR = 252
 
@@ -71,15 +72,17 @@ def _session_index(first: dt.date, last: dt.date) -> pl.DataFrame:
 def _bars(prices: pl.DataFrame) -> pl.DataFrame:
     """Per ticker and bar: adjusted close, raw close, and running sums of log returns."""
     adjusted = pl.col("adj_close").fill_null(pl.col("close"))
-    log_ret = (pl.col("adj") / pl.col("adj").shift(1).over("ticker")).log().fill_null(0.0)
+    key = "_ticker_key"
+    log_ret = (pl.col("adj") / pl.col("adj").shift(1).over(key)).log().fill_null(0.0)
+    bars = by_ticker_and_date(prices.select("ticker", "date", "close", adjusted.alias("adj")))
     return (
-        prices.select("ticker", "date", "close", adjusted.alias("adj"))
-        .sort("ticker", "date")
+        bars.with_columns(ticker_key(key))
         .with_columns(
-            pl.int_range(pl.len()).over("ticker").alias("bar"),
-            log_ret.cum_sum().over("ticker").alias("_s1"),
-            (log_ret**2).cum_sum().over("ticker").alias("_s2"),
+            pl.int_range(pl.len()).over(key).alias("bar"),
+            log_ret.cum_sum().over(key).alias("_s1"),
+            (log_ret**2).cum_sum().over(key).alias("_s2"),
         )
+        .drop(key)
     )
 
 
@@ -271,15 +274,17 @@ def compute_outcomes(
     """
     if calls.is_empty() or prices.is_empty():
         return empty_outcomes()
-    bars = _bars(prices)
-    last_bar = bars.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
-    first, last = calls["analysis_date"].min(), bars["date"].max()
+    last_bar = prices.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
+    first, last = calls["analysis_date"].min(), prices["date"].max()
     sessions = _session_index(cast(dt.date, first), cast(dt.date, last))
     rows = (
         _schedule(calls.select(CALL_COLUMNS), sessions, horizons)
         .join(last_bar, on="ticker")
         .filter(pl.col("exit_date") <= pl.col("_last_bar"))
     )
+    if rows.is_empty():  # nothing matured (a daily run's own calls): no bar is read
+        return empty_outcomes()
+    bars = _bars(prices)
     rows = _price_at(bars, rows, "entry_date", "in")
     rows = _price_at(bars, rows, "exit_date", "out").filter(pl.col("in_adj").is_not_null())
     # The dollar Merval through the same CCL the analysis used (`ccl`: the ADR pairs' median).
