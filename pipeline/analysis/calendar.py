@@ -111,19 +111,15 @@ def flag_sessions(panel: pl.DataFrame, name: str = "is_session") -> pl.DataFrame
     if panel.is_empty():
         return panel.with_columns(pl.lit(False).alias(name))
     first, last = cast(dt.date, panel["date"].min()), cast(dt.date, panel["date"].max())
-    sessions = sessions_frame(first, last).with_columns(pl.lit(True).alias(name))
-    return (
-        panel.with_columns(exchange_expr().alias("_exchange"))
-        .join(
-            sessions,
-            left_on=["_exchange", "date"],
-            right_on=["exchange", "date"],
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(pl.col(name).fill_null(False))
-        .drop("_exchange")
+    days = {x: pl.Series(trading_days(x, first, last), dtype=pl.Date) for x in EXCHANGES}
+    date = pl.col("date")
+    # A lookup in each exchange's few thousand sessions, not a join on (exchange, date).
+    session = (
+        pl.when(exchange_expr() == BUENOS_AIRES)
+        .then(date.is_in(days[BUENOS_AIRES].implode()))
+        .otherwise(date.is_in(days[NEW_YORK].implode()))
     )
+    return panel.with_columns(session.fill_null(False).alias(name))
 
 
 def _covering(exchange: str, start: dt.date, end: dt.date) -> tuple[dt.date, ...]:

@@ -40,6 +40,7 @@ _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}
 # Day-first dates as Excel writes them in Argentina: "08/03/2024", "8/3/2024 00:00".
 _DAY_FIRST_DATE = r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
 _PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
+_PARSED = "_parsed_"  # prefix of the parsed values while their raw cells are still needed
 IS_INDEX = pl.col("ticker").str.starts_with("^")  # index rows ("^MERV") are not tickers
 # A ticker as Yahoo spells it (the settings' pattern): 1-10 ASCII letters, digits, ".", "-",
 # "^", "=", starting with a letter, digit or "^"; control and zero-width characters fail it.
@@ -128,7 +129,12 @@ def conform(
     if ROW not in raw.columns:
         raw = raw.with_columns((pl.int_range(pl.len()) + first_row).alias(ROW))
     comma = decimal_comma(raw, spec) if comma is None else comma
-    parsed = {c: parse_expr(c, raw.schema[c], dtype, comma) for c, dtype in spec.schema.items()}
+    # Each value parsed once, beside the raw cell its problem message quotes.
+    staged = raw.with_columns(
+        parse_expr(c, raw.schema[c], dtype, comma).alias(_PARSED + c)
+        for c, dtype in spec.schema.items()
+    )
+    parsed = {c: pl.col(_PARSED + c) for c in spec.schema}
     checks = [
         (_present(c, raw.schema[c]) & parsed[c].is_null(), _bad_value_message(c, dtype))
         for c, dtype in spec.schema.items()
@@ -136,8 +142,12 @@ def conform(
     ] + [(parsed[c].is_null(), pl.lit(f"{c} is empty; row dropped")) for c in spec.not_null]
     if "ticker" in spec.schema:
         checks.append((bad_ticker(parsed["ticker"]), _bad_ticker_message(parsed["ticker"])))
-    flagged = raw.with_columns(_first_problem(checks), *(e.alias(c) for c, e in parsed.items()))
-    if "ticker" in spec.schema:  # a hostile ticker is shown printable and short
+    flagged = _with_problem(staged, checks).with_columns(
+        pl.col(_PARSED + c).alias(c) for c in spec.schema
+    )
+    flagged = flagged.drop(_PARSED + c for c in spec.schema)
+    if "ticker" in spec.schema and flagged.get_column(_PROBLEM).null_count() < flagged.height:
+        # a hostile ticker is shown printable and short
         bad = pl.col(_PROBLEM).is_not_null() & bad_ticker(pl.col("ticker"))
         flagged = flagged.with_columns(
             pl.when(bad).then(_printable(pl.col("ticker"))).otherwise("ticker").alias("ticker")
@@ -151,7 +161,7 @@ def check_prices(
 ) -> tuple[pl.DataFrame, list[DataProblem]]:
     """Drop bars that cannot be real: dated before 1900 or after today on their exchange,
     non-positive or unstorable prices, negative volume, high below low, off-session or repeated."""
-    dated = prices.with_columns(_first_problem(_date_checks()))
+    dated = _with_problem(prices, _date_checks())
     prices, early = _accept(dated, file, limit)
     checks = (
         [
@@ -181,11 +191,10 @@ def check_prices(
             ),
         ]
     )
-    flagged = flag_sessions(prices, _SESSION).with_columns(_first_problem(checks)).drop(_SESSION)
+    flagged = _with_problem(flag_sessions(prices, _SESSION), checks).drop(_SESSION)
     bars, problems = _accept(flagged, file, limit)
-    repeated = ~pl.struct("ticker", "date").is_first_distinct()
     message = pl.format("repeats the bar of {}; row dropped", "date")
-    bars, more = _accept(bars.with_columns(_first_problem([(repeated, message)])), file, limit)
+    bars, more = _accept(_with_problem(bars, [(_repeated(bars), message)]), file, limit)
     bars = bars.with_columns(pl.coalesce("adj_close", "close").alias("adj_close"))
     return bars, early + problems + more
 
@@ -372,6 +381,29 @@ def _bad_value_message(column: str, target: pl.DataType) -> pl.Expr:
     what = "a date (YYYY-MM-DD or DD/MM/YYYY)" if target == pl.Date else "a number"
     value = pl.col(column).cast(pl.String)
     return pl.format(f"{column} is not {what}: '{{}}'; row dropped", value)
+
+
+def _repeated(bars: pl.DataFrame) -> pl.Expr:
+    """A bar of a (ticker, date) seen on an earlier row. In a file sorted by ticker and date
+    (the usual case) the repeats follow their first bar: a comparison with the previous row."""
+    ticker, date = pl.col("ticker"), pl.col("date")
+    same = (ticker == ticker.shift(1)) & (date == date.shift(1))
+    after = (ticker > ticker.shift(1)) | ((ticker == ticker.shift(1)) & (date >= date.shift(1)))
+    present = ticker.is_not_null().all() & date.is_not_null().all()
+    if bars.select(after.slice(1).fill_null(False).all() & present).item():
+        return same.fill_null(False)
+    return ~pl.struct("ticker", "date").is_first_distinct()
+
+
+def _with_problem(frame: pl.DataFrame, checks: Sequence[tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
+    """`frame` with _PROBLEM: the message of each row's first failed check (null: none).
+
+    The messages are built only when some row fails: formatting one for every row costs
+    more than all the checks."""
+    failed = pl.any_horizontal(f for f, _ in checks).fill_null(False).any()
+    if frame.is_empty() or not frame.select(failed).item():
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(_PROBLEM))
+    return frame.with_columns(_first_problem(checks))
 
 
 def _first_problem(checks: Sequence[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
