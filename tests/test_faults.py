@@ -47,21 +47,22 @@ SLOW_PUBLISH_HOOK = textwrap.dedent(
     import sys, time
     from store import connection
 
-    _copy = connection.shutil.copyfileobj
+    _copy = connection._copy_contents
     _publish = connection.publish
 
-    def _slow_copy(source, target, length=0):
+    def _slow_copy(source, target):
         while chunk := source.read(64 * 1024):
             target.write(chunk)
             time.sleep(0.004)
+        target.flush()
 
     def _announced_publish(path):
         print("TEST_HOOK publishing", file=sys.stderr, flush=True)
-        connection.shutil.copyfileobj = _slow_copy
+        connection._copy_contents = _slow_copy
         try:
             _publish(path)
         finally:
-            connection.shutil.copyfileobj = _copy
+            connection._copy_contents = _copy
 
     connection.publish = _announced_publish
     """
