@@ -15,6 +15,7 @@ from pipeline.analysis import calendar
 from pipeline.analysis.frames import MACRO_SCHEMA
 from pipeline.analysis.outcomes import OUTCOME_COLUMNS, compute_outcomes
 from pipeline.ops import jobs
+from pipeline.ops import outcomes as ops_outcomes
 from pipeline.settings import Settings
 from store import writes
 from store.connection import open_reader, open_writer
@@ -371,3 +372,18 @@ def test_daily_runs_write_only_the_outcomes_that_newly_matured_when_a_ticker_sto
     both = after.join(whole, on=KEYS)
     assert both.height == whole.height
     assert largest_gap(both["realised_volatility"], both["realised_volatility_right"]) < 1e-12
+
+
+def test_outcomes_filled_in_groups_of_dates_equal_one_pass(tmp_path, monkeypatch):
+    """A large backfill fills its outcomes a group of dates at a time (bounded memory):
+    the rows stored are exactly those of one pass over every date."""
+    options = jobs.SourceOptions("sample", tickers=ADRS)
+    start, end = dt.date(2023, 9, 1), dt.date(2023, 12, 29)
+    one = tmp_path / "one.duckdb"
+    jobs.backfill(settings_for(one), options, start, end)
+    monkeypatch.setattr(ops_outcomes, "GROUP_CALLS", 3 * len(ADRS))  # three dates a group
+    groups = tmp_path / "groups.duckdb"
+    jobs.backfill(settings_for(groups), options, start, end)
+    stored = [stored_outcomes(p).drop("job_run_id", "created_at") for p in (one, groups)]
+    assert stored[0].height > 200
+    assert stored[0].equals(stored[1])

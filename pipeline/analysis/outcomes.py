@@ -259,18 +259,46 @@ def empty_outcomes() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+class PriceBars:
+    """The bars and benchmark series every outcome reads, computed on first use and kept:
+    a backfill filling its outcomes in groups of dates computes them once."""
+
+    def __init__(self, prices: pl.DataFrame, macro: pl.DataFrame) -> None:
+        self._prices, self._macro = prices, macro
+        self._bars: pl.DataFrame | None = None
+        self._series: dict[str, pl.DataFrame] | None = None
+
+    @property
+    def bars(self) -> pl.DataFrame:
+        """Per ticker and bar: adjusted and raw close, running sums of log returns."""
+        if self._bars is None:
+            self._bars = _bars(self._prices)
+        return self._bars
+
+    @property
+    def series(self) -> dict[str, pl.DataFrame]:
+        """The benchmark series; the dollar Merval through the same CCL the analysis used
+        (`ccl`: the ADR pairs' median)."""
+        if self._series is None:
+            self._series = _benchmark_series(ccl.with_implied_ccl(self._macro, self._prices))
+        return self._series
+
+
 def compute_outcomes(
     calls: pl.DataFrame,
     prices: pl.DataFrame,
     macro: pl.DataFrame,
     horizons: tuple[int, ...] = HORIZONS,
+    prepared: PriceBars | None = None,
 ) -> pl.DataFrame:
     """The matured outcomes of `calls` (CALL_COLUMNS) from tidy prices and macro series.
 
     A (call, horizon, entry) row matures when the ticker has a bar on or after its exit
     session; every value comes from bars and benchmark values on or before that session.
     The universe return is the mean over the matured rows of the same listing group,
-    analysis_date, horizon and entry among `calls`, so pass every call of those dates.
+    analysis_date, horizon and entry among `calls`, so pass every call of those dates
+    (the dates themselves may come in groups: a date's rows depend on its calls only).
+    `prepared` is `PriceBars(prices, macro)`, when the caller keeps it for several calls.
     """
     if calls.is_empty() or prices.is_empty():
         return empty_outcomes()
@@ -284,11 +312,10 @@ def compute_outcomes(
     )
     if rows.is_empty():  # nothing matured (a daily run's own calls): no bar is read
         return empty_outcomes()
-    bars = _bars(prices)
+    prepared = prepared or PriceBars(prices, macro)
+    bars, series = prepared.bars, prepared.series
     rows = _price_at(bars, rows, "entry_date", "in")
     rows = _price_at(bars, rows, "exit_date", "out").filter(pl.col("in_adj").is_not_null())
-    # The dollar Merval through the same CCL the analysis used (`ccl`: the ADR pairs' median).
-    series = _benchmark_series(ccl.with_implied_ccl(macro, prices))
     rows = _bench_at(series, _bench_at(series, rows, "entry_date", "0"), "exit_date", "1")
     return (
         _returns(rows)
