@@ -376,12 +376,15 @@ def outcome_calls(
         SELECT r.analysis_date, r.ticker, r.current_price::DOUBLE AS current_price,
                r.target_price::DOUBLE AS target_price,
                r.target_low::DOUBLE AS target_low, r.target_high::DOUBLE AS target_high,
-               TRY_CAST(d.indicators->>'volatility_20' AS DOUBLE) AS volatility_20,
-               TRY_CAST(d.indicators->>'atr_14' AS DOUBLE) AS atr_14,
+               TRY_CAST(v.pair[1] AS DOUBLE) AS volatility_20,
+               TRY_CAST(v.pair[2] AS DOUBLE) AS atr_14,
                TRY_CAST(d.raw_data->>'close' AS DOUBLE) AS close
         FROM daily_recommendations r
         LEFT JOIN analysis_details d
-          ON d.recommendation_id = r.id AND d.analysis_type = 'technical'
+          ON d.recommendation_id = r.id AND d.analysis_type = 'technical',
+        -- both values from one parse of the JSON (two `->>` parse it twice)
+        LATERAL (SELECT json_extract_string(d.indicators, ['$.volatility_20', '$.atr_14'])
+                 AS pair) v
         WHERE r.analysis_date IN (SELECT unnest($dates::DATE[]))
           AND r.analysis_date BETWEEN $first AND $last
           AND r.ticker IN (SELECT unnest($tickers::VARCHAR[]))
