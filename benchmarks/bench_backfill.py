@@ -100,8 +100,10 @@ def time_rows(folder: Path, n_tickers: int, n_days: int) -> list[Row]:
     ]
     rows += [
         Row(label, f"stage: {name}", stages[name], "s")
-        for name in ("load", "analyse", "details", "combine", "indicators", "write")
+        for name in ("load", "analyse", "details", "combine", "indicators", "write", "outcomes")
     ]
+    # The input checks, opening and migrating the working copy, closing it, publishing the file.
+    rows.append(Row(label, "outside the job's stages", out["seconds"] - stages["total"], "s"))
     rows += [
         Row(label, "peak RSS", out["peak_rss_mb"], "MB"),
         Row(label, "database size", database.stat().st_size / 1e6, "MB"),

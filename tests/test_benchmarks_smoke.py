@@ -51,7 +51,8 @@ def test_backfill_prints_time_stages_memory_and_size(capsys: pytest.CaptureFixtu
     rows = lines_of(output, "backfill 6x120")
     assert any("end to end" in line and status_of(line) for line in rows)
     stages = {cells(line)[1] for line in rows}
-    assert {"stage: load", "stage: analyse", "stage: write"} <= stages
+    assert {"stage: load", "stage: analyse", "stage: write", "stage: outcomes"} <= stages
+    assert value_of(rows, "outside the job's stages") > 0  # open, close, publish
     assert value_of(rows, "peak RSS") > 0
     memory = lines_of(output, "backfill 8x120")
     assert any("peak RSS (whole run)" in line and status_of(line) for line in memory)
