@@ -18,6 +18,11 @@ from ui import format as fmt
 # row by row), so a new published file, another ticker or period builds a new figure.
 _figure_cache = st.cache_resource(show_spinner=False, max_entries=128)
 
+# Plotly Express switches a line chart to WebGL (scattergl) above 1,000 points: a WebGL context
+# per chart, software-rendered in a browser without a GPU, cost 0.2-0.3 s of drawing on
+# Evolución. A few thousand SVG points draw faster than that, so every line chart stays SVG.
+_SVG = "svg"
+
 # Ticker lines in blues, purples and greys, apart from the calls' green, amber and red.
 _TICKER_HEX = ("#1f6feb", "#8250df", "#57606a", "#bf3989", "#0a3069", "#6e7781", "#3e1f79")
 _MOVING_AVERAGES = {"sma_20": "SMA 20", "sma_50": "SMA 50", "sma_200": "SMA 200"}
@@ -69,6 +74,7 @@ def score_history(history: pl.DataFrame) -> go.Figure:
         color="ticker",
         color_discrete_sequence=_TICKER_HEX,
         labels={"analysis_date": "Fecha", "total_score": "Puntaje total", "ticker": "Ticker"},
+        render_mode=_SVG,
     )
     fig.update_yaxes(range=[0, 100])
     fig = _dates(fig, days=history["analysis_date"])
@@ -104,6 +110,7 @@ def components(history: pl.DataFrame) -> go.Figure:
         facet_col_wrap=2,
         category_orders={"component": list(fmt.COMPONENT_COLUMNS.values())},
         labels={"analysis_date": "", "score": "", "ticker": "Ticker"},
+        render_mode=_SVG,
     )
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     _mark_empty_panels(fig, history)
@@ -244,7 +251,7 @@ def _macd_panel(fig: go.Figure, frame: pl.DataFrame) -> None:
 @_figure_cache
 def performance(rebased: pl.DataFrame) -> go.Figure:
     """Each ticker's close rebased to 100 on its first day of the period, in its own currency."""
-    fig = px.line(rebased, x="analysis_date", y="base_100", color="ticker")
+    fig = px.line(rebased, x="analysis_date", y="base_100", color="ticker", render_mode=_SVG)
     fig.add_hline(y=100, line_color="#6e7781", line_width=1)
     fig.update_yaxes(title_text="Base 100")
     fig.update_xaxes(title_text="")
@@ -354,6 +361,7 @@ def ic_over_time(ic_daily: pl.DataFrame, summary: pl.DataFrame) -> go.Figure:
         color="score",
         category_orders={"score": list(fmt.SCORES.values())},
         labels={"analysis_date": "Fecha", "ic": "IC (media móvil de 12 meses)", "score": ""},
+        render_mode=_SVG,
     )
     fig.for_each_trace(lambda t: t.update(line_width=3 if t.name == "Total" else 1.3))
     fig.add_hline(y=0, line_color="#6e7781", line_width=1)
