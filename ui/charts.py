@@ -37,6 +37,13 @@ _TIME_TICKS = [
     {"dtickrange": [60_000, 86_400_000], "value": "%d/%m %H:%M"},
     {"dtickrange": [86_400_000, None], "value": "%d/%m/%Y"},
 ]
+# Margins (px) that already hold the axis labels and titles as drawn: Plotly's automargin (on
+# in Streamlit's theme) grows a margin that is too small and then draws the whole figure
+# again, which was nearly half of Evolución's drawing. Wider labels still grow it.
+_MARGIN = {"l": 90, "r": 20, "t": 70, "b": 70}  # numbers on y, an x-axis title
+_PANELS_MARGIN = {**_MARGIN, "b": 40}  # stacked panels, no x-axis title
+_PRICE_MARGIN = {**_PANELS_MARGIN, "l": 105}  # volumes in millions on y
+_NAMES_MARGIN = {**_MARGIN, "l": 135, "r": 30}  # names on the y axis (processes, listings, errors)
 _DATE_TICKS = "%d/%m/%Y"  # numeric: plotly.js month names would be English
 _DAY_MS = 86_400_000
 _DAILY_TICKS = 14  # up to this many days between the first and last date, a tick per day
@@ -141,7 +148,9 @@ def prices(technical: pl.DataFrame, ticker: str, in_dollars: bool = False) -> go
     fig.update_yaxes(title_text="Volumen", row=2, col=1)
     fig.update_yaxes(title_text="RSI 14", range=[0, 100], row=3, col=1)
     fig.update_yaxes(title_text=f"MACD ({fmt.currency(ticker)})", row=4, col=1)
-    return _style(_dates(fig, days=frame["analysis_date"]), f"Precio de {ticker}", height=780)
+    return _style(
+        _dates(fig, days=frame["analysis_date"]), f"Precio de {ticker}", 780, margin=_PRICE_MARGIN
+    )
 
 
 def has_candles(technical: pl.DataFrame) -> bool:
@@ -271,7 +280,8 @@ def adr_gap(frame: pl.DataFrame, label: str) -> go.Figure:
     fig.update_yaxes(title_text="Diferencia (%)", ticksuffix=" %", row=2, col=1)
     fig = _dates(fig, days=x)
     fig.data[-1].hovertemplate = "Diferencia: %{y:+,.2f} %<extra></extra>"
-    return _style(fig, f"{label}: CCL implícito y diferencia con el CCL del día", height=520)
+    title = f"{label}: CCL implícito y diferencia con el CCL del día"
+    return _style(fig, title, height=520, margin=_PANELS_MARGIN)
 
 
 def _to_dollars(technical: pl.DataFrame) -> pl.DataFrame:
@@ -310,7 +320,7 @@ def runs_timeline(runs: pl.DataFrame) -> go.Figure:
     )
     fig.update_xaxes(tickformatstops=_TIME_TICKS, nticks=6, tickangle=0, title_text="")
     fig.update_yaxes(title_text="")
-    return _style(fig, "Ejecuciones recientes", height=280, hovermode="closest")
+    return _style(fig, "Ejecuciones recientes", 280, "closest", _NAMES_MARGIN)
 
 
 def _drawn_end(runs: pl.DataFrame) -> pl.Expr:
@@ -338,9 +348,8 @@ def errors_by_type(errors: dict[str, int]) -> go.Figure:
     # Counts: whole-number ticks only (a step of 1 for a few errors, never 0,2 0,4 ...).
     few = max(errors.values(), default=0) <= _WHOLE_TICKS
     fig.update_xaxes(tickformat=",d", rangemode="tozero", dtick=1 if few else None)
-    return _style(
-        fig, "Errores por tipo (última corrida completada)", height=260, hovermode="closest"
-    )
+    title = "Errores por tipo (última corrida completada)"
+    return _style(fig, title, 260, "closest", _NAMES_MARGIN)
 
 
 @_figure_cache
@@ -411,7 +420,8 @@ def target_range(calibration: pl.DataFrame) -> go.Figure:
         )
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_xaxes(range=[0, 100], ticksuffix=" %", title="Resultados")
-    return _style(fig, "Dónde terminó el precio respecto del rango objetivo", 240, "closest")
+    title = "Dónde terminó el precio respecto del rango objetivo"
+    return _style(fig, title, 240, "closest", _NAMES_MARGIN)
 
 
 @_figure_cache
@@ -483,11 +493,17 @@ def _short_period(days: pl.Series | None) -> dt.date | None:
     return None
 
 
-def _style(fig: go.Figure, title: str, height: int, hovermode: str = "x unified") -> go.Figure:
+def _style(
+    fig: go.Figure,
+    title: str,
+    height: int,
+    hovermode: str = "x unified",
+    margin: dict[str, int] = _MARGIN,
+) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "font": {"size": 16}},
         height=height,
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        margin=margin,
         # One row just above the plot, untitled, below the band where the modebar shows on hover.
         legend={
             "orientation": "h",
