@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import data, notfound, params
+from ui import data, notfound, params, plotly_bundle
 
 log = logging.getLogger("argenta.dashboard")
 
@@ -21,6 +21,7 @@ PAGE_TABLE = (
     (params.METHOD_PAGE, "Metodología", "menu_book", "metodologia"),
     (params.HEALTH_PAGE, "Salud de los procesos", "monitor_heart", "salud"),
 )
+CHART_PAGES = {"evolucion", "historial", "salud"}  # URL paths of the pages drawing Plotly charts
 PAGES = [
     st.Page(
         path,
@@ -39,6 +40,8 @@ st.logo(LOGO, size="large")
 st.html(STYLE)
 page = st.navigation(PAGES, position="top")
 base = str(st.get_option("server.baseUrlPath") or "")
+if page.url_path in CHART_PAGES:
+    plotly_bundle.preload(base)
 if missing := notfound.unknown_path(st.context.url, base, [url for *_, url in PAGE_TABLE]):
     asked, root = missing  # Streamlit runs the main page: say so in Spanish
     notfound.translate_modal(asked, page.title, root)
