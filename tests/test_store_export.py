@@ -178,3 +178,28 @@ def test_cli_export(small_db, tmp_path):
     assert (tmp_path / "x" / "daily_recommendations" / "year=2024").is_dir()
     bad = run_argenta(small_db, "export", str(tmp_path / "y"), "--format", "xlsx", cwd=tmp_path)
     assert bad.returncode == 2 and "xlsx" in bad.stderr
+
+
+def test_the_export_runs_with_bounded_memory_and_restores_the_connection(
+    small_db, tmp_path, monkeypatch
+):
+    seen = []
+    copy = export_module._copy
+
+    def watched(con, rel, out, fmt, since):
+        seen.append(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return copy(con, rel, out, fmt, since)
+
+    monkeypatch.setattr(export_module, "_copy", watched)
+    with open_reader(small_db) as con:
+        con.execute("SET memory_limit = '3GB'")
+        con.execute("SET preserve_insertion_order = true")
+        settings = (
+            "SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+        )
+        before = con.sql(settings).fetchall()
+        result = export(con, tmp_path / "exports" / "out")
+        assert con.sql(settings).fetchall() == before
+    assert seen and set(seen) == {"1.8 GiB"}  # 2 GB while every relation is written
+    assert result.rows == _counts(small_db)  # the rows COPY reports are the relation's rows
+    assert [p.name for p in (tmp_path / "exports").iterdir()] == ["out"]  # no spill folder left
