@@ -161,24 +161,71 @@ def _select(rel: Relation, fmt: str) -> tuple[str, dict[str, Any]]:
         items.append(f"month({rel.date_expr}) AS month")
     where = ""
     if rel.date_expr:
-        where = f"WHERE $since::DATE IS NULL OR {rel.date_expr} >= $since::DATE"
+        d = rel.date_expr
+        where = f"WHERE ({d} BETWEEN $first::DATE AND $last::DATE) OR ($undated AND {d} IS NULL)"
     return f'SELECT {", ".join(items)} FROM "{rel.name}" t {rel.joins} {where}', params
 
 
-def _copy(con: duckdb.DuckDBPyConnection, rel: Relation, out: Path, fmt: str, since) -> int:
-    """Write one relation with one COPY (bound parameters); returns the rows COPY wrote."""
+def _copy(
+    con: duckdb.DuckDBPyConnection,
+    rel: Relation,
+    out: Path,
+    fmt: str,
+    since: dt.date | None,
+    years: tuple[int, int] | None,
+) -> int:
+    """Write one relation (bound parameters); returns the rows its COPYs wrote.
+
+    A partitioned relation is written a year at a time (`years`: the span of the dated
+    tables; the first and last COPY take anything before and after it, and undated rows),
+    so a COPY holds at most one year's partitions open.
+    """
     select, params = _select(rel, fmt)
-    if rel.date_expr:
-        params["since"] = since
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
-    if rel.partitions:
-        target = out / rel.name
-        target.mkdir()  # an empty relation keeps its (empty) folder
-        options += f", PARTITION_BY ({', '.join(rel.partitions)})"
-    else:
+    if not rel.partitions:
         target = out / f"{rel.name}.{fmt}"
-    done = con.execute(f"COPY ({select}) TO $path ({options})", {**params, "path": str(target)})
-    return int(done.fetchall()[0][0])
+        if rel.date_expr:
+            params |= {"first": since or dt.date.min, "last": dt.date.max, "undated": not since}
+        done = con.execute(f"COPY ({select}) TO $path ({options})", {**params, "path": str(target)})
+        return int(done.fetchall()[0][0])
+    target = out / rel.name
+    target.mkdir()  # an empty relation keeps its (empty) folder
+    options += f", PARTITION_BY ({', '.join(rel.partitions)}), OVERWRITE_OR_IGNORE"
+    rows = 0
+    for first, last in _year_ranges(years, since):
+        bounds = {"first": first, "last": last, "undated": not since and last == dt.date.max}
+        done = con.execute(
+            f"COPY ({select}) TO $path ({options})", {**params, **bounds, "path": str(target)}
+        )
+        rows += int(done.fetchall()[0][0])
+    return rows
+
+
+def _year_ranges(
+    years: tuple[int, int] | None, since: dt.date | None
+) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive date ranges, one per year of `years`, covering every date from `since`."""
+    start = since or dt.date.min
+    if years is None:
+        return [(start, dt.date.max)]
+    cuts = [dt.date(y, 1, 1) for y in range(years[0] + 1, years[1] + 1)]
+    cuts = [c for c in cuts if c > start]
+    firsts = [start, *cuts]
+    lasts = [c - dt.timedelta(days=1) for c in cuts] + [dt.date.max]
+    return list(zip(firsts, lasts, strict=True))
+
+
+def _year_span(con: duckdb.DuckDBPyConnection, rels: list[Relation]) -> tuple[int, int] | None:
+    """The first and last year of the dated tables (views derive their dates from them)."""
+    parts = [
+        f'SELECT min({r.date_expr}) AS lo, max({r.date_expr}) AS hi FROM "{r.name}" t'
+        for r in rels
+        if r.kind == "table" and r.date_expr and not r.joins
+    ]
+    if not parts:
+        return None
+    lo, hi = con.sql(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
+    return (lo.year, hi.year) if lo is not None else None
 
 
 @contextlib.contextmanager
@@ -235,7 +282,8 @@ def export(
         tmp.mkdir(parents=True)
         rels = relations(con)
         with _bounded(con, spill):
-            rows = {rel.name: _copy(con, rel, tmp, fmt, since) for rel in rels}
+            years = _year_span(con, rels)
+            rows = {rel.name: _copy(con, rel, tmp, fmt, since, years) for rel in rels}
         dictionary = _dictionary(con, rels, rows, fmt, since)
         _write_dictionary(tmp, dictionary)
         _swap_into_place(tmp, dest)

@@ -186,9 +186,9 @@ def test_the_export_runs_with_bounded_memory_and_restores_the_connection(
     seen = []
     copy = export_module._copy
 
-    def watched(con, rel, out, fmt, since):
+    def watched(con, *args):
         seen.append(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
-        return copy(con, rel, out, fmt, since)
+        return copy(con, *args)
 
     monkeypatch.setattr(export_module, "_copy", watched)
     with open_reader(small_db) as con:
