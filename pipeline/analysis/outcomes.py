@@ -104,7 +104,9 @@ def _benchmark_series(macro: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def _price_at(bars: pl.DataFrame, frame: pl.DataFrame, on: str, prefix: str) -> pl.DataFrame:
-    """Join the last bar on or before column `on` of each row (as-of, per ticker)."""
+    """Join the last bar on or before column `on` of each row (as-of, per ticker).
+
+    `bars` must be sorted by date (sorted once for both ends of the rows)."""
     right = bars.select(
         "ticker",
         pl.col("date").alias(f"{prefix}_bar_date"),
@@ -115,7 +117,7 @@ def _price_at(bars: pl.DataFrame, frame: pl.DataFrame, on: str, prefix: str) -> 
         pl.col("_s2").alias(f"{prefix}_s2"),
     )
     return frame.sort(on).join_asof(
-        right.sort(f"{prefix}_bar_date"),
+        right,
         left_on=on,
         right_on=f"{prefix}_bar_date",
         by="ticker",
@@ -270,9 +272,10 @@ class PriceBars:
 
     @property
     def bars(self) -> pl.DataFrame:
-        """Per ticker and bar: adjusted and raw close, running sums of log returns."""
+        """Per ticker and bar: adjusted and raw close, running sums of log returns; sorted by
+        date (as `_price_at` reads them)."""
         if self._bars is None:
-            self._bars = _bars(self._prices)
+            self._bars = _bars(self._prices).sort("date")
         return self._bars
 
     @property
