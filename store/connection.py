@@ -26,7 +26,7 @@ import duckdb
 
 from pipeline.errors import USAGE, BadInput, RunFailed
 from store import safefile
-from store.migrate import migrate
+from store.migrate import current_version, latest_version, migrate, newer_schema
 
 LOCK_RETRY_SECONDS = 10.0
 DATABASE_MODE = 0o644  # readers (the dashboard, notebooks) may run as other users
@@ -47,6 +47,42 @@ class DatabaseMissing(DatabaseError):
 
 class DatabaseLocked(DatabaseError):
     """Another process holds a conflicting DuckDB lock on the file."""
+
+
+class SchemaMismatch(DatabaseError):
+    """The file's schema version is not the one this program reads (older or newer).
+
+    Older: `argenta migrate` (or the next daily run, which migrates) brings it up to date.
+    Newer: a newer argenta migrated it; this one must be upgraded.
+    """
+
+    def __init__(self, path: Path, found: int, needed: int) -> None:
+        self.path, self.found, self.needed = Path(path), found, needed
+        if found < needed:
+            text = (
+                f"database {path} is at schema version {found}, this argenta needs {needed}: "
+                "run `argenta migrate` (or wait for the next daily run, which migrates it)"
+            )
+        else:
+            text = newer_schema(found, needed, where=f"database {path}")
+        super().__init__(text)
+
+    @property
+    def outdated(self) -> bool:
+        """The file is older than this program (migrating it fixes the reads)."""
+        return self.found < self.needed
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise SchemaMismatch unless the connection's database is at this program's version.
+
+    One small catalog query (two on a migrated file). A file with no schema at all (version
+    0: empty, or not built yet) passes: the readers say it holds no data in their own words.
+    """
+    found = current_version(con)
+    needed = latest_version()
+    if found not in (0, needed):
+        raise SchemaMismatch(path, found, needed)
 
 
 # How to build a database from the bundled sample (the demo's range), for messages.
@@ -559,6 +595,7 @@ def open_reader(path: Path, retry_seconds: float = 2.0) -> Iterator[duckdb.DuckD
     except DatabaseError as exc:
         raise DatabaseError(f"{exc}; {fix}") from exc
     try:
+        check_schema(con, path)
         yield con
     except duckdb.Error as exc:
         raise DatabaseError(f"cannot read database {path}: {_first_line(exc)}; {fix}") from exc
@@ -607,8 +644,10 @@ class SharedReader:
     it, the new file is opened next to the old one (attached read-only to a private
     in-memory database, which DuckDB's per-path instance cache does not share), new
     queries go to it, and the old connection is closed when its last query ends. Only
-    that check and the open hold the lock, never a query. If the file was deleted after
-    it was opened, the open connection keeps serving it and `stale` says so.
+    that check and the open hold the lock, never a query. Each file opened has its schema
+    version checked once (`check_schema`): a file older or newer than this program raises
+    SchemaMismatch, without reopening it, until a run publishes another. If the file was
+    deleted after it was opened, the open connection keeps serving it and `stale` says so.
     """
 
     CATALOG = "argenta"  # the name the file is attached under (each cursor `USE`s it)
@@ -617,6 +656,7 @@ class SharedReader:
         self.path = Path(path)
         self.retry_seconds = retry_seconds
         self._open: _Opened | None = None
+        self._refused: tuple[FileIdentity, SchemaMismatch] | None = None  # not reopened
         self._lock = threading.Lock()
         self.stale = False
 
@@ -654,12 +694,36 @@ class SharedReader:
             return opened
         if opened is not None and current == opened.identity:
             return opened
+        if self._refused is not None and self._refused[0] == current:
+            refused = self._refused[1]  # this file's version is known: no reopen to say it again
+            raise SchemaMismatch(self.path, refused.found, refused.needed)
         con = _connect(self.path, retry_seconds=self.retry_seconds, attach_as=self.CATALOG)
+        try:
+            self._check_schema(con)
+        except SchemaMismatch as exc:
+            con.close()
+            self._refused = (current, exc)
+            raise
+        except BaseException:
+            con.close()
+            raise
+        self._refused = None
         self._open = _Opened(con, current)
         self.stale = False
         if opened is not None:
             self._retire(opened)
         return self._open
+
+    def _check_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Check the newly opened file's schema version, once (see `check_schema`)."""
+        cur = con.cursor()
+        try:
+            cur.execute(f"USE {self.CATALOG}")
+            check_schema(cur, self.path)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"cannot read database {self.path}: {_first_line(exc)}") from exc
+        finally:
+            cur.close()
 
     def _retire(self, opened: _Opened) -> None:
         opened.retired = True

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from store.connection import FileIdentity, file_identity, missing_database
+from store.connection import FileIdentity, check_schema, file_identity, missing_database
 
 CATALOG = "argenta"  # the name the file is attached under (`USE`d, so names need no prefix)
 _held: dict[Path, tuple[duckdb.DuckDBPyConnection, FileIdentity]] = {}
@@ -34,7 +34,8 @@ def open_latest(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     Call it again before each piece of work: while the file is unchanged it returns the
     same connection (no 25-40 ms open); after a publish the old connection is closed
     (using it raises "connection closed") and a new one reads the new file.
-    `path` defaults to DATABASE_URL (environment or .env).
+    `path` defaults to DATABASE_URL (environment or .env). A file at another schema
+    version than this program's raises SchemaMismatch (e.g. "run `argenta migrate`").
     """
     target = Path(path) if path is not None else _default_path()
     key = target.absolute()
@@ -51,8 +52,13 @@ def open_latest(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
         con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(key)])
-        con.execute(f"USE {CATALOG}")
+        try:
+            con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(key)])
+            con.execute(f"USE {CATALOG}")
+            check_schema(con, key)
+        except BaseException:
+            con.close()  # a file at another schema version (SchemaMismatch) or not readable
+            raise
         _held[key] = (con, current)
         return con
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -34,10 +35,30 @@ def available_migrations() -> list[Migration]:
     return found
 
 
+@functools.cache
+def latest_version() -> int:
+    """The version of the newest shipped migration: the schema this program reads and writes."""
+    migrations = available_migrations()
+    return migrations[-1].version if migrations else 0
+
+
+def newer_schema(found: int, known: int, where: str = "database") -> str:
+    """The line for a database migrated by a newer argenta than this one (`where`: what to name)."""
+    return (
+        f"{where} schema version {found} is newer than this program knows ({known}): "
+        "upgrade argenta-ia"
+    )
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    """The highest migration applied to this database (0 for an empty file)."""
+    """The highest migration applied to this database (0 for an empty file).
+
+    The database is the connection's current one (a file attached and `USE`d counts).
+    Two catalog lookups, about 3 ms on a 2 GB file (the readers check it once per file).
+    """
     exists = con.sql(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        "SELECT count(*) FROM duckdb_tables()"
+        " WHERE table_name = ? AND database_name = current_database()",
         params=["schema_migrations"],
     ).fetchall()[0][0]
     if not exists:
@@ -56,10 +77,7 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
     migrations = available_migrations()
     latest = migrations[-1].version if migrations else 0
     if done > latest:
-        raise RuntimeError(
-            f"database schema version {done} is newer than this program knows ({latest}): "
-            "upgrade argenta-ia"
-        )
+        raise RuntimeError(newer_schema(done, latest))
     applied = []
     for m in migrations:
         if m.version <= done or (target is not None and m.version > target):

@@ -6,7 +6,8 @@ daily run, pays no connection per query, and reopens the file when a run publish
 new one. Results are cached with `st.cache_data` keyed on the published file's identity,
 so a rerun (any widget change) costs nothing until the next run publishes. A locked file
 (a foreign read-write process holding it) is retried by the reader; after that the pages
-show the last results read, with a notice. Missing, empty or unreadable databases stop
+show the last results read, with a notice. Missing, empty or unreadable databases, and a
+file at another schema version than this program's (an upgrade not migrated yet), stop
 the page with a Spanish message saying what to do: never a traceback.
 """
 
@@ -34,6 +35,7 @@ from store.connection import (
     DatabaseLocked,
     DatabaseMissing,
     FileIdentity,
+    SchemaMismatch,
     SharedReader,
     file_identity,
 )
@@ -204,10 +206,31 @@ def _stop_locked(path: Path) -> NoReturn:
 
 
 def _stop_unreadable(path: Path, exc: Exception) -> NoReturn:
+    if isinstance(exc, SchemaMismatch):
+        _stop_schema(path, exc)
     detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     st.error(
         f"No se pudo leer la base `{path}`: {detail}. Si el archivo está dañado, "
         f"reconstruilo. {BUILD_HINT}",
         icon=":material/error:",
     )
+    st.stop()
+
+
+def _stop_schema(path: Path, exc: SchemaMismatch) -> NoReturn:
+    """The file is sound but at another schema version: say which, and who fixes it."""
+    if exc.outdated:
+        st.warning(
+            f"La base `{path}` está en una versión anterior del esquema ({exc.found}; esta "
+            f"versión del tablero necesita {exc.needed}). Pedile al operador que ejecute "
+            "`argenta migrate`; la próxima corrida diaria también la actualiza.",
+            icon=":material/update:",
+        )
+    else:
+        st.error(
+            f"La base `{path}` está en una versión más nueva del esquema ({exc.found}) que la "
+            f"que conoce este tablero ({exc.needed}). Pedile al operador que actualice "
+            "Argenta IA y reinicie el tablero.",
+            icon=":material/update:",
+        )
     st.stop()
