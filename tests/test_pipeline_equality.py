@@ -19,6 +19,8 @@ from benchmarks.equality import MARKET_VIEW, compare, differences, same, sample_
 from benchmarks.synthetic_market import sessions, synthetic_market, write_files_source
 from pipeline.analysis.frames import FUNDAMENTALS_SCHEMA, NEWS_SCHEMA
 from pipeline.ops import jobs
+from store import reads
+from store.connection import open_reader
 from tests.factories import market_rows, partition
 
 pytestmark = pytest.mark.slow
@@ -59,6 +61,22 @@ def test_backfill_equals_the_daily_run_on_random_sample_dates(sample_differences
     _, found, rows, _ = sample_differences
     report = [f"{day} {ticker}: {'; '.join(what)}" for (day, ticker), what in found.items()]
     assert not found, f"{len(found)} of {rows} rows differ:\n" + "\n".join(report[:20])
+
+
+def test_a_company_call_read_from_the_other_listings_earlier_row_is_the_backfills(
+    tmp_path,
+) -> None:
+    # 2012-07-10: EDN.BA trades, its ADR EDN last traded on 2012-07-09. The company's call
+    # comes from EDN's row of 2012-07-09 (the ADR decides a tie in history); the daily run on
+    # 2012-07-10 must score that row too, or EDN.BA decides alone (MANTENER, not VENDER).
+    dates = [dt.date(2012, 7, 9), dt.date(2012, 7, 10)]
+    found, rows, _ = compare(jobs.SourceOptions("sample"), dates, tmp_path)
+    report = [f"{day} {ticker}: {'; '.join(what)}" for (day, ticker), what in found.items()]
+    assert not found, f"{len(found)} of {rows} rows differ:\n" + "\n".join(report[:20])
+    with open_reader(tmp_path / "daily-2012-07-10.duckdb") as con:
+        calls, _ = reads.partitions_with_details(con, [dt.date(2012, 7, 10)])
+    edn = calls.filter(pl.col("ticker") == "EDN.BA").row(0, named=True)
+    assert edn["recommendation"] == "VENDER"  # EDN's call, formed on 2012-07-02
 
 
 def synthetic_folder(folder: Path) -> Path:

@@ -22,9 +22,11 @@ STOCK_COMPONENTS = ("technical", "fundamental", "sentiment")
 # A calendar month has at most 23 sessions: a call is formed up to 22 sessions before its day.
 MAX_SESSIONS_AFTER_FORMATION = 22
 # Sessions of prices before the analysed day that every value of the model needs: the daily
-# run loads at least this many, and then computes exactly what a full backfill computes.
+# run loads at least this many, and then computes exactly what a full backfill computes. A
+# company's call may be read from the other listing's row up to PARTNER_TOLERANCE earlier
+# (its calendar days bound the sessions), formed up to a month before that row.
 LOOKBACK_SESSIONS = max(
-    factors.LOOKBACK_SESSIONS + MAX_SESSIONS_AFTER_FORMATION,
+    factors.LOOKBACK_SESSIONS + MAX_SESSIONS_AFTER_FORMATION + calls.PARTNER_TOLERANCE.days,
     forecast.RANGE_LOOKBACK_SESSIONS + factors.BRIDGE_SESSIONS,
 )
 

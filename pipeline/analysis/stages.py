@@ -123,13 +123,17 @@ def analyse(
 
 
 def _scored_dates(dates: Sequence[dt.date]) -> list[dt.date]:
-    """`dates` and their months' formation sessions (on either exchange): the rows scored.
+    """`dates`, the days up to PARTNER_TOLERANCE before them, and all their months'
+    formation sessions (on either exchange): the rows scored.
 
-    Scores are ranks within each date's listing group and a call is formed on its month's
-    first session, so these rows give the same scores and calls as the whole history: the
+    Scores are ranks within each date's listing group, a call is formed on its month's first
+    session, and a company's call may come from the other listing's latest row up to
+    PARTNER_TOLERANCE before the date (`calls.company_calls`: the other exchange may not
+    trade that day), so these rows give the same scores and calls as the whole history: the
     factors that need the history are computed on it (`model.price_model`).
     """
-    days = list(dates)
+    back = calls.PARTNER_TOLERANCE.days
+    days = sorted({d - dt.timedelta(days=k) for d in dates for k in range(back + 1)})
     probe = pl.DataFrame(  # one ticker of each exchange on every wanted day
         {"date": days * 2, "ticker": ["X"] * len(days) + ["X.BA"] * len(days)},
         schema={"date": pl.Date, "ticker": pl.String},
