@@ -104,13 +104,24 @@ def block(runs: list[dict[str, Any]], last: int = LAST) -> str:
     return "\n".join(header + lines)
 
 
+# Measures older runs saved that no longer mean what a newer row of the same name would:
+# their figures are left out of the block (the run files keep them).
+RETIRED = {
+    # the whole track record against alphalens' three parts; since session 5 the target
+    # ratio compares the same three ("..., the same three") and the whole is a row of its own
+    "alphalens time / product time",
+}
+
+
 def _figures(runs: list[dict[str, Any]], last: int) -> dict[tuple[str, str], dict[int, int]]:
     """Each (benchmark, measure) with its last `last` measurements, {run index: row index},
-    oldest first; in the order of the newest whole run, then of the runs of some groups."""
+    oldest first; in the order of the newest whole run, then of the runs of some groups.
+    RETIRED measures are left out."""
     found: dict[tuple[str, str], dict[int, int]] = {}
     for i, run in enumerate(runs):
         for j, row in enumerate(run["rows"]):
-            found.setdefault((row["benchmark"], _measure(row["measure"])), {})[i] = j
+            if _measure(row["measure"]) not in RETIRED:
+                found.setdefault((row["benchmark"], _measure(row["measure"])), {})[i] = j
     whole = [i for i, run in enumerate(runs) if not run.get("only")]
     ranked = sorted(range(len(runs)), key=lambda i: (i not in whole[-1:], -i))
     order: dict[tuple[str, str], tuple[int, int]] = {}

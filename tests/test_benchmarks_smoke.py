@@ -155,8 +155,10 @@ def test_track_record_prints_both_times_and_agrees_with_alphalens(
     rows = lines_of(capsys.readouterr().out, "track record 30x200")
     assert status_of(next(r for r in rows if "whole track record" in r)) in ("ok", "MISSED")
     assert value_of(rows, "alphalens-reloaded") > 0
-    assert status_of(next(r for r in rows if "alphalens time / product time" in r))
+    assert status_of(next(r for r in rows if "alphalens time / product time, the same" in r))
+    assert value_of(rows, "alphalens time / whole track record time") > 0
     assert value_of(rows, "quintile returns: largest difference") < 1000  # in 1e-12: < 1e-9
+    assert value_of(rows, "daily IC: largest difference") < 1000
 
 
 @pytest.mark.browser
@@ -247,6 +249,24 @@ def test_each_figure_shows_its_last_three_measurements_across_whole_and_partial_
     assert "| export | m | s | – | – | 9.00 |  | < 10 s | 1 of 1 |" in text
     assert text.index("| reads |") < text.index("| track |") < text.index("| export |")
     assert "2026-12-00" in text and "2026-12-05 (1.0 min, only export" in text
+
+
+def test_a_retired_measure_is_left_out_of_the_block(tmp_path) -> None:
+    machine = {"cores": "2", "cpu": "x", "memory": "1 GB", "libraries": "polars"}
+    (retired,) = results.RETIRED
+    rows = [Row("track", retired, 3.0, "x", ">= 5x", False), Row("track", "kept", 6.0, "x")]
+    (tmp_path / "20261201T000000Z.json").write_text(
+        json.dumps(
+            {
+                "finished": "2026-12-01",
+                "minutes": 1.0,
+                "machine": machine,
+                "rows": [dataclasses.asdict(r) for r in rows],
+            }
+        )
+    )
+    text = results.block(results.load(tmp_path))
+    assert "| track | kept |" in text and f"| track | {retired} |" not in text
 
 
 def test_reads_reuse_a_built_database_and_publish_it(tmp_path) -> None:

@@ -93,11 +93,7 @@ def track_record(
     joined once, ordered by date, and every measure reads that frame.
     """
     every = calls.lazy()
-    due = outcomes.filter(
-        (pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry)
-    ).drop("origin", "listing", strict=False)
-    due, coded, adr = _coded(due, calls)
-    matured = _matured(due, coded, adr)
+    matured, coded = _matured_and_coded(calls, outcomes, horizon, entry)
     done = {
         "by_call": by_call(matured),
         "ic_daily": ic_daily(matured),
@@ -134,6 +130,28 @@ def track_record(
         last_date=last,
         matured_calls=n,
     )
+
+
+def matured_calls(
+    calls: pl.DataFrame, outcomes: pl.DataFrame, horizon: int, entry: str = "close"
+) -> pl.DataFrame:
+    """The calls with an outcome at `horizon` and `entry`, joined to it, ordered by date.
+
+    The frame every measure of `track_record` reads (`ic_daily`, `quintile_returns`, ...),
+    so a caller can compute one measure alone (the benchmark times the part alphalens does).
+    """
+    return _matured_and_coded(calls, outcomes, horizon, entry)[0]
+
+
+def _matured_and_coded(
+    calls: pl.DataFrame, outcomes: pl.DataFrame, horizon: int, entry: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`matured_calls`, and every call with its ticker coded (turnover reads them)."""
+    due = outcomes.filter(
+        (pl.col("horizon_sessions") == horizon) & (pl.col("entry") == entry)
+    ).drop("origin", "listing", strict=False)
+    due, coded, adr = _coded(due, calls)
+    return _matured(due, coded, adr), coded
 
 
 def _coded(due: pl.DataFrame, calls: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -328,7 +346,7 @@ def by_call(matured: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def ic_daily(matured: pl.DataFrame) -> pl.DataFrame:
+def ic_daily(matured: pl.DataFrame, scores: tuple[str, ...] = SCORES) -> pl.DataFrame:
     """Per date and score: the Spearman rank correlation of the score with the return.
 
     The return is the universe excess return (each name against its listing group's mean
@@ -339,23 +357,24 @@ def ic_daily(matured: pl.DataFrame) -> pl.DataFrame:
     Computed as polars' Spearman correlation does it: the names with both the score and the
     return, each ranked within the date, and the Pearson correlation of the two ranks. The
     returns' ranks are computed once and reused for every score that no such name lacks.
+    `scores` names the scores to measure (SCORES, all of them, by default).
     """
     date, ret = pl.col("analysis_date"), pl.col("universe_excess_return")
-    values = [f"{score}_score" for score in SCORES]
+    values = [f"{score}_score" for score in scores]
     frame = matured.select("analysis_date", "universe_excess_return", *values)
     names = frame.group_by("analysis_date").agg(
-        pl.col(value).count().alias(score) for score, value in zip(SCORES, values, strict=True)
+        pl.col(value).count().alias(score) for score, value in zip(scores, values, strict=True)
     )
     lacking = frame.select(  # does a name with a return lack the score?
         (pl.col(value).is_null() & ret.is_not_null()).any().alias(score)
-        for score, value in zip(SCORES, values, strict=True)
+        for score, value in zip(scores, values, strict=True)
     ).row(0, named=True)
     if frame["universe_excess_return"].null_count():
         frame = frame.filter(ret.is_not_null())
     ret_rank = ret.rank().over(date).alias("_ret_rank")
     paired = frame.with_columns(ret_rank)
     parts = []
-    for score, value in zip(SCORES, values, strict=True):
+    for score, value in zip(scores, values, strict=True):
         both = paired.select("analysis_date", value, "universe_excess_return", "_ret_rank")
         if lacking[score]:  # the returns' ranks among the names with the score only
             both = both.filter(pl.col(value).is_not_null()).with_columns(ret_rank)
