@@ -13,6 +13,8 @@ from ui import format as fmt
 
 DEFAULT_TICKERS = 3
 DEFAULT_PERIOD = dt.timedelta(days=182)
+VIEW = "vista"  # the open tab in the URL: ?vista=Precio
+VIEWS = ("Puntaje total", "Componentes", "Rendimiento comparado", "Precio", "ADR y acción local")
 
 
 def own_last_date(db: data.Database, tickers: list[str]) -> dt.date | None:
@@ -20,6 +22,50 @@ def own_last_date(db: data.Database, tickers: list[str]) -> dt.date | None:
     lasts = [db.read(reads.ticker_analysis, t)[0] for t in tickers]
     days = [rec["analysis_date"][0] for rec in lasts if not rec.is_empty()]
     return max(days) if days else None
+
+
+def price_view(db: data.Database, shown: list[str], start: dt.date, end: dt.date) -> str:
+    """The price chart of a shown ticker (in dollars at the CCL on request); returns the ticker."""
+    ticker_col, dollars_col = st.columns([2, 3], vertical_alignment="bottom")
+    ticker = ticker_col.selectbox("Ticker del gráfico de precio", shown)
+    prices = db.read(reads.technical_history, ticker, start, end)
+    has_ccl = fmt.in_pesos(ticker) and prices["usdars_ccl"].is_not_null().any()
+    in_dollars = dollars_col.toggle(
+        "Ver en dólares al tipo de cambio CCL",
+        disabled=not has_ccl,
+        help="Sólo para acciones en pesos (.BA) cuando los datos traen el dólar CCL del día.",
+    )
+    if not charts.has_candles(prices):
+        st.caption(
+            f"{ticker} sólo tiene precios de cierre en este período: se dibuja una línea "
+            "(las velas necesitan apertura, máximo y mínimo)."
+        )
+    st.plotly_chart(charts.prices(prices, ticker, in_dollars and has_ccl))
+    return ticker
+
+
+def pair_view(db: data.Database, chosen: list[str]) -> None:
+    """An ADR against its local share: the implied CCL and its gap with the day's CCL."""
+    pairs = compare.pairs(db.read(reads.tickers))
+    if not pairs:
+        st.info("No hay ningún par de ADR y acción local con los dos tickers en la base.")
+        return
+    labels = list(pairs)
+    mine = compare.first_pair(pairs, chosen)  # a pair of the chosen tickers, if any
+    pair = st.selectbox("Par", labels, index=labels.index(mine) if mine else 0)
+    local, adr, shares = pairs[pair]
+    gap = compare.implied_ccl(
+        db.read(reads.technical_history, local), db.read(reads.technical_history, adr), shares
+    )
+    if gap.is_empty():
+        st.info(f"{local} y {adr} no tienen cierres en fechas comunes.", icon=":material/info:")
+        return
+    st.plotly_chart(charts.adr_gap(gap, pair))
+    st.caption(
+        f"CCL implícito = cierre de {local} × {fmt.number(shares, 0)} acciones por ADR ÷ "
+        f"cierre de {adr}; la diferencia se mide contra el CCL del día de los datos. "
+        "Toda la historia común de los dos."
+    )
 
 
 cfg = data.settings()
@@ -53,56 +99,37 @@ if missing := [t for t in chosen if t not in shown]:
     st.info(f"Sin análisis entre el {fmt.date(start)} y el {fmt.date(end)}: {', '.join(missing)}.")
 if not shown:
     st.stop()
-st.plotly_chart(charts.score_history(history))
-st.caption(
-    "Cada punto tiene el color de la recomendación vigente ese día. No hay un puntaje fijo "
-    f"para comprar o vender: {help_text.call(cfg)}"
+# One view at a time, the others not even run (lazy tabs): each Plotly chart costs the browser
+# 0.1-0.3 s to draw, and five of them stacked were 2,700 px of page. The open tab lives in the
+# URL (`?vista=Precio`), so a view can be shared as a link.
+score_tab, parts_tab, compared_tab, price_tab, pair_tab = st.tabs(
+    list(VIEWS), key=VIEW, bind="query-params"
 )
-st.plotly_chart(charts.components(history))
-
-st.subheader("Rendimiento comparado")
-closes = {t: db.read(reads.technical_history, t, start, end) for t in shown}
-st.plotly_chart(charts.performance(compare.rebased(closes)))
-st.caption(
-    "Cada ticker vale 100 en su primer cierre del período, en su moneda de cotización "
-    "($ para .BA, US$ para los ADR)."
-)
-
-st.subheader("Precio")
-ticker_col, dollars_col = st.columns([2, 3], vertical_alignment="bottom")
-ticker = ticker_col.selectbox("Ticker del gráfico de precio", shown)
-prices = db.read(reads.technical_history, ticker, start, end)
-has_ccl = fmt.in_pesos(ticker) and prices["usdars_ccl"].is_not_null().any()
-in_dollars = dollars_col.toggle(
-    "Ver en dólares al tipo de cambio CCL",
-    disabled=not has_ccl,
-    help="Sólo para acciones en pesos (.BA) cuando los datos traen el dólar CCL del día.",
-)
-if not charts.has_candles(prices):
-    st.caption(
-        f"{ticker} sólo tiene precios de cierre en este período: se dibuja una línea "
-        "(las velas necesitan apertura, máximo y mínimo)."
-    )
-st.plotly_chart(charts.prices(prices, ticker, in_dollars and has_ccl))
-st.subheader("ADR y acción local")
-pairs = compare.pairs(db.read(reads.tickers))
-if pairs:
-    labels = list(pairs)
-    mine = compare.first_pair(pairs, chosen)  # a pair of the chosen tickers, if any
-    pair = st.selectbox("Par", labels, index=labels.index(mine) if mine else 0)
-    local, adr, shares = pairs[pair]
-    gap = compare.implied_ccl(
-        db.read(reads.technical_history, local), db.read(reads.technical_history, adr), shares
-    )
-    if gap.is_empty():
-        st.info(f"{local} y {adr} no tienen cierres en fechas comunes.", icon=":material/info:")
-    else:
-        st.plotly_chart(charts.adr_gap(gap, pair))
+if score_tab.open:
+    with score_tab:
+        st.plotly_chart(charts.score_history(history))
         st.caption(
-            f"CCL implícito = cierre de {local} × {fmt.number(shares, 0)} acciones por ADR ÷ "
-            f"cierre de {adr}; la diferencia se mide contra el CCL del día de los datos. "
-            "Toda la historia común de los dos."
+            "Cada punto tiene el color de la recomendación vigente ese día. No hay un puntaje "
+            f"fijo para comprar o vender: {help_text.call(cfg)}"
         )
+if parts_tab.open:
+    with parts_tab:
+        st.plotly_chart(charts.components(history))
+if compared_tab.open:
+    with compared_tab:
+        closes = {t: db.read(reads.technical_history, t, start, end) for t in shown}
+        st.plotly_chart(charts.performance(compare.rebased(closes)))
+        st.caption(
+            "Cada ticker vale 100 en su primer cierre del período, en su moneda de cotización "
+            "($ para .BA, US$ para los ADR)."
+        )
+ticker = shown[0]  # the detail link's ticker: the price chart's, when it is open
+if price_tab.open:
+    with price_tab:
+        ticker = price_view(db, shown, start, end)
+if pair_tab.open:
+    with pair_tab:
+        pair_view(db, chosen)
 
 st.page_link(
     params.DETAIL_PAGE,

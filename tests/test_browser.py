@@ -83,7 +83,7 @@ def screenshot(page: Page, name: str) -> None:
     ("name", "path", "heading", "element", "count"),
     [
         ("recomendaciones", "/", "Recomendaciones", "stDataFrame", 1),
-        ("evolucion", "/evolucion", "Evolución de puntajes", "stPlotlyChart", 3),
+        ("evolucion", "/evolucion", "Evolución de puntajes", "stPlotlyChart", 1),
         ("detalle", "/detalle", "Detalle del ticker", "stExpander", 4),
         ("salud", "/salud", "Salud de los procesos", "stPlotlyChart", 1),
         ("historial", "/historial", "Historial de aciertos", "stPlotlyChart", 4),
@@ -236,7 +236,7 @@ def test_a_close_only_ticker_gets_a_price_line(browser: Browser, tmp_path: Path)
     with served(database, tmp_path / "server.log") as url:
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="es-AR")
         page = context.new_page()
-        page.goto(f"{url}/evolucion?{params.TICKER}=GGAL.BA")
+        page.goto(f"{url}/evolucion?{params.TICKER}=GGAL.BA&vista=Precio")
         settle(page)
         price = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="GGAL.BA (cierre)")
         price.scroll_into_view_if_needed()
@@ -438,7 +438,41 @@ OVERLAP = """chart => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["/evolucion", "/historial", "/salud"])
+EVOLUTION_TABS = {  # Evolución's tabs, one chart each, and its title
+    "Puntaje total": "Puntaje total y recomendación vigente",
+    "Componentes": "Componentes del puntaje",
+    "Rendimiento comparado": "Rendimiento comparado (base 100)",
+    "Precio": "Precio de ",
+    "ADR y acción local": "CCL implícito",
+}
+
+
+def test_each_evolution_tab_draws_its_chart_when_picked(app_url: str, page: Page) -> None:
+    """Only the open tab is drawn; a click draws the next one and puts it in the address."""
+    page.goto(app_url + "/evolucion")
+    settle(page)
+    for n, (label, title) in enumerate(EVOLUTION_TABS.items()):
+        page.get_by_role("tab", name=label).click()
+        page.wait_for_function(
+            "t => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes(t))",
+            arg=title,
+            timeout=30_000,
+        )
+        settle(page)
+        drawn = [t.text_content() or "" for t in page.locator(".gtitle").all()]
+        assert len(drawn) == 1 and title in drawn[0], drawn
+        query = parse_qs(urlsplit(page.url).query)
+        assert query.get("vista") == (None if n == 0 else [label]), page.url
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *(f"/evolucion?vista={label}" for label in EVOLUTION_TABS),
+        "/historial",
+        "/salud",
+    ],
+)
 def test_chart_toolbars_do_not_cover_legends(app_url: str, page: Page, path: str) -> None:
     """Hovering a chart shows Plotly's toolbar; it must leave the legend readable."""
     page.goto(app_url + path)

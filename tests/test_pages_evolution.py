@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from store import writes
 from store.connection import open_reader, open_writer
@@ -19,6 +20,15 @@ from ui import format as fmt
 
 PAGE = params.EVOLUTION_PAGE
 START, END = dt.date(2023, 11, 1), dt.date(2024, 3, 8)
+VIEW = "vista"  # the open tab, in the URL
+SCORE, PARTS, COMPARED, PRICE, PAIR = (
+    "Puntaje total",
+    "Componentes",
+    "Rendimiento comparado",
+    "Precio",
+    "ADR y acción local",
+)
+VIEWS = (SCORE, PARTS, COMPARED, PRICE, PAIR)
 
 
 def _first_column(path: Path, sql: str, *params) -> list:
@@ -54,10 +64,20 @@ def on_sample(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return sample_db
 
 
-def open_charts(tickers: list[str]):
-    at = open_page(PAGE, **{params.TICKER: tickers})
+def open_view(view: str, **query: str | list[str]) -> AppTest:
+    """The page on one of its tabs, as a link to it opens it (`?vista=Precio`)."""
+    return open_page(PAGE, **({VIEW: view} if view != SCORE else {}), **query)
+
+
+def open_charts(tickers: list[str], view: str = SCORE) -> AppTest:
+    at = open_view(view, **{params.TICKER: tickers})
     at.date_input[0].set_value((START, END))
     return at.run()
+
+
+def every_figure(tickers: list[str], **query: str | list[str]) -> list[dict]:
+    """The figures of every tab of the page."""
+    return [f for view in VIEWS for f in figures(open_view(view, **query, ticker=tickers))]
 
 
 def price_figure(at) -> dict:
@@ -73,6 +93,37 @@ def closes(price: dict) -> list[float]:
     """The closes drawn by a price figure's candlesticks."""
     candles = next(trace for trace in price["data"] if trace["type"] == "candlestick")
     return numbers(candles["close"]).tolist()
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [f["layout"]["title"]["text"] for f in figures(at)]
+
+
+def test_each_view_is_a_tab_and_only_the_open_one_is_drawn(on_sample: Path) -> None:
+    at = open_charts(sample_tickers(on_sample, 2))
+    assert_no_failure(at)
+    assert [tab.label for tab in at.tabs] == list(VIEWS)
+    assert chart_titles(at) == ["Puntaje total y recomendación vigente"]
+    assert VIEW not in at.query_params  # the first tab keeps the address short
+
+
+def test_a_tab_opens_from_its_link_and_when_picked(on_sample: Path) -> None:
+    ticker = sample_tickers(on_sample, 1)[0]
+    at = open_view(PRICE, **{params.TICKER: ticker})
+    assert_no_failure(at)
+    assert chart_titles(at) == [f"Precio de {ticker}"]
+    link = next(e for e in at.get("page_link") if "análisis completo" in e.proto.label)
+    assert link.proto.label.endswith(ticker)
+    at = open_view(SCORE, **{params.TICKER: ticker})
+    at.session_state[VIEW] = PARTS  # what a click on the tab sends
+    assert chart_titles(at.run()) == ["Componentes del puntaje"]
+
+
+def test_an_unknown_tab_in_the_link_opens_the_first(on_sample: Path) -> None:
+    at = open_view("Volumen", **{params.TICKER: sample_tickers(on_sample, 1)})
+    assert_no_failure(at)
+    assert chart_titles(at) == ["Puntaje total y recomendación vigente"]
+    assert VIEW not in at.query_params
 
 
 def test_score_chart_holds_one_series_per_selected_ticker(on_sample: Path) -> None:
@@ -130,7 +181,7 @@ def test_score_chart_marks_each_day_with_the_stored_call_and_no_fixed_bands(
 
 def test_component_chart_has_a_panel_per_component(on_sample: Path) -> None:
     chosen = sample_tickers(on_sample, 2)
-    components = figures(open_charts(chosen))[1]
+    (components,) = figures(open_charts(chosen, PARTS))
     titles = {a["text"] for a in components["layout"]["annotations"] if "<b>" in a["text"]}
     assert titles == {f"<b>{t}</b>" for t in ("Técnico", "Fundamental", "Macro", "Sentimiento")}
     assert len(components["data"]) == 4 * len(chosen)
@@ -138,7 +189,7 @@ def test_component_chart_has_a_panel_per_component(on_sample: Path) -> None:
 
 def test_price_chart_has_candles_moving_averages_and_bollinger_bands(on_sample: Path) -> None:
     ticker = sample_tickers(on_sample, 1)[0]
-    price = price_figure(open_charts([ticker]))
+    price = price_figure(open_charts([ticker], PRICE))
     kinds = {trace.get("name"): trace["type"] for trace in price["data"]}
     assert kinds[ticker] == "candlestick"
     assert {"SMA 20", "SMA 50", "SMA 200"} <= set(kinds)
@@ -158,12 +209,12 @@ def test_peso_prices_can_be_shown_in_dollars_at_the_ccl_rate(db_path: Path, monk
         writes.replace_partitions(con, [day], [(recs, details)])
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
 
-    at = open_page(PAGE, **{params.TICKER: ["GGAL.BA"]})
+    at = open_view(PRICE, **{params.TICKER: ["GGAL.BA"]})
     assert closes(price_figure(at)) == [1000.0]
     at.toggle[0].set_value(True).run()
     assert closes(price_figure(at)) == [1000.0 / 800.0]
 
-    adr = open_page(PAGE, **{params.TICKER: ["GGAL"]})
+    adr = open_view(PRICE, **{params.TICKER: ["GGAL"]})
     assert adr.toggle[0].disabled
 
 
@@ -192,7 +243,7 @@ def test_a_close_only_ticker_gets_a_price_line_over_its_own_period(
         last = dt.date(2024, 3, 8)
         writes.replace_partitions(con, [last], [partition(last, ["GGAL"])])
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
-    at = open_page(PAGE, **{params.TICKER: "ggal.ba"})  # case-insensitive
+    at = open_view(PRICE, **{params.TICKER: "ggal.ba"})  # case-insensitive
     assert_no_failure(at)
     assert at.date_input[0].value == (days[0], days[-1])  # its own data, not the market's end
     price = price_figure(at)
@@ -217,7 +268,10 @@ def test_the_period_lives_in_the_url(on_sample: Path) -> None:
 
 
 def test_every_chart_hovers_in_spanish_with_dates_dd_mm_yyyy(on_sample: Path) -> None:
-    for figure in figures(open_charts(sample_tickers(on_sample, 2))):
+    period = {params.START: START.isoformat(), params.END: END.isoformat()}
+    drawn = every_figure(sample_tickers(on_sample, 2), **period)
+    assert len(drawn) == len(VIEWS)
+    for figure in drawn:
         assert figure["layout"]["separators"] == ",."
         assert figure["layout"]["xaxis"]["tickformat"] == "%d/%m/%Y"
         for trace in figure["data"]:
@@ -227,7 +281,7 @@ def test_every_chart_hovers_in_spanish_with_dates_dd_mm_yyyy(on_sample: Path) ->
 
 def test_performance_is_rebased_to_100_on_each_tickers_first_close(on_sample: Path) -> None:
     chosen = sample_tickers(on_sample, 2)
-    chart = titled(open_charts(chosen), "Rendimiento comparado")
+    chart = titled(open_charts(chosen, COMPARED), "Rendimiento comparado")
     with open_reader(on_sample) as con:
         for trace in chart["data"]:
             if trace.get("name") not in chosen:
@@ -258,7 +312,7 @@ def test_an_adr_against_its_local_share_gives_the_implied_ccl_and_the_gap(
     with open_writer(db_path) as con:
         writes.replace_partitions(con, [day], [(recs, details)])
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
-    at = open_page(PAGE, **{params.TICKER: ["YPF"]})
+    at = open_view(PAIR, **{params.TICKER: ["YPF"]})
     assert_no_failure(at)
     chart = titled(at, "YPF / YPFD.BA")
     implied, ccl, gap = (numbers(t["y"]).tolist() for t in chart["data"])
@@ -328,15 +382,16 @@ def test_a_period_outside_the_analyses_is_said_and_moved_inside(on_sample: Path)
 def test_a_short_period_has_one_date_tick_per_day(on_sample: Path) -> None:
     """Over four days Plotly would tick every 12 hours, writing each date twice."""
     period: dict[str, str | list[str]] = {params.START: "2024-03-05", params.END: "2024-03-08"}
-    at = open_page(PAGE, **{params.TICKER: sample_tickers(on_sample, 2)}, **period)
-    assert_no_failure(at)
-    for figure in figures(at):
+    drawn = every_figure(sample_tickers(on_sample, 2), **period)
+    assert len(drawn) == len(VIEWS)
+    for figure in drawn:
         if "CCL implícito" in figure["layout"]["title"]["text"]:
             continue  # the pair's whole common history, not the period
         axes = [v for k, v in figure["layout"].items() if k.startswith("xaxis")]
         assert axes and all(a.get("dtick") == 86_400_000 for a in axes), figure["layout"]["title"]
-    long = figures(open_charts(sample_tickers(on_sample, 2)))  # four months: Plotly's own ticks
-    assert all("dtick" not in f["layout"]["xaxis"] for f in long)
+    long = {params.START: START.isoformat(), params.END: END.isoformat()}  # Plotly's own ticks
+    chosen = sample_tickers(on_sample, 2)
+    assert all("dtick" not in f["layout"]["xaxis"] for f in every_figure(chosen, **long))
 
 
 def test_the_adr_pair_shown_first_is_that_of_the_first_chosen_ticker_with_one(
@@ -347,9 +402,9 @@ def test_the_adr_pair_shown_first_is_that_of_the_first_chosen_ticker_with_one(
     with open_writer(db_path) as con:
         writes.replace_partitions(con, [day], [partition(day, stored)])
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{db_path}")
-    at = open_page(PAGE, **{params.TICKER: ["VIST", "PAM", "CEPU"]})  # VIST.BA is not stored
+    at = open_view(PAIR, **{params.TICKER: ["VIST", "PAM", "CEPU"]})  # VIST.BA is not stored
     assert_no_failure(at)
     pair = next(s for s in at.selectbox if s.label == "Par")
     assert pair.options[0] == "BBAR / BBAR.BA" and pair.value == "PAM / PAMP.BA"
-    at = open_page(PAGE, **{params.TICKER: ["CEPU", "TGSU2.BA"]})  # a local share finds its ADR
+    at = open_view(PAIR, **{params.TICKER: ["CEPU", "TGSU2.BA"]})  # a local share finds its ADR
     assert next(s for s in at.selectbox if s.label == "Par").value == "TGS / TGSU2.BA"
