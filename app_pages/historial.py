@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from pipeline.analysis.track_record import HORIZONS, TrackRecord
@@ -11,6 +13,7 @@ from ui import format as fmt
 from ui import track_record_verdict as verdict
 
 DEFAULT_HORIZON = verdict.DEFAULT_HORIZON
+VIEW = "vista"  # the open tab in the URL: ?vista=Poder+predictivo
 
 
 def overview(record: TrackRecord) -> None:
@@ -37,6 +40,66 @@ def origins(record: TrackRecord) -> None:
     st.caption(guide.ORIGIN)
 
 
+def by_call(record: TrackRecord) -> None:
+    """Calls, excess returns and hit rates per call for a listing group, flagging thin cells."""
+    st.caption(guide.BY_CALL)
+    listing = st.radio(
+        "Grupo", tables.listings(record.by_call), format_func=fmt.LISTINGS.get, horizontal=True
+    )
+    tables.track_by_call(record.by_call, listing)
+    if unclear := verdict.small_cells(record.by_call, listing):
+        st.warning(
+            "Aciertos que no se distinguen de la tasa base (el intervalo de 95 % la contiene: con "
+            "esa cantidad de recomendaciones, la diferencia cabe en el azar y no se puede decir "
+            f"que acierten más ni menos): {'; '.join(unclear)}.",
+            icon=":material/warning:",
+        )
+
+
+def predictive_power(record: TrackRecord) -> None:
+    """The scores' IC over time with its summary and by year, and the quintiles' returns."""
+    summary = record.ic_summary
+    method = fmt.ic_method(summary["method"][0], summary["lags"][0]) if summary.height else "—"
+    st.caption(guide.IC.format(method=method))
+    st.plotly_chart(charts.ic_over_time(record.ic_daily, record.ic_summary))
+    tables.ic_summary(record.ic_summary, record.ic_by_year)
+    st.caption(guide.QUINTILES)
+    st.plotly_chart(charts.quintile_returns(record.quintiles, record.spread))
+
+
+def range_and_risk(record: TrackRecord) -> None:
+    """Where prices ended against the stated range, and volatility per stated risk level."""
+    st.caption(guide.TARGET_RANGE)
+    st.plotly_chart(charts.target_range(record.calibration))
+    st.caption(guide.RISK)
+    st.plotly_chart(charts.risk_volatility(record.risk, record.risk_ordering))
+
+
+def turnover_and_coverage(record: TrackRecord) -> None:
+    """How often calls change, and the share of calls without each component."""
+    turnover_col, coverage_col = st.columns(2)
+    with turnover_col:
+        st.subheader("Rotación")
+        st.caption(guide.TURNOVER)
+        tables.turnover(record.turnover)
+    with coverage_col:
+        st.subheader("Cobertura de componentes")
+        st.caption(guide.COVERAGE)
+        tables.coverage(record.coverage)
+
+
+def market_view(db: data.Database, horizon: int, entry: str) -> None:
+    """The market view's calls against the Merval at the horizon and entry."""
+    market = db.read(reads.market_track_record, entry=entry)
+    at_horizon = market.ic.filter(horizon=horizon).row(0, named=True)
+    method = fmt.ic_method(at_horizon["method"], at_horizon["lags"])
+    st.caption(guide.MARKET_VIEW.format(horizon=horizon, method=method))
+    if at_horizon["dates"] == 0:
+        st.info(guide.MARKET_VIEW_EMPTY.format(horizon=horizon), icon=":material/hourglass_empty:")
+    else:
+        tables.market_record(market, horizon)
+
+
 cfg = data.settings()
 db = data.database(cfg)
 
@@ -56,51 +119,19 @@ with st.container(border=True, key="verdict"):
     st.caption(guide.VERDICT)
 origins(record)
 
-st.subheader("Por recomendación")
-st.caption(guide.BY_CALL)
-listing = st.radio(
-    "Grupo", tables.listings(record.by_call), format_func=fmt.LISTINGS.get, horizontal=True
-)
-tables.track_by_call(record.by_call, listing)
-if unclear := verdict.small_cells(record.by_call, listing):
-    st.warning(
-        "Aciertos que no se distinguen de la tasa base (el intervalo de 95 % la contiene: con "
-        "esa cantidad de recomendaciones, la diferencia cabe en el azar y no se puede decir "
-        f"que acierten más ni menos): {'; '.join(unclear)}.",
-        icon=":material/warning:",
-    )
-
-st.subheader("Poder predictivo del puntaje")
-summary = record.ic_summary
-method = fmt.ic_method(summary["method"][0], summary["lags"][0]) if summary.height else "—"
-st.caption(guide.IC.format(method=method))
-st.plotly_chart(charts.ic_over_time(record.ic_daily, record.ic_summary))
-tables.ic_summary(record.ic_summary, record.ic_by_year)
-st.caption(guide.QUINTILES)
-st.plotly_chart(charts.quintile_returns(record.quintiles, record.spread))
-
-st.subheader("Rango objetivo y riesgo")
-st.caption(guide.TARGET_RANGE)
-st.plotly_chart(charts.target_range(record.calibration))
-st.caption(guide.RISK)
-st.plotly_chart(charts.risk_volatility(record.risk, record.risk_ordering))
-
-turnover_col, coverage_col = st.columns(2)
-with turnover_col:
-    st.subheader("Rotación")
-    st.caption(guide.TURNOVER)
-    tables.turnover(record.turnover)
-with coverage_col:
-    st.subheader("Cobertura de componentes")
-    st.caption(guide.COVERAGE)
-    tables.coverage(record.coverage)
-
-st.subheader("Visión de mercado frente al Merval")
-market = db.read(reads.market_track_record, entry=entry)
-at_horizon = market.ic.filter(horizon=horizon).row(0, named=True)
-method = fmt.ic_method(at_horizon["method"], at_horizon["lags"])
-st.caption(guide.MARKET_VIEW.format(horizon=horizon, method=method))
-if at_horizon["dates"] == 0:
-    st.info(guide.MARKET_VIEW_EMPTY.format(horizon=horizon), icon=":material/hourglass_empty:")
-else:
-    tables.market_record(market, horizon)
+# One block at a time, the others not even run (lazy tabs): its four charts and six tables were
+# one long page, and each Plotly chart costs the browser 0.1-0.3 s to draw. The calls table comes
+# first, so the page arrives without a chart. The open tab lives in the URL
+# (`?vista=Poder+predictivo`).
+views: dict[str, Callable[[], None]] = {
+    "Por recomendación": lambda: by_call(record),
+    "Poder predictivo": lambda: predictive_power(record),
+    "Rango objetivo y riesgo": lambda: range_and_risk(record),
+    "Rotación y cobertura": lambda: turnover_and_coverage(record),
+    "Visión de mercado": lambda: market_view(db, horizon, entry),
+}
+tabs = st.tabs(list(views), key=VIEW, bind="query-params")
+for tab, show in zip(tabs, views.values(), strict=True):
+    if tab.open:
+        with tab:
+            show()

@@ -86,7 +86,7 @@ def screenshot(page: Page, name: str) -> None:
         ("evolucion", "/evolucion", "Evolución de puntajes", "stPlotlyChart", 1),
         ("detalle", "/detalle", "Detalle del ticker", "stExpander", 4),
         ("salud", "/salud", "Salud de los procesos", "stPlotlyChart", 1),
-        ("historial", "/historial", "Historial de aciertos", "stPlotlyChart", 4),
+        ("historial", "/historial", "Historial de aciertos", "stDataFrame", 1),
         ("metodologia", "/metodologia", "Metodología", "stTable", 1),
     ],
 )
@@ -438,29 +438,39 @@ OVERLAP = """chart => {
 }"""
 
 
-EVOLUTION_TABS = {  # Evolución's tabs, one chart each, and its title
-    "Puntaje total": "Puntaje total y recomendación vigente",
-    "Componentes": "Componentes del puntaje",
-    "Rendimiento comparado": "Rendimiento comparado (base 100)",
-    "Precio": "Precio de ",
-    "ADR y acción local": "CCL implícito",
+TABS = {  # each page's tabs and the titles of the charts each one draws
+    "/evolucion": {
+        "Puntaje total": ["Puntaje total y recomendación vigente"],
+        "Componentes": ["Componentes del puntaje"],
+        "Rendimiento comparado": ["Rendimiento comparado (base 100)"],
+        "Precio": ["Precio de "],
+        "ADR y acción local": ["CCL implícito"],
+    },
+    "/historial": {
+        "Por recomendación": [],
+        "Poder predictivo": ["IC en el tiempo", "Retorno por quintil"],
+        "Rango objetivo y riesgo": ["Dónde terminó el precio", "Volatilidad por nivel de riesgo"],
+        "Rotación y cobertura": [],
+        "Visión de mercado": [],
+    },
 }
+# The titles of the charts drawn, once they are those expected (`titles`, substrings).
+CHARTS_DRAWN = """titles => {
+    const drawn = [...document.querySelectorAll('.gtitle')].map(e => e.textContent);
+    return drawn.length === titles.length && titles.every((t, i) => drawn[i].includes(t));
+}"""
 
 
-def test_each_evolution_tab_draws_its_chart_when_picked(app_url: str, page: Page) -> None:
+@pytest.mark.parametrize("path", list(TABS))
+def test_each_tab_draws_its_charts_when_picked(app_url: str, page: Page, path: str) -> None:
     """Only the open tab is drawn; a click draws the next one and puts it in the address."""
-    page.goto(app_url + "/evolucion")
+    page.goto(app_url + path)
     settle(page)
-    for n, (label, title) in enumerate(EVOLUTION_TABS.items()):
+    for n, (label, titles) in enumerate(TABS[path].items()):
         page.get_by_role("tab", name=label).click()
-        page.wait_for_function(
-            "t => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes(t))",
-            arg=title,
-            timeout=30_000,
-        )
+        page.wait_for_function(CHARTS_DRAWN, arg=titles, timeout=30_000)
         settle(page)
-        drawn = [t.text_content() or "" for t in page.locator(".gtitle").all()]
-        assert len(drawn) == 1 and title in drawn[0], drawn
+        assert page.evaluate(CHARTS_DRAWN, titles), label
         query = parse_qs(urlsplit(page.url).query)
         assert query.get("vista") == (None if n == 0 else [label]), page.url
 
@@ -468,8 +478,7 @@ def test_each_evolution_tab_draws_its_chart_when_picked(app_url: str, page: Page
 @pytest.mark.parametrize(
     "path",
     [
-        *(f"/evolucion?vista={label}" for label in EVOLUTION_TABS),
-        "/historial",
+        *(f"{path}?vista={label}" for path, tabs in TABS.items() for label, t in tabs.items() if t),
         "/salud",
     ],
 )

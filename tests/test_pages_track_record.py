@@ -79,6 +79,53 @@ def sample_page(on_sample: Path) -> AppTest:
     return open_page(PAGE)
 
 
+VIEW = "vista"  # the open tab, in the URL
+BY_CALL, POWER, RANGE, TURNOVER, MARKET = (
+    "Por recomendación",
+    "Poder predictivo",
+    "Rango objetivo y riesgo",
+    "Rotación y cobertura",
+    "Visión de mercado",
+)
+VIEWS = (BY_CALL, POWER, RANGE, TURNOVER, MARKET)
+
+
+def open_view(view: str, **query: str) -> AppTest:
+    """The page on one of its tabs, as a link to it opens it (`?vista=Poder+predictivo`)."""
+    return open_page(PAGE, **({VIEW: view} if view != BY_CALL else {}), **query)
+
+
+@pytest.fixture
+def power_page(on_sample: Path) -> AppTest:
+    return open_view(POWER)
+
+
+@pytest.fixture
+def range_page(on_sample: Path) -> AppTest:
+    return open_view(RANGE)
+
+
+def test_each_block_is_a_tab_and_only_the_open_one_is_run(sample_page: AppTest) -> None:
+    assert_no_failure(sample_page)
+    assert [tab.label for tab in sample_page.tabs] == list(VIEWS)
+    assert not figures(sample_page)  # the calls table first: no chart to draw on arrival
+    assert len(sample_page.dataframe) == 1 and VIEW not in sample_page.query_params
+    assert "Recomendaciones evaluadas" in metrics(sample_page)  # the headline stays above
+
+
+def test_a_tab_opens_from_its_link_and_when_picked(on_sample: Path) -> None:
+    at = open_view(RANGE, **{params.HORIZON: "5"})
+    assert_no_failure(at)
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
+    assert titles[0].startswith("Dónde terminó el precio") and titles[1].startswith("Volatilidad")
+    at = open_page(PAGE)
+    at.session_state[VIEW] = POWER  # what a click on the tab sends
+    titles = [f["layout"]["title"]["text"] for f in figures(at.run())]
+    assert titles[0].startswith("IC en el tiempo") and titles[1].startswith("Retorno por quintil")
+    unknown = open_page(PAGE, **{VIEW: "Gráficos"})
+    assert not figures(unknown) and VIEW not in unknown.query_params
+
+
 def by_listing(record: TrackRecord, listing: str) -> pl.DataFrame:
     return record.by_call.filter(pl.col("listing") == listing)
 
@@ -113,13 +160,15 @@ def test_numbers_are_written_the_argentine_way_and_sort_as_numbers(
     row = cells[(cells["recommendation"] == "COMPRAR") & (cells["origin"] == "Todos")]
     assert row["hit_rate"].item() == f"{buy['hit_rate'][0] * 100:.1f} %".replace(".", ",")
     assert sample_page.dataframe[0].value["hit_rate"].dtype.kind == "f"  # sorts as numbers
-    turnover = shown(sample_page, 3)
+    turnover = shown(open_view(TURNOVER), 0)
     expected = [f"{n:,}".replace(",", ".") for n in record.turnover["calls"]]
     assert sorted(turnover["calls"]) == sorted(expected)
     assert any("." in c for c in expected), "the sample has a count over 999"
     calls = metrics(sample_page)["Recomendaciones evaluadas"]
     assert calls == f"{record.matured_calls:,}".replace(",", ".")
-    for figure in figures(sample_page):
+    drawn = [f for view in (POWER, RANGE) for f in figures(open_view(view))]
+    assert len(drawn) == 4
+    for figure in drawn:
         assert figure["layout"]["separators"] == ",."
 
 
@@ -135,13 +184,13 @@ def test_simulated_and_published_calls_are_labelled(sample_page: AppTest, on_sam
 
 
 def test_the_ic_is_a_rolling_twelve_month_mean_with_its_t_statistic(
-    sample_page: AppTest, on_sample: Path
+    power_page: AppTest, on_sample: Path
 ) -> None:
     record = record_of(on_sample)
     total = record.ic_summary.filter(pl.col("score") == "total").row(0, named=True)
     t_text = fmt.number(total["t_stat"], 2)
-    assert metrics(sample_page)["Estadístico t del IC"] == t_text
-    ic_chart = figures(sample_page)[0]
+    assert metrics(power_page)["Estadístico t del IC"] == t_text
+    ic_chart = figures(power_page)[0]
     assert f"(t = {t_text})" in ic_chart["layout"]["title"]["text"]
     line = next(trace for trace in ic_chart["data"] if trace["name"] == "Total")
     daily = record.ic_daily.filter(pl.col("score") == "total").drop_nulls("ic")
@@ -153,17 +202,17 @@ def test_the_ic_is_a_rolling_twelve_month_mean_with_its_t_statistic(
     assert "macro" not in measured  # the same for every stock: no cross-section to rank
     legend = {trace["name"] for trace in ic_chart["data"] if trace.get("showlegend", True)}
     assert legend == {fmt.SCORES[score] for score in measured}  # no entry without a line
-    assert shown(sample_page, 1)["t_stat"][0] == t_text
+    assert shown(power_page, 0)["t_stat"][0] == t_text
     method = "Newey-West (núcleo de Bartlett) con 20 rezagos, igual al horizonte"
-    assert shown(sample_page, 1)["method"][0] == method
-    assert any(f"(método: {method})" in c.value for c in sample_page.caption)
+    assert shown(power_page, 0)["method"][0] == method
+    assert any(f"(método: {method})" in c.value for c in power_page.caption)
 
 
 def test_quintile_bars_show_the_mean_excess_and_the_spread(
-    sample_page: AppTest, on_sample: Path
+    power_page: AppTest, on_sample: Path
 ) -> None:
     record = record_of(on_sample)
-    bars = figures(sample_page)[1]
+    bars = figures(power_page)[1]
     assert list(bars["data"][0]["x"]) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
     expected = record.quintiles.sort("quintile")["mean_universe_excess"].to_numpy() * 100
     np.testing.assert_allclose(numbers(bars["data"][0]["y"]), expected)
@@ -171,19 +220,19 @@ def test_quintile_bars_show_the_mean_excess_and_the_spread(
 
 
 def test_target_range_and_risk_charts_match_the_record(
-    sample_page: AppTest, on_sample: Path
+    range_page: AppTest, on_sample: Path
 ) -> None:
     record = record_of(on_sample)
-    calibration, risk = figures(sample_page)[2:4]
+    calibration, risk = figures(range_page)
     inside = next(t for t in calibration["data"] if t["name"] == "Dentro del rango")
     assert numbers(inside["x"]).sum() == pytest.approx(record.calibration["inside"].sum() * 100)
     assert set(risk["data"][0]["x"]) == set(record.risk["risk_level"])
     assert fmt.percent(record.risk_ordering) in risk["layout"]["title"]["text"]
 
 
-def test_the_range_guide_states_the_models_percentile_range(sample_page: AppTest) -> None:
+def test_the_range_guide_states_the_models_percentile_range(range_page: AppTest) -> None:
     # The calls state the 10th-90th percentile range (80 %), not the first model's ± 1 sd.
-    guide = next(c.value for c in sample_page.caption if "rango para el precio" in c.value)
+    guide = next(c.value for c in range_page.caption if "rango para el precio" in c.value)
     assert "del percentil 10 al percentil 90" in guide
     assert "debería contener el 80 % de los resultados" in guide
     assert "cerca del 10 % de cada lado" in guide
@@ -198,7 +247,7 @@ def table_with(at: AppTest, column: str) -> tuple[pl.DataFrame, pd.DataFrame]:
 def test_the_market_view_is_measured_against_the_merval_in_pesos_and_dollars(
     on_sample: Path,
 ) -> None:
-    at = open_page(PAGE, **{params.HORIZON: "5", params.ENTRY: "siguiente"})
+    at = open_view(MARKET, **{params.HORIZON: "5", params.ENTRY: "siguiente"})
     assert_no_failure(at)
     with open_reader(on_sample) as con:
         market = reads.market_track_record(con, entry="next_close")
@@ -395,17 +444,17 @@ def test_the_by_call_table_shows_the_interval_and_flags_cells_that_say_nothing(
     assert all(cell in warning for cell in unclear)
 
 
-def test_the_ic_guide_asks_for_the_t_and_stability_not_just_the_mean(sample_page: AppTest) -> None:
-    guide = next(c.value for c in sample_page.caption if c.value.startswith("El **IC**"))
+def test_the_ic_guide_asks_for_the_t_and_stability_not_just_the_mean(power_page: AppTest) -> None:
+    guide = next(c.value for c in power_page.caption if c.value.startswith("El **IC**"))
     assert "ya se considera útil" not in guide
     assert "**estadístico t**" in guide and "año tras año" in guide and "|t|" in guide
 
 
-def test_a_score_without_an_ic_has_no_method_either(sample_page: AppTest) -> None:
+def test_a_score_without_an_ic_has_no_method_either(power_page: AppTest) -> None:
     ic = next(
-        shown(sample_page, i)
-        for i in range(len(sample_page.dataframe))
-        if "method" in sample_page.dataframe[i].value.columns
+        shown(power_page, i)
+        for i in range(len(power_page.dataframe))
+        if "method" in power_page.dataframe[i].value.columns
     )
     empty = ic[ic["mean_ic"] == "—"]
     assert not empty.empty, "the sample has components without data"
@@ -417,9 +466,7 @@ def test_origin_badges_are_not_the_calls_colours() -> None:
     assert not set(fmt.ORIGIN_HEX.values()) & set(fmt.CALL_HEX.values())
 
 
-def test_negative_figures_carry_a_minus_sign_not_a_hyphen(sample_page: AppTest) -> None:
-    cells = [
-        c for i in range(len(sample_page.dataframe)) for c in table_cells(sample_page.dataframe[i])
-    ]
+def test_negative_figures_carry_a_minus_sign_not_a_hyphen(on_sample: Path) -> None:
+    cells = [c for view in VIEWS for table in open_view(view).dataframe for c in table_cells(table)]
     assert any(c.startswith("\u2212") for c in cells)
     assert not any(re.match(r"^-\d", c) for c in cells)
