@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench_pages            # every page, 3 warm visits each
     python -m benchmarks.bench_pages --warm 5
+    python -m benchmarks.bench_pages --pages /evolucion /salud
 
 `streamlit run dashboard.py` serves the demo database (`make demo`'s date range) on a free
 local port and Debian's chromium (Playwright, no browser download) opens each page, timing
@@ -153,7 +154,7 @@ class PageTimes:
     warm_fresh: list[float]  # later visits, each in a fresh browser
 
 
-def page_times(url: str, warm_visits: int) -> dict[str, PageTimes]:
+def page_times(url: str, warm_visits: int, pages: tuple[str, ...] = PAGES) -> dict[str, PageTimes]:
     """Per page: its first visit after the server started, then the later visits."""
     from playwright.sync_api import sync_playwright
 
@@ -162,7 +163,7 @@ def page_times(url: str, warm_visits: int) -> dict[str, PageTimes]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         returning = new_context(browser)
         try:
-            for n, path in enumerate(PAGES):
+            for n, path in enumerate(pages):
                 cold = visit_seconds(browser, url + path)
                 if n == 0:  # the returning browser opens the dashboard once, untimed
                     tab_seconds(returning, url + path)
@@ -176,11 +177,11 @@ def page_times(url: str, warm_visits: int) -> dict[str, PageTimes]:
     return found
 
 
-def run(warm_visits: int, folder: Path) -> list[Row]:
-    """Build the demo database in `folder`, serve it, and time every page cold and warm."""
+def run(warm_visits: int, folder: Path, pages: tuple[str, ...] = PAGES) -> list[Row]:
+    """Build the demo database in `folder`, serve it, and time the pages cold and warm."""
     database = demo_database(folder)
     with served(database, folder / "streamlit.log") as url:
-        found = page_times(url, warm_visits)
+        found = page_times(url, warm_visits, pages)
     label = "dashboard pages in chromium, demo database"
     rows = []
     for path, times in found.items():
@@ -205,9 +206,12 @@ def main(argv: list[str] | None = None) -> None:
     """Parse the command line, run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=int, default=3, help="warm visits per page")
+    parser.add_argument(
+        "--pages", nargs="+", choices=PAGES, default=PAGES, help="the pages to time (all)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
-        print(table(run(args.warm, Path(folder))))
+        print(table(run(args.warm, Path(folder), tuple(args.pages))))
 
 
 if __name__ == "__main__":
