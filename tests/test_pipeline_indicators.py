@@ -166,6 +166,33 @@ def test_tickers_do_not_leak_into_each_other(sample: pl.DataFrame) -> None:
             assert_matches(ours, alone_values, 1e-9, f"{ticker} {column}")
 
 
+def test_very_long_history_equals_talib() -> None:
+    """A ticker of 17,000 bars (68 years) after a pricier one: every bar equals TA-Lib's."""
+    n = 17_000
+    days = [dt.date(1950, 1, 1) + dt.timedelta(days=i) for i in range(n)]
+    close = 50 * np.exp(np.random.default_rng(5).normal(0, 0.02, n).cumsum())
+    panel = pl.concat(
+        [prices_frame({"A": close[:300] * 1e3}, days[:300]), prices_frame({"B": close}, days)]
+    )
+    rows = add_indicators(panel.lazy()).collect().filter(pl.col("ticker") == "B")
+    expected = talib_indicators(close, close * 1.01, close * 0.99)
+    for column in TALIB_INDICATORS:
+        assert_matches(as_array(rows, column), expected[column], 1e-9, column)
+
+
+def test_panel_without_high_low_has_no_atr() -> None:
+    """With no high/low anywhere ATR is null on every row; the close indicators are computed."""
+    days = [dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(60)]
+    walks = 10 * np.exp(np.random.default_rng(2).normal(0, 0.03, (2, 60)).cumsum(axis=1))
+    panel = prices_frame({"A": walks[0], "B": walks[1]}, days)
+    close_only = panel.with_columns(high=None, low=None).cast(PRICES_SCHEMA)
+    out = add_indicators(close_only.lazy()).collect()
+    assert out["atr_14"].null_count() == out.height
+    for ticker, rows in out.partition_by("ticker", as_dict=True).items():
+        expected = talib.RSI(as_array(rows, "close"), 14)
+        assert_matches(as_array(rows, "rsi_14"), expected, 1e-9, f"{ticker} rsi_14")
+
+
 def test_flat_start_gives_rsi_zero_as_talib() -> None:
     """A ticker whose price has not moved since listing has RSI 0, even after a volatile one."""
     days = [dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(60)]

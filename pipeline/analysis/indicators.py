@@ -53,10 +53,17 @@ INDICATOR_COLUMNS = (
 
 _BARS = pl.col("bars")
 _RANGE_BARS = pl.col("_range_bars")
+# Number of the ticker, and of the run with high and low, each row is in (from 0).
+_SEGMENT = pl.col("_segment")
+_RANGE_SEGMENT = pl.col("_range_segment")
+# Bars after which (1 - alpha) ** bars is 0.0 in float64 for every average here.
+_LONG = 2**14
 _CLOSE = pl.col("close")
 _PRICE_COLUMNS = ("open", "high", "low", "close")
 _SCRATCH_COLUMNS = (
     "_range_bars",
+    "_segment",
+    "_range_segment",
     "_gain",
     "_loss",
     "_true_range",
@@ -83,6 +90,7 @@ def add_indicators(prices: pl.LazyFrame) -> pl.LazyFrame:
     return (
         prices.filter(_CLOSE.is_not_null())
         .with_columns(_positions_and_inputs())
+        .with_columns(_segments())
         .with_columns(_from_prices())
         .with_columns(_combined())
         .with_columns(macd=_within(macd_line, 34), macd_signal=_ema(macd_line, 9, first=26))
@@ -103,6 +111,17 @@ def _positions_and_inputs() -> list[pl.Expr]:
         change.clip(lower_bound=0).alias("_gain"),
         (-change).clip(lower_bound=0).alias("_loss"),
         true_range.alias("_true_range"),
+    ]
+
+
+def _segments() -> list[pl.Expr]:
+    """The ticker's number, and the number of the run with high and low (null off runs)."""
+    range_starts = (_RANGE_BARS == 1).fill_null(False)
+    return [
+        ((_BARS == 1).cum_sum().cast(pl.Int64) - 1).alias("_segment"),
+        pl.when(_RANGE_BARS.is_not_null())
+        .then(range_starts.cum_sum().cast(pl.Int64) - 1)
+        .alias("_range_segment"),
     ]
 
 
@@ -130,21 +149,43 @@ def _within(value: pl.Expr, n: int, position: pl.Expr = _BARS) -> pl.Expr:
     return pl.when(position >= n).then(value)
 
 
-def _smooth(x: pl.Expr, n: int, alpha: float, first: int, position: pl.Expr = _BARS) -> pl.Expr:
+def _smooth(
+    x: pl.Expr,
+    n: int,
+    alpha: float,
+    first: int,
+    position: pl.Expr = _BARS,
+    segment: pl.Expr = _SEGMENT,
+) -> pl.Expr:
     """TA-Lib's exponential average of x, whose values start at `position == first`.
 
     TA-Lib seeds it with the mean of the first n values and then sets y += alpha * (x - y).
     One adjust=False EMA of the whole column follows the same recursion but carries the
     previous ticker's state; from the seed bar on, the two differ by their difference at the
-    seed bar shrunk by (1 - alpha) per bar, which is added back. Needs x non-null from `first`.
+    seed bar shrunk by (1 - alpha) per bar, which is added back. The seeds and differences
+    are computed once per ticker (`segment` numbers the tickers, or the runs `position` counts
+    in) and spread to its rows with one gather. Needs x non-null from `first`.
     """
     seed_at = first + n - 1
-    log_decay = math.log1p(-alpha)
     state = x.ewm_mean(alpha=alpha, adjust=False)
-    gap = pl.when(position == seed_at).then(x.rolling_mean(n) - state).forward_fill()
-    # (1 - alpha) ** (position - seed_at), split so that averages with the same alpha share it.
-    decay = (position * log_decay).exp()
-    return pl.when(position >= seed_at).then(state + gap * math.exp(-seed_at * log_decay) * decay)
+    starts = (position == 1).arg_true()
+
+    def at(offset: int, values: pl.Expr) -> pl.Expr:
+        """values on each segment's row `offset` after its start (null past the last row)."""
+        return values.gather(starts + offset, null_on_oob=True)
+
+    seed = pl.sum_horizontal(at(bar - 1, x) for bar in range(first, seed_at + 1)) / n
+    gap = seed - at(seed_at - 1, state)
+    # (1 - alpha) ** (position - seed_at), looked up; the clipped positions are shared.
+    decay = pl.lit(_decay_table(1 - alpha, seed_at)).gather(position.clip(upper_bound=_LONG - 1))
+    return pl.when(position >= seed_at).then(gap.gather(segment) * decay + state)
+
+
+def _decay_table(decay: float, seed_at: int) -> pl.Series:
+    """decay ** (position - seed_at) for positions 0 to _LONG - 1 (0.0 before seed_at)."""
+    powers = [0.0] * seed_at + [decay**k for k in range(_LONG - seed_at)]
+    assert powers[-1] == 0, "the table must reach 0.0 (float64 underflow)"
+    return pl.Series(powers, dtype=pl.Float64)
 
 
 def _ema(x: pl.Expr, n: int, first: int = 1) -> pl.Expr:
@@ -152,9 +193,11 @@ def _ema(x: pl.Expr, n: int, first: int = 1) -> pl.Expr:
     return _smooth(x, n, 2 / (n + 1), first)
 
 
-def _wilder(x: pl.Expr, n: int, first: int, position: pl.Expr = _BARS) -> pl.Expr:
+def _wilder(
+    x: pl.Expr, n: int, first: int, position: pl.Expr = _BARS, segment: pl.Expr = _SEGMENT
+) -> pl.Expr:
     """Wilder's smoothing (TA-Lib's RSI and ATR) of x, whose values start at `first`."""
-    return _smooth(x, n, 1 / n, first, position)
+    return _smooth(x, n, 1 / n, first, position, segment)
 
 
 def _from_prices() -> list[pl.Expr]:
@@ -171,7 +214,9 @@ def _from_prices() -> list[pl.Expr]:
         _wilder(pl.col("_gain"), 14, first=2).alias("_avg_gain"),
         _wilder(pl.col("_loss"), 14, first=2).alias("_avg_loss"),
         _has_moved().alias("_moved"),
-        _wilder(pl.col("_true_range"), 14, first=2, position=_RANGE_BARS).alias("atr_14"),
+        _wilder(
+            pl.col("_true_range"), 14, first=2, position=_RANGE_BARS, segment=_RANGE_SEGMENT
+        ).alias("atr_14"),
         _CLOSE.rolling_std(20, ddof=0).alias("_std_20"),
         _within((_CLOSE / _CLOSE.shift(1)).log(), 2).alias("log_return"),
         *returns,
