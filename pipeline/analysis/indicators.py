@@ -17,6 +17,7 @@ A value whose window (or TA-Lib's warm-up) is not complete yet is null.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import polars as pl
@@ -181,6 +182,7 @@ def _smooth(
     return pl.when(position >= seed_at).then(gap.gather(segment) * decay + state)
 
 
+@functools.cache
 def _decay_table(decay: float, seed_at: int) -> pl.Series:
     """decay ** (position - seed_at) for positions 0 to _LONG - 1 (0.0 before seed_at)."""
     powers = [0.0] * seed_at + [decay**k for k in range(_LONG - seed_at)]
