@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,9 +14,17 @@ import threading
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from benchmarks.synthetic_market import (
+    sessions,
+    synthetic_market,
+    synthetic_prices,
+    write_files_source,
+)
 from pipeline.ops import jobs
 from pipeline.ops.locking import LockHeld, exclusive
+from pipeline.settings import Settings
 from pipeline.sources import load_market_data
 from store import reads
 from store.connection import open_reader
@@ -215,3 +224,79 @@ def test_a_stop_inside_a_duckdb_query_is_recorded_as_such(
     with open_reader(settings.database_path) as con:
         run = reads.job_runs(con).row(0, named=True)
     assert run["status"] == "failed" and json.loads(run["log_data"])["failure_reason"] == reason
+
+
+def _gappy_prices(n_sessions: int) -> pl.DataFrame:
+    """Six synthetic tickers: one with a gap, one listed late, one delisted early."""
+    prices = synthetic_prices(6, n_sessions, seed=3)
+    gapped, listed, delisted = sorted(prices["ticker"].unique())[:3]
+    position = pl.col("date").rank("dense") - 1
+    return prices.filter(
+        ~((pl.col("ticker") == gapped) & position.is_between(300, 700)),
+        ~((pl.col("ticker") == listed) & (position < 900)),
+        ~((pl.col("ticker") == delisted) & (position > 1000)),
+    )
+
+
+@pytest.mark.parametrize(
+    "span",
+    [(0, 40), (40, 80), (650, 700), (700, 760), (890, 950), (995, 1060), (1500, 1599)],
+)
+def test_a_window_read_back_from_the_spill_is_the_in_memory_window(tmp_path, monkeypatch, span):
+    monkeypatch.setattr(jobs, "SPILL_ROWS", 6 * 70)  # blocks of 70 dates
+    prices = _gappy_prices(1600)
+    assert jobs.in_spill_order(prices)
+    days = prices["date"].unique().sort()
+    first, last = days[span[0]], days[span[1]]
+    spilled = jobs._SpilledPrices(prices, tmp_path)
+    assert len(spilled.blocks) > 20
+    expected = jobs._window(prices, first, last)
+    if span[0]:  # the warm-up bars are part of it, and older ones are not
+        assert expected["date"].min() < first
+    assert expected.height < prices.filter(pl.col("date") <= last).height or span[0] < 800
+    assert_frame_equal(spilled.window(first, last), expected)
+    columns = ["ticker", "date", "adj_close"]
+    assert_frame_equal(spilled.whole(columns), prices.select(columns))
+
+
+def _stored(database) -> dict[str, pl.DataFrame]:
+    """Every stored call, detail, market view and outcome, without ids and run ids."""
+    with open_reader(database) as con:
+        days = reads.completed_dates(con, dt.date(2000, 1, 1), dt.date(2100, 1, 1))
+        calls, details = reads.partitions_with_details(con, days)
+        view = reads.market_view(con, min(days), max(days))
+        outcomes = reads.stored_outcomes(con, days, calls["ticker"].unique().to_list())
+    frames = {
+        "calls": calls.drop("id", "created_at", "job_run_id", strict=False),
+        "details": details.drop("id", "recommendation_id", "created_at", strict=False),
+        "view": view.drop("job_run_id", "created_at", strict=False),
+        "outcomes": outcomes,
+    }
+    return {name: frame.sort(pl.all()) for name, frame in frames.items()}
+
+
+def test_a_backfill_spilling_its_prices_stores_what_one_holding_them_stores(
+    tmp_path, monkeypatch, caplog
+):
+    folder = tmp_path / "data"
+    write_files_source(synthetic_market(8, 1100, seed=4), folder)
+    options = jobs.SourceOptions("files", data_dir=folder)
+    start, end = sessions(1100)[850], sessions(1100)[-1]
+    monkeypatch.setattr(jobs, "CHUNK_ROWS", 8 * 60)  # five chunks of 60 dates or fewer
+    monkeypatch.setattr(jobs, "SPILL_ROWS", 8 * 100)
+    stored = {}
+    for spill in (True, False):
+        monkeypatch.setattr(jobs, "SPILL_MIN_CHUNKS", 2 if spill else 10**9)
+        path = tmp_path / f"spill-{spill}" / "argenta_ia.duckdb"
+        path.parent.mkdir()
+        settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="argenta.jobs"):
+            result = jobs.backfill(settings, options, start, end)
+        assert result.record.recommendations_written == 8 * 250  # every ticker, every day
+        assert ("event=prices_spilled blocks=11" in caplog.text) is spill
+        assert [p.name for p in path.parent.iterdir() if "prices" in p.name] == []
+        stored[spill] = _stored(path)
+    for table, frame in stored[True].items():
+        assert frame.height > 0, table
+        assert_frame_equal(frame, stored[False][table], check_exact=True)

@@ -6,14 +6,17 @@ import datetime as dt
 import logging
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
@@ -24,7 +27,7 @@ from pipeline.analysis.stages import ERROR_NO_BAR_IN_RANGE, Analysis
 from pipeline.errors import BadInput, RunFailed
 from pipeline.ops import checks
 from pipeline.ops.locking import exclusive
-from pipeline.ops.outcomes import fill_outcomes
+from pipeline.ops.outcomes import PRICE_COLUMNS, fill_outcomes
 from pipeline.ops.publish_hook import publish_hook
 from pipeline.ops.runlog import MAX_LOGGED_ITEMS, RunRecord
 from pipeline.settings import Settings
@@ -47,6 +50,12 @@ HISTORY_BARS = max(WARMUP_BARS, model.LOOKBACK_SESSIONS)
 # stock against its whole listing group; each chunk loads its own warm-up. The write stays
 # one transaction.
 CHUNK_ROWS = 250_000
+# A run of several chunks keeps its loaded prices on disk while it analyses them (Parquet
+# files of about SPILL_ROWS rows, each a block of dates, beside the database): each chunk
+# reads back only its window, so the whole panel (1.1 GB resident at 5000 x 2520) is not
+# held beside a chunk's analysis. The outcome fill then reads back the columns it uses.
+SPILL_ROWS = 500_000
+SPILL_MIN_CHUNKS = 2  # fewer chunks (a daily run): the prices stay in memory
 STALE_REASON = "process died (found running at next start)"
 # After a timeout or stop signal, a DuckDB query still running this long is interrupted.
 INTERRUPT_GRACE_SECONDS = 1.0
@@ -327,7 +336,8 @@ def _execute(run: _Run, days: Sequence[dt.date] | None, record: RunRecord) -> in
     data = _load(run, days, record)
     targets = _choose_days(run, data, days, record)
     if targets:
-        tickers = _analyse_and_write(run, data, targets, record)
+        with _chunk_prices(run, data, targets) as prices:
+            tickers = _analyse_and_write(run, data, prices, targets, record)
         _set_aside_inactive(run, data, targets[-1], record)
         _fill_outcomes(run, data, targets, record)
         _retain(run, targets[-1], record)
@@ -460,7 +470,7 @@ def _choose_days(
 
 
 def _analyse_and_write(
-    run: _Run, data: MarketData, targets: list[dt.date], record: RunRecord
+    run: _Run, data: MarketData, prices: _Prices, targets: list[dt.date], record: RunRecord
 ) -> set[str]:
     """Analyse in date chunks streamed into one partition replace; the tickers with a call."""
     tally = _Tally(set(run.options.tickers) if run.options.tickers else None)
@@ -470,7 +480,7 @@ def _analyse_and_write(
     record.recommendations_written = writes.replace_partitions(
         run.con,
         targets,
-        _analysed_chunks(run, data, targets, tally),
+        _analysed_chunks(run, data, prices, targets, tally),
         keep_tickers=keep,
         only_tickers=only,  # a run for some tickers keeps the others'
         job_run_id=run.job_id,
@@ -513,13 +523,16 @@ class _Tally:
 
 
 def _analysed_chunks(
-    run: _Run, data: MarketData, targets: list[dt.date], tally: _Tally
+    run: _Run, data: MarketData, prices: _Prices, targets: list[dt.date], tally: _Tally
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """Each date chunk's (recommendations, details, market view), counted in `tally`."""
-    groups = date_chunks(targets, data.prices.get_column("ticker").n_unique())
+    groups = date_chunks(targets, prices.tickers)
     for n, group in enumerate(groups, 1):
         start = time.perf_counter()
-        result = analyse(_subset(data, group[0], group[-1]), run.settings, group)
+        window = prices.window(group[0], group[-1])
+        chunk_data = replace(data, prices=window, problems=[], failed_tickers={})
+        result = analyse(chunk_data, run.settings, group)
+        del chunk_data
         chunk = tally.add(result, time.perf_counter() - start)
         if run.progress:
             run.progress("analyse", n, len(groups))
@@ -588,22 +601,135 @@ def date_chunks(dates: list[dt.date], n_tickers: int) -> list[list[dt.date]]:
     return [dates[i : i + size] for i in range(0, len(dates), size)]
 
 
-def _subset(data: MarketData, first: dt.date, last: dt.date) -> MarketData:
+def _window(prices: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
     """The prices a span of dates needs: up to `last`, and HISTORY_BARS bars per ticker before
     `first` (fundamentals, macro and news are kept whole: they are small and as-of joined)."""
     before = pl.col("date") < first
     bars_back = before.cast(pl.Int32).cum_sum(reverse=True).over("ticker")
     in_span = pl.col("date") <= last
-    prices = data.prices.filter(in_span).filter(~before | (bars_back <= HISTORY_BARS))
-    return MarketData(
-        source=data.source,
-        prices=prices,
-        fundamentals=data.fundamentals,
-        macro=data.macro,
-        news=data.news,
-        problems=[],
-        failed_tickers={},
-    )
+    return prices.filter(in_span).filter(~before | (bars_back <= HISTORY_BARS))
+
+
+class _Prices:
+    """A run's loaded prices, from which each chunk takes its window (`_window`)."""
+
+    def __init__(self, prices: pl.DataFrame) -> None:
+        self.prices = prices
+        self.tickers = prices.get_column("ticker").n_unique()
+
+    def window(self, first: dt.date, last: dt.date) -> pl.DataFrame:
+        """The rows the span of dates first..last needs."""
+        return _window(self.prices, first, last)
+
+    def whole(self, columns: Sequence[str]) -> pl.DataFrame:
+        """Every row, with `columns` (in the loaded order)."""
+        return self.prices.select(columns)
+
+
+# The row number of a spilled price bar (its place in the loaded frame).
+_ROW = "_row"
+
+
+class _SpilledPrices(_Prices):
+    """The loaded prices in Parquet files in `folder`, one per block of dates, each row with
+    its number in the loaded frame; in memory, only the dates and each ticker's first row.
+
+    The loaded frame is sorted by ticker and date (`in_spill_order`), so a ticker's bars
+    before a date are consecutive rows: a window is the rows up to its last date from
+    HISTORY_BARS bars before its first date on, per ticker, read from the blocks it spans
+    and put back in the loaded order — the rows and order `_window` gives.
+    """
+
+    def __init__(self, prices: pl.DataFrame, folder: Path) -> None:
+        self.schema = prices.schema
+        self.dates = prices.get_column("date")
+        ticker = prices.get_column("ticker")
+        self.row0 = (ticker != ticker.shift(1)).fill_null(True).arg_true().cast(pl.Int64)
+        self.end = self.row0.slice(1).append(pl.Series([prices.height], dtype=pl.Int64))
+        self.names = ticker.gather(self.row0)
+        self.tickers = len(self.names)
+        dates = self.dates.unique().sort()
+        step = max(1, SPILL_ROWS // max(1, self.tickers))
+        rows = prices.with_row_index(_ROW)
+        self.blocks: list[tuple[dt.date, dt.date, Path]] = []
+        for i in range(0, len(dates), step):
+            first, last = dates[i], dates[min(i + step, len(dates)) - 1]
+            path = folder / f"prices-{len(self.blocks):05d}.parquet"
+            block = rows.filter(pl.col("date").is_between(first, last))
+            block.write_parquet(path, compression="uncompressed", statistics=False)
+            self.blocks.append((first, last, path))
+
+    def window(self, first: dt.date, last: dt.date) -> pl.DataFrame:
+        """The rows the span of dates first..last needs, read back from the blocks."""
+        # Per ticker, how many of its bars are before `first`: a difference of the running
+        # count of such rows (counted[k]: among the first k rows) at its last and first rows.
+        counted = pl.Series([0], dtype=pl.Int64).append((self.dates < first).cast(pl.Int64))
+        counted = counted.cum_sum()
+        before = counted.gather(self.end) - counted.gather(self.row0)
+        # The first row kept: HISTORY_BARS bars before `first` (or the ticker's first bar).
+        since_row = self.row0 + (before - HISTORY_BARS).clip(lower_bound=0)
+        starts = pl.DataFrame({"ticker": self.names, "_from": since_row})
+        oldest = cast(dt.date, self.dates.gather(since_row).min())
+        since = min(first, oldest)
+        paths = [path for lo, hi, path in self.blocks if lo <= last and hi >= since]
+        return (
+            pl.scan_parquet(paths)
+            .filter(pl.col("date").is_between(since, last))
+            .join(starts.lazy(), on="ticker")
+            .filter(pl.col(_ROW) >= pl.col("_from"))
+            .sort(_ROW)
+            .select(self.schema.names())
+            .collect()
+        )
+
+    def whole(self, columns: Sequence[str]) -> pl.DataFrame:
+        """Every row, with `columns`, read back in the loaded order."""
+        paths = [path for _, _, path in self.blocks]
+        return pl.scan_parquet(paths).select(_ROW, *columns).sort(_ROW).drop(_ROW).collect()
+
+
+def in_spill_order(prices: pl.DataFrame) -> bool:
+    """Whether `prices` is sorted by ticker and then strictly by date (as sources return it)."""
+    ticker, date = pl.col("ticker"), pl.col("date")
+    after = (ticker > ticker.shift(1)) | ((ticker == ticker.shift(1)) & (date > date.shift(1)))
+    return bool(prices.select(after.slice(1).all()).item())
+
+
+@contextmanager
+def _chunk_prices(run: _Run, data: MarketData, targets: list[dt.date]) -> Iterator[_Prices]:
+    """The prices the chunks read, spilled to disk for a run of SPILL_MIN_CHUNKS or more.
+
+    While spilled, `data.prices` is empty; afterwards it holds the columns the outcome fill
+    reads (PRICE_COLUMNS), read back. The spill folder is beside the database (on its disk,
+    not in a memory-backed /tmp) and removed at the end; one left by a killed run is removed
+    by the next run (`_remove_stale_spills`).
+    """
+    n_chunks = len(date_chunks(targets, data.prices.get_column("ticker").n_unique()))
+    if n_chunks < SPILL_MIN_CHUNKS or not in_spill_order(data.prices):
+        yield _Prices(data.prices)
+        return
+    db = run.settings.database_path
+    _remove_stale_spills(db)
+    folder = Path(tempfile.mkdtemp(prefix=_spill_prefix(db), dir=db.parent))
+    try:
+        start = time.perf_counter()
+        spilled = _SpilledPrices(data.prices, folder)
+        data.prices = data.prices.clear()  # the panel is freed: each chunk reads its window
+        log.info("event=prices_spilled blocks=%d seconds=%.1f", len(spilled.blocks), _since(start))
+        yield spilled
+        data.prices = spilled.whole(PRICE_COLUMNS)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _spill_prefix(db: Path) -> str:
+    return f".{db.name}.prices-"
+
+
+def _remove_stale_spills(db: Path) -> None:
+    """Remove spill folders of this database left by a killed run (called under the run lock)."""
+    for stale in db.parent.glob(_spill_prefix(db) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _exchanges(options: SourceOptions) -> set[str]:

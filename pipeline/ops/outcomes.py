@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import cast
 
 import duckdb
@@ -17,6 +18,8 @@ from store import reads, writes
 # every call peaked at 6.8 GB (7.5 M outcome rows and their joins); 200,000 calls (1.2 M
 # rows) keep a group near 1 GB.
 GROUP_CALLS = 200_000
+# The price columns the outcomes read (a backfill reads back only these from its spill).
+PRICE_COLUMNS = ["ticker", "date", "close", "adj_close"]
 
 
 def fill_outcomes(
@@ -36,6 +39,7 @@ def fill_outcomes(
     """
     if data.prices.is_empty():
         return 0
+    data = replace(data, prices=data.prices.select(PRICE_COLUMNS))
     tickers = data.prices.get_column("ticker").unique().sort().to_list()
     dates = data.prices.get_column("date")
     first, last = cast(dt.date, dates.min()), cast(dt.date, dates.max())
