@@ -2,17 +2,22 @@
 
     python -m benchmarks.bench_backfill                         # 500 x 2520, memory at 5000 x 2520
     python -m benchmarks.bench_backfill --tickers 50 --days 300 --memory-tickers 100 --chunks 1
+    python -m benchmarks.bench_backfill --folder /tmp/markets   # keep the synthetic markets
 
 `argenta backfill` as a user runs it (`pipeline.ops.jobs.backfill` on the files source: load,
 indicators, four scores, details JSON, one DuckDB transaction, publish), in a fresh process so
 its peak resident memory (RSS) is its own. The local data is a seeded synthetic market
 written as Parquet beforehand (not timed).
 
-Peak memory at 5000 tickers: the backfill streams chunks of tickers (`jobs.CHUNK_ROWS` rows)
-through the analysis and the write, so after the load its memory stops growing with the
-universe. The
-default run stops it after `--chunks` chunks (the table shows RSS after each: flat) to keep
-`make bench` under ten minutes; `--full-memory` runs all of them.
+Peak memory at 5000 tickers: the backfill streams chunks (spans of dates with every ticker,
+`jobs.CHUNK_ROWS` rows) through the analysis and the write, with the loaded prices on disk
+while it does (`jobs.SPILL_ROWS`), so after the load its memory stops growing with the
+history. A chunk carries `jobs.HISTORY_BARS` bars of warm-up per ticker, which the first
+chunks of a backfill starting at the data's first session lack; the memory run therefore
+backfills from that many sessions in (the load still reads them all), so its first chunks
+are as large as any later one. The default run stops it after `--chunks` chunks (the table
+shows RSS after each) to keep `make bench` under ten minutes; `--full-memory` runs all of
+them, the outcome fill included.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from benchmarks.common import (
 )
 from benchmarks.synthetic_market import sessions, synthetic_market, write_files_source
 from pipeline.ops import jobs
+from store.connection import work_path
 
 TIME_TARGET_S = 15.0  # issue 15
 MEMORY_TARGET_MB = 2500.0  # issue 15: peak RSS of a 5000x2520 backfill
@@ -48,6 +54,21 @@ def write_market(folder: Path, n_tickers: int, n_days: int, seed: int = 0) -> Pa
     The benchmarks write one session more than they backfill: the daily run's day.
     """
     return write_files_source(synthetic_market(n_tickers, n_days, seed), folder)
+
+
+def market(folder: Path, n_tickers: int, n_days: int) -> Path:
+    """The synthetic market's folder under `folder`, written unless an earlier run left it."""
+    data_dir = folder / f"market-{n_tickers}x{n_days + 1}"
+    if not (data_dir / "prices.parquet").exists():
+        in_fresh_process(write_market, data_dir, n_tickers, n_days + 1)
+    return data_dir
+
+
+def fresh(database: Path) -> Path:
+    """`database`, with the file and the writer's working copy of an earlier run removed."""
+    for path in (database, work_path(database)):
+        path.unlink(missing_ok=True)
+    return database
 
 
 def backfill_process(
@@ -88,8 +109,8 @@ def backfill_process(
 
 def time_rows(folder: Path, n_tickers: int, n_days: int) -> list[Row]:
     """Backfill n_tickers x n_days end to end in a fresh process: time, stages, memory, size."""
-    data_dir = in_fresh_process(write_market, folder / f"market-{n_tickers}", n_tickers, n_days + 1)
-    database = folder / f"backfill-{n_tickers}.duckdb"
+    data_dir = market(folder, n_tickers, n_days)
+    database = fresh(folder / f"backfill-{n_tickers}.duckdb")
     out = in_fresh_process(backfill_process, database, data_dir, n_days)
     label = f"backfill {n_tickers}x{n_days}"
     stages = out["timings"]
@@ -112,10 +133,12 @@ def time_rows(folder: Path, n_tickers: int, n_days: int) -> list[Row]:
 
 
 def memory_rows(folder: Path, n_tickers: int, n_days: int, chunks: int) -> list[Row]:
-    """Peak RSS of an n_tickers x n_days backfill (stopped after `chunks` chunks if > 0)."""
-    data_dir = in_fresh_process(write_market, folder / f"market-{n_tickers}", n_tickers, n_days + 1)
-    database = folder / f"memory-{n_tickers}.duckdb"
-    out = in_fresh_process(backfill_process, database, data_dir, n_days, chunks)
+    """Peak RSS of an n_tickers x n_days backfill (stopped after `chunks` chunks if > 0),
+    from the first session with a whole warm-up before it."""
+    data_dir = market(folder, n_tickers, n_days)
+    database = fresh(folder / f"memory-{n_tickers}.duckdb")
+    skip = min(jobs.HISTORY_BARS, n_days - 1)
+    out = in_fresh_process(backfill_process, database, data_dir, n_days, chunks, skip)
     label = f"backfill {n_tickers}x{n_days}"
     scope = f"load + first {chunks} chunks" if out["stopped_early"] else "whole run"
     after = ", ".join(f"{mb / 1024:.2f}" for mb in out["rss_after_chunk_mb"][:6])
@@ -139,10 +162,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-tickers", type=int, default=5000)
     parser.add_argument("--chunks", type=int, default=3, help="chunks before stopping")
     parser.add_argument("--full-memory", action="store_true", help="run every chunk")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        help="where to keep the synthetic markets (reused by later runs) and the databases;"
+        " default: a temporary folder, removed",
+    )
     args = parser.parse_args(argv)
     chunks = 0 if args.full_memory else args.chunks
-    with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
-        rows = run(Path(folder), args.tickers, args.days, args.memory_tickers, chunks)
+    if args.folder:
+        args.folder.mkdir(parents=True, exist_ok=True)
+        rows = run(args.folder, args.tickers, args.days, args.memory_tickers, chunks)
+    else:
+        with tempfile.TemporaryDirectory(prefix="argenta-bench-") as folder:
+            rows = run(Path(folder), args.tickers, args.days, args.memory_tickers, chunks)
     print(table(rows))
 
 
