@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from store import reads
-from ui import charts, compare, data, help_text, params
+from ui import charts, compare, data, help_text, params, plotly_bundle
 from ui import format as fmt
 
 DEFAULT_TICKERS = 3
@@ -68,6 +68,7 @@ def pair_view(db: data.Database, chosen: list[str]) -> None:
     )
 
 
+plotly_bundle.wanted()  # every tab draws a chart
 cfg = data.settings()
 db = data.database(cfg)
 dates = db.read(reads.analysis_dates)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pipeline.analysis.track_record import HORIZONS, TrackRecord
 from store import reads
-from ui import charts, data, guide, params, tables
+from ui import charts, data, guide, params, plotly_bundle, tables
 from ui import format as fmt
 from ui import track_record_verdict as verdict
 
@@ -58,6 +58,7 @@ def by_call(record: TrackRecord) -> None:
 
 def predictive_power(record: TrackRecord) -> None:
     """The scores' IC over time with its summary and by year, and the quintiles' returns."""
+    plotly_bundle.wanted()
     summary = record.ic_summary
     method = fmt.ic_method(summary["method"][0], summary["lags"][0]) if summary.height else "—"
     st.caption(guide.IC.format(method=method))
@@ -69,6 +70,7 @@ def predictive_power(record: TrackRecord) -> None:
 
 def range_and_risk(record: TrackRecord) -> None:
     """Where prices ended against the stated range, and volatility per stated risk level."""
+    plotly_bundle.wanted()
     st.caption(guide.TARGET_RANGE)
     st.plotly_chart(charts.target_range(record.calibration))
     st.caption(guide.RISK)

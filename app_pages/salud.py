@@ -9,7 +9,7 @@ import streamlit as st
 
 from pipeline.ops import latency, monitoring
 from store import reads
-from ui import alerts, charts, data, tables
+from ui import alerts, charts, data, plotly_bundle, tables
 from ui import format as fmt
 
 
@@ -74,6 +74,8 @@ report = monitoring.health(
     cfg, runs=db.read(reads.job_runs, monitoring.RECENT_RUNS), last_dates=db.read(reads.last_dates)
 )
 tz = cfg.daily_analysis_timezone
+if not report.runs.is_empty():  # the runs' timeline is drawn
+    plotly_bundle.wanted()
 
 st.title("Salud de los procesos")
 st.caption(

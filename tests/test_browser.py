@@ -475,6 +475,28 @@ def test_each_tab_draws_its_charts_when_picked(app_url: str, page: Page, path: s
         assert query.get("vista") == (None if n == 0 else [label]), page.url
 
 
+PLOTLY_LOADED = """() => performance.getEntriesByType('resource')
+    .some(r => r.name.includes('/static/js/PlotlyChart.'))"""
+
+
+@pytest.mark.parametrize(
+    ("path", "loaded"),
+    [
+        ("/evolucion", True),
+        ("/historial?vista=Poder predictivo", True),
+        ("/historial", False),  # the calls table: no chart, so no 4.7 MB of plotly.js to run
+        ("/", False),
+    ],
+)
+def test_only_a_view_with_a_chart_loads_plotly(
+    app_url: str, page: Page, path: str, loaded: bool
+) -> None:
+    page.goto(app_url + path)
+    settle(page)
+    page.wait_for_timeout(500)  # time for the preload to ask for the bundle, had it to
+    assert page.evaluate(PLOTLY_LOADED) == loaded
+
+
 @pytest.mark.parametrize(
     "path",
     [
