@@ -11,6 +11,7 @@ import talib
 
 from benchmarks import bench_indicators
 from benchmarks.synthetic import synthetic_panel
+from pipeline.analysis import indicators
 from pipeline.analysis.frames import PRICES_SCHEMA
 from pipeline.analysis.indicators import (
     INDICATOR_COLUMNS,
@@ -164,6 +165,18 @@ def test_tickers_do_not_leak_into_each_other(sample: pl.DataFrame) -> None:
         for column in INDICATOR_COLUMNS:
             ours, alone_values = as_array(got, column), as_array(expected, column)
             assert_matches(ours, alone_values, 1e-9, f"{ticker} {column}")
+
+
+def test_blocks_of_whole_tickers_give_the_panel_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A panel computed in blocks of whole tickers equals it computed at once (to rounding)."""
+    panel = synthetic_panel(7, 300, seed=3)
+    whole = add_indicators(panel.lazy()).collect()
+    monkeypatch.setattr(indicators, "_BLOCK_ROWS", 500)
+    assert indicators._blocks(panel) == [(0, 600), (600, 600), (1200, 600), (1800, 300)]
+    blocked = add_indicators(panel.lazy()).collect()
+    assert blocked.select("ticker", "date").equals(whole.select("ticker", "date"))
+    for column in INDICATOR_COLUMNS:
+        assert_matches(as_array(blocked, column), as_array(whole, column), 1e-9, column)
 
 
 def test_very_long_history_equals_talib() -> None:

@@ -5,7 +5,8 @@ here would cost more than the indicators). Nothing loops over tickers or uses
 `.over("ticker")`, which costs a group-by per expression: each window runs over the whole
 column and is kept only on rows where it lies inside one ticker (`bars >= n`), and TA-Lib's
 recursive averages run as one exponential average over the whole column, re-seeded per ticker
-in closed form (see `_smooth`). The result equals TA-Lib's, ticker by ticker.
+in closed form (see `_smooth`). The result equals TA-Lib's, ticker by ticker. A large panel
+is computed in blocks of whole tickers, in parallel (`add_indicators`).
 
 Missing data:
 - rows without a close are dropped: no indicator can be computed on them;
@@ -18,6 +19,7 @@ A value whose window (or TA-Lib's warm-up) is not complete yet is null.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import polars as pl
@@ -59,6 +61,9 @@ _SEGMENT = pl.col("_segment")
 _RANGE_SEGMENT = pl.col("_range_segment")
 # Bars after which (1 - alpha) ** bars is 0.0 in float64 for every average here.
 _LONG = 2**14
+# Rows per block of whole tickers (`add_indicators`): at 5000x2520 a third less CPU time
+# than the whole panel at once (~100 MB per column) and ~6 ms per block of fixed cost.
+_BLOCK_ROWS = 600_000
 _CLOSE = pl.col("close")
 _PRICE_COLUMNS = ("open", "high", "low", "close")
 _SCRATCH_COLUMNS = (
@@ -86,11 +91,35 @@ def adjust_prices(prices: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def add_indicators(prices: pl.LazyFrame) -> pl.LazyFrame:
-    """Add INDICATOR_COLUMNS to an adjusted price panel sorted by ticker then date."""
+    """Add INDICATOR_COLUMNS to an adjusted price panel sorted by ticker then date.
+
+    Collects `prices` (in memory) and returns the plan of its blocks of whole tickers, of
+    about _BLOCK_ROWS rows each, concatenated: the blocks run in parallel, and each one's
+    columns stay in the CPU's caches from one step to the next.
+    """
+    panel = prices.filter(_CLOSE.is_not_null()).collect(engine="in-memory")
+    return pl.concat(
+        _add_to_block(panel.slice(start, length).lazy()) for start, length in _blocks(panel)
+    )
+
+
+def _blocks(panel: pl.DataFrame) -> list[tuple[int, int]]:
+    """(offset, length) of consecutive blocks of whole tickers of at least _BLOCK_ROWS rows
+    (the last one may be shorter); one block for a shorter panel."""
+    cuts = [0]
+    if panel.height > _BLOCK_ROWS:
+        for start in panel.select(pl.arg_where(_ticker_starts())).to_series():
+            if start - cuts[-1] >= _BLOCK_ROWS:
+                cuts.append(start)
+    cuts.append(panel.height)
+    return [(start, end - start) for start, end in itertools.pairwise(cuts)]
+
+
+def _add_to_block(prices: pl.LazyFrame) -> pl.LazyFrame:
+    """INDICATOR_COLUMNS added to whole tickers (sorted by ticker then date, close known)."""
     macd_line = pl.col("_macd_line")
     return (
-        prices.filter(_CLOSE.is_not_null())
-        .with_columns(_positions_and_inputs())
+        prices.with_columns(_positions_and_inputs())
         .with_columns(_segments())
         .with_columns(_from_prices())
         .with_columns(_combined())
