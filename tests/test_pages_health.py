@@ -26,6 +26,7 @@ from ui.alerts import ALERTAS
 PAGE = params.HEALTH_PAGE
 ROOT = Path(__file__).resolve().parents[1]
 REASON = "RuntimeError: source 'files' returned no prices"
+VIEW, TIMELINE = "vista", "Cronología"  # the runs' tab with their timeline, in the URL
 
 
 def runs_table(at) -> pd.DataFrame:
@@ -60,20 +61,28 @@ def test_failed_runs_and_their_alert_are_shown(runs_db: Path) -> None:
 
 
 def test_timeline_shows_every_run_by_status(runs_db: Path) -> None:
-    timeline = figures(open_page(PAGE))[0]
+    (timeline,) = figures(open_page(PAGE, **{VIEW: TIMELINE}))
     bars = {trace["name"]: len(numbers(trace["x"])) for trace in timeline["data"]}
     assert bars == {"Fallido": 4, "Completado": 1}
 
 
+def test_the_runs_table_comes_first_and_the_timeline_is_a_tab(runs_db: Path) -> None:
+    at = open_page(PAGE)
+    assert_no_failure(at)
+    assert [tab.label for tab in at.tabs] == ["Tabla", TIMELINE]
+    assert not figures(at) and len(runs_table(at)) == 5  # no chart to draw on arrival
+    at.session_state[VIEW] = TIMELINE  # what a click on the tab sends
+    at.run()
+    assert len(figures(at)) == 1 and not any("status" in d.value.columns for d in at.dataframe)
+
+
 def test_errors_by_analysis_type_of_the_last_completed_run(runs_db: Path) -> None:
-    chart = figures(open_page(PAGE))[1]
-    errors = chart["data"][0]
-    assert dict(zip(errors["y"], numbers(errors["x"]), strict=True)) == {
-        "Técnico": 2,
-        "Fuente de datos": 1,
+    at = open_page(PAGE)
+    table = next(d.value for d in at.dataframe if "Tipo de análisis" in d.value.columns)
+    assert table.to_dict("list") == {
+        "Tipo de análisis": ["Técnico", "Fuente de datos"],  # most errors first
+        "Errores": ["2", "1"],
     }
-    axis = chart["layout"]["xaxis"]  # counts: ticks at 0, 1, 2, never 0,2 0,4 ...
-    assert (axis["dtick"], axis["tickformat"]) == (1, ",d")
 
 
 def test_a_missing_database_is_the_critical_alert_argenta_status_reports(
@@ -146,7 +155,8 @@ def test_failed_tickers_and_each_tickers_data_age_are_listed(small_db: Path, mon
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{small_db}")
     at = open_page(PAGE)
     assert_no_failure(at)
-    failed, ages = at.dataframe[0].value, at.dataframe[1].value
+    failed = next(d.value for d in at.dataframe if "Motivo" in d.value.columns)
+    ages = next(d.value for d in at.dataframe if "age" in d.value.columns)
     assert failed.to_dict("records") == [
         {"Ticker": "PAM", "Análisis": "Fuente de datos", "Motivo": "no prices from yfinance"}
     ]
@@ -264,7 +274,7 @@ def test_a_timed_out_run_and_the_process_names_are_in_spanish(db_path: Path, mon
     runs = runs_table(at)
     assert list(runs["job_name"]) == ["Carga histórica", "Corrida diaria"]
     assert list(runs["failure_reason"]) == [REASON, "tiempo agotado"]  # an error line as is
-    timeline = figures(at)[0]
+    (timeline,) = figures(open_page(PAGE, **{VIEW: TIMELINE}))
     names = {str(y) for trace in timeline["data"] for y in trace["y"]}
     assert names == {"Carga histórica", "Corrida diaria"}
 

@@ -48,7 +48,6 @@ _DATE_TICKS = "%d/%m/%Y"  # numeric: plotly.js month names would be English
 _DAY_MS = 86_400_000
 _DAILY_TICKS = 14  # up to this many days between the first and last date, a tick per day
 _ROLLING_IC = "12mo"
-_WHOLE_TICKS = 10  # up to this many errors, the errors axis ticks every whole number
 _QUINTILE_HEX = ("#cf222e", "#e8827a", "#8c959f", "#7fbf8e", "#1a7f37")
 _RANGE_PARTS = {  # column of the calibration frame → label and colour
     "below": ("Por debajo del rango", "#cf222e"),
@@ -328,28 +327,6 @@ def _drawn_end(runs: pl.DataFrame) -> pl.Expr:
     span = (pl.col("end_time").max() - pl.col("start_time").min()).dt.total_microseconds()
     least = pl.duration(microseconds=span.clip(lower_bound=1_000_000) // 200)
     return pl.max_horizontal("end_time", pl.col("start_time") + least).alias("drawn_end")
-
-
-@_figure_cache
-def errors_by_type(errors: dict[str, int]) -> go.Figure:
-    """Errors of a run per analysis type, as horizontal bars."""
-    frame = pl.DataFrame(
-        {"type": [fmt.ERROR_TYPES.get(k, k) for k in errors], "errors": list(errors.values())}
-    )
-    fig = px.bar(
-        frame,
-        x="errors",
-        y="type",
-        orientation="h",
-        labels={"errors": "Errores", "type": ""},
-        color_discrete_sequence=[fmt.CALL_HEX["VENDER"]],
-    )
-    fig.update_traces(hovertemplate="%{y}: %{x:,} errores<extra></extra>")
-    # Counts: whole-number ticks only (a step of 1 for a few errors, never 0,2 0,4 ...).
-    few = max(errors.values(), default=0) <= _WHOLE_TICKS
-    fig.update_xaxes(tickformat=",d", rangemode="tozero", dtick=1 if few else None)
-    title = "Errores por tipo (última corrida completada)"
-    return _style(fig, title, 260, "closest", _NAMES_MARGIN)
 
 
 @_figure_cache
