@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import polars as pl
@@ -94,24 +95,23 @@ def analyse(
     plan = add_indicators(adjust_prices(data.prices.lazy()))
     history = stages.run("indicators", plan, engine="in-memory")
     scored_dates = None if dates is None else _scored_dates(dates)
-    history = stages.call("factors", lambda: model.price_model(history, scored_dates))
-    by_date = stages.run(
-        "macro",
-        macro.score_macro(data.macro.lazy(), history.select(pl.col("date").unique()).lazy()),
-    )
+    history = stages.call("factors", partial(model.price_model, history, scored_dates))
+    history_dates = history.select(pl.col("date").unique())
+    last_bars = history.group_by("ticker").agg(pl.col("date").max().alias("last"))
+    if scored_dates is not None:  # the other rows were only the windows' history: free them
+        history = history.filter(pl.col("date").is_in(scored_dates))
+    by_date = stages.run("macro", macro.score_macro(data.macro.lazy(), history_dates.lazy()))
     macro_columns = ["date", "usdars_ccl", "usdars_official", *macro.SCORE_COLUMNS]
-    history = history.join(
+    scoring = history.join(
         by_date.select(macro_columns), on="date", how="left", maintain_order="left"
     )
-    scoring = (
-        history if scored_dates is None else history.filter(pl.col("date").is_in(scored_dates))
-    )
+    del history
     scoring = scoring.hstack(_per_ticker_components(scoring, data, lexicon, stages))
     weights, shares = settings.weights, (settings.buy_share, settings.sell_share)
     scored = stages.call("calls", lambda: model.score_and_call(scoring, weights, *shares))
     rows = scored if dates is None else scored.filter(pl.col("date").is_in(list(dates)))
     rows = stages.call("votes", lambda: _votes(rows, stages)).with_columns(forecast.risk_level())
-    errors = _no_bar_errors(history, rows) if dates is not None else []
+    errors = _no_bar_errors(last_bars, rows) if dates is not None else []
     errors += _no_call_errors(rows)
     rows = rows.filter(pl.col("recommendation").is_not_null()).with_columns(_relative_reasons())
     rows = stages.run("combine", combine(rows.lazy()))
@@ -276,14 +276,10 @@ def _details(rows: pl.LazyFrame, by_date: pl.LazyFrame, source: str) -> pl.LazyF
     return pl.concat([part.select(DETAIL_COLUMNS) for part in parts])
 
 
-def _no_bar_errors(history: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, Any]]:
-    """One error per ticker of the data with no price bar on any analysed date."""
-    absent = (
-        history.group_by("ticker")
-        .agg(pl.col("date").max().alias("last"))
-        .join(rows.select("ticker").unique(), on="ticker", how="anti")
-        .sort("ticker")
-    )
+def _no_bar_errors(last_bars: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, Any]]:
+    """One error per ticker of the data (`last_bars`: ticker, last) with no price bar on any
+    analysed date."""
+    absent = last_bars.join(rows.select("ticker").unique(), on="ticker", how="anti").sort("ticker")
     return [
         _error(
             r["ticker"],
