@@ -61,8 +61,8 @@ _SEGMENT = pl.col("_segment")
 _RANGE_SEGMENT = pl.col("_range_segment")
 # Bars after which (1 - alpha) ** bars is 0.0 in float64 for every average here.
 _LONG = 2**14
-# Rows per block of whole tickers (`add_indicators`): at 5000x2520 a third less CPU time
-# than the whole panel at once (~100 MB per column) and ~6 ms per block of fixed cost.
+# Rows per block of whole tickers (`add_indicators`). At 5000x2520 (measured): peak memory
+# of the stage 2.4 -> 1.3 GB over its input, CPU time within noise (~6 ms fixed per block).
 _BLOCK_ROWS = 600_000
 _CLOSE = pl.col("close")
 _PRICE_COLUMNS = ("open", "high", "low", "close")
