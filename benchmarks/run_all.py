@@ -128,7 +128,8 @@ def _track_record(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
 def _backfill(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
     """A backfill end to end, then the daily run on its database."""
     found = bench_backfill.time_rows(folder, plan.tickers, plan.days)
-    database, market = folder / f"backfill-{plan.tickers}.duckdb", folder / f"market-{plan.tickers}"
+    database = folder / f"backfill-{plan.tickers}.duckdb"
+    market = bench_backfill.market(folder, plan.tickers, plan.days)  # the one the backfill read
     return found + bench_daily.run_both(
         database, market, plan.tickers, plan.days, plan.daily_runs, folder
     )
@@ -138,7 +139,7 @@ def _many_tickers(plan: Plan, folder: Path, rows: list[Row]) -> list[Row]:
     """A many-ticker backfill's memory, then the daily run on the read database (after _reads)."""
     n = plan.many_tickers
     found = bench_backfill.memory_rows(folder, n, plan.days, plan.memory_chunks)
-    database, market = folder / "reads.duckdb", folder / f"market-{n}"
+    database, market = folder / "reads.duckdb", bench_backfill.market(folder, n, plan.days)
     return found + bench_daily.run_both(database, market, n, plan.days, plan.daily_runs, folder)
 
 
