@@ -199,13 +199,11 @@ def _smooth(
     seed_at = first + n - 1
     state = x.ewm_mean(alpha=alpha, adjust=False)
     starts = (position == 1).arg_true()
-
-    def at(offset: int, values: pl.Expr) -> pl.Expr:
-        """values on each segment's row `offset` after its start (null past the last row)."""
-        return values.gather(starts + offset, null_on_oob=True)
-
-    seed = pl.sum_horizontal(at(bar - 1, x) for bar in range(first, seed_at + 1)) / n
-    gap = seed - at(seed_at - 1, state)
+    # The mean of x on each segment's bars first..seed_at: one gather of n values per segment
+    # (null past the last row, in a segment too short to reach its seed bar anyway).
+    window = pl.int_ranges(starts + first - 1, starts + seed_at).explode()
+    seed = x.gather(window, null_on_oob=True).reshape((-1, n)).arr.mean()
+    gap = seed - state.gather(starts + seed_at - 1, null_on_oob=True)
     # (1 - alpha) ** (position - seed_at), looked up; the clipped positions are shared.
     decay = pl.lit(_decay_table(1 - alpha, seed_at)).gather(position.clip(upper_bound=_LONG - 1))
     return pl.when(position >= seed_at).then(gap.gather(segment) * decay + state)
