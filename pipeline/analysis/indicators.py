@@ -94,12 +94,14 @@ def add_indicators(prices: pl.LazyFrame) -> pl.LazyFrame:
     """Add INDICATOR_COLUMNS to an adjusted price panel sorted by ticker then date.
 
     Collects `prices` (in memory) and returns the plan of its blocks of whole tickers, of
-    about _BLOCK_ROWS rows each, concatenated: the blocks run in parallel, and each one's
-    columns stay in the CPU's caches from one step to the next.
+    about _BLOCK_ROWS rows each, concatenated: the blocks run in parallel. A panel without
+    a missing high or low computes ATR on the tickers' bars (its runs are the tickers).
     """
     panel = prices.filter(_CLOSE.is_not_null()).collect(engine="in-memory")
+    gaps = panel.select(pl.any_horizontal(pl.col("high", "low").is_null()).any()).item()
     return pl.concat(
-        _add_to_block(panel.slice(start, length).lazy()) for start, length in _blocks(panel)
+        _add_to_block(panel.slice(start, length).lazy(), full_range=not gaps)
+        for start, length in _blocks(panel)
     )
 
 
@@ -115,13 +117,14 @@ def _blocks(panel: pl.DataFrame) -> list[tuple[int, int]]:
     return [(start, end - start) for start, end in itertools.pairwise(cuts)]
 
 
-def _add_to_block(prices: pl.LazyFrame) -> pl.LazyFrame:
-    """INDICATOR_COLUMNS added to whole tickers (sorted by ticker then date, close known)."""
+def _add_to_block(prices: pl.LazyFrame, full_range: bool) -> pl.LazyFrame:
+    """INDICATOR_COLUMNS added to whole tickers (sorted by ticker then date, close known);
+    `full_range`: no row lacks high or low."""
     macd_line = pl.col("_macd_line")
     return (
-        prices.with_columns(_positions_and_inputs())
-        .with_columns(_segments())
-        .with_columns(_from_prices())
+        prices.with_columns(_positions_and_inputs(full_range))
+        .with_columns(_segments(full_range))
+        .with_columns(_from_prices(full_range))
         .with_columns(_combined())
         .with_columns(macd=_within(macd_line, 34), macd_signal=_ema(macd_line, 9, first=26))
         .with_columns(macd_hist=pl.col("macd") - pl.col("macd_signal"))
@@ -129,7 +132,7 @@ def _add_to_block(prices: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _positions_and_inputs() -> list[pl.Expr]:
+def _positions_and_inputs(full_range: bool) -> list[pl.Expr]:
     """Bar counts per ticker and per run of high/low data, and the inputs of Wilder's averages."""
     change = _CLOSE.diff()
     high, low, prev_close = pl.col("high"), pl.col("low"), _CLOSE.shift(1)
@@ -137,21 +140,22 @@ def _positions_and_inputs() -> list[pl.Expr]:
     true_range = high.clip(lower_bound=prev_close) - low.clip(upper_bound=prev_close)
     return [
         _position(_ticker_starts()).alias("bars"),
-        _range_position().alias("_range_bars"),
+        *([] if full_range else [_range_position().alias("_range_bars")]),
         change.clip(lower_bound=0).alias("_gain"),
         (-change).clip(lower_bound=0).alias("_loss"),
         true_range.alias("_true_range"),
     ]
 
 
-def _segments() -> list[pl.Expr]:
+def _segments(full_range: bool) -> list[pl.Expr]:
     """The ticker's number, and the number of the run with high and low (null off runs)."""
     range_starts = (_RANGE_BARS == 1).fill_null(False)
+    range_segment = pl.when(_RANGE_BARS.is_not_null()).then(
+        range_starts.cum_sum().cast(pl.Int64) - 1
+    )
     return [
         ((_BARS == 1).cum_sum().cast(pl.Int64) - 1).alias("_segment"),
-        pl.when(_RANGE_BARS.is_not_null())
-        .then(range_starts.cum_sum().cast(pl.Int64) - 1)
-        .alias("_range_segment"),
+        *([] if full_range else [range_segment.alias("_range_segment")]),
     ]
 
 
@@ -229,8 +233,10 @@ def _wilder(
     return _smooth(x, n, 1 / n, first, position, segment)
 
 
-def _from_prices() -> list[pl.Expr]:
+def _from_prices(full_range: bool) -> list[pl.Expr]:
     """Indicators, and scratch columns for `_combined`, computed from prices and bar positions."""
+    # ATR restarts after rows without high/low: its bars count in runs of rows that have them.
+    runs = (_BARS, _SEGMENT) if full_range else (_RANGE_BARS, _RANGE_SEGMENT)
     returns = [
         _within(_CLOSE / _CLOSE.shift(n) - 1, n + 1).alias(f"return_{n}d") for n in (20, 60, 252)
     ]
@@ -243,9 +249,9 @@ def _from_prices() -> list[pl.Expr]:
         _wilder(pl.col("_gain"), 14, first=2).alias("_avg_gain"),
         _wilder(pl.col("_loss"), 14, first=2).alias("_avg_loss"),
         _has_moved().alias("_moved"),
-        _wilder(
-            pl.col("_true_range"), 14, first=2, position=_RANGE_BARS, segment=_RANGE_SEGMENT
-        ).alias("atr_14"),
+        _wilder(pl.col("_true_range"), 14, first=2, position=runs[0], segment=runs[1]).alias(
+            "atr_14"
+        ),
         _CLOSE.rolling_std(20, ddof=0).alias("_std_20"),
         _within((_CLOSE / _CLOSE.shift(1)).log(), 2).alias("log_return"),
         *returns,
