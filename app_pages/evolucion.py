@@ -13,7 +13,6 @@ from ui import format as fmt
 
 DEFAULT_TICKERS = 3
 DEFAULT_PERIOD = dt.timedelta(days=182)
-VIEW = "vista"  # the open tab in the URL: ?vista=Precio
 VIEWS = ("Puntaje total", "Componentes", "Rendimiento comparado", "Precio", "ADR y acción local")
 
 
@@ -104,7 +103,7 @@ if not shown:
 # 0.1-0.3 s to draw, and five of them stacked were 2,700 px of page. The open tab lives in the
 # URL (`?vista=Precio`), so a view can be shared as a link.
 score_tab, parts_tab, compared_tab, price_tab, pair_tab = st.tabs(
-    list(VIEWS), key=VIEW, bind="query-params"
+    list(VIEWS), key=params.VIEW, bind="query-params"
 )
 if score_tab.open:
     with score_tab:

@@ -13,7 +13,6 @@ from ui import format as fmt
 from ui import track_record_verdict as verdict
 
 DEFAULT_HORIZON = verdict.DEFAULT_HORIZON
-VIEW = "vista"  # the open tab in the URL: ?vista=Poder+predictivo
 
 
 def overview(record: TrackRecord) -> None:
@@ -132,7 +131,7 @@ views: dict[str, Callable[[], None]] = {
     "Rotación y cobertura": lambda: turnover_and_coverage(record),
     "Visión de mercado": lambda: market_view(db, horizon, entry),
 }
-tabs = st.tabs(list(views), key=VIEW, bind="query-params")
+tabs = st.tabs(list(views), key=params.VIEW, bind="query-params")
 for tab, show in zip(tabs, views.values(), strict=True):
     if tab.open:
         with tab:

@@ -9,10 +9,8 @@ import streamlit as st
 
 from pipeline.ops import latency, monitoring
 from store import reads
-from ui import alerts, charts, data, plotly_bundle, tables
+from ui import alerts, charts, data, params, plotly_bundle, tables
 from ui import format as fmt
-
-VIEW = "vista"  # the open tab of the recent runs in the URL: ?vista=Cronología
 
 
 def errors_by_type(errors: dict[str, int]) -> None:
@@ -168,7 +166,7 @@ else:
 st.subheader("Corridas recientes")
 # The table first and the timeline in a lazy tab: a page without a chart to draw arrives without
 # running plotly.js (a 4.7 MB bundle, 0.3-0.8 s of the browser's main thread in every new tab).
-listed, timeline = st.tabs(["Tabla", "Cronología"], key=VIEW, bind="query-params")
+listed, timeline = st.tabs(["Tabla", "Cronología"], key=params.VIEW, bind="query-params")
 if listed.open:
     with listed:
         tables.runs(runs, report.records)

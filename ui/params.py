@@ -26,6 +26,7 @@ START, END = "desde", "hasta"  # a period: ?desde=2024-01-02&hasta=2024-03-08
 HORIZON = "horizonte"  # sessions after the call: ?horizonte=20
 ENTRY = "entrada"  # the entry price: ?entrada=cierre (close of the day) or siguiente
 ENTRY_SLUGS = {"close": "cierre", "next_close": "siguiente"}
+VIEW = "vista"  # a page's open tab (lazy tabs bound to the URL): ?vista=Precio
 # The page scripts (declared in dashboard.py). Not in a folder named `pages/`: Streamlit
 # runs such a folder's scripts directly (its older multipage mode) on a deep link into a
 # freshly started server, bypassing dashboard.py and its st.navigation.
