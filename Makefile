@@ -71,7 +71,7 @@ $(DB): | $(STAMP)
 demo-db: $(DB)  ## Build the sample database if it is not there
 
 demo: $(STAMP) demo-db  ## Build the sample database and serve the dashboard on :8501
-	DATABASE_URL=duckdb:///$(DB) ARGENTA_SOURCE=sample $(BIN)/streamlit run dashboard.py --server.port $(PORT)
+	DATABASE_URL=duckdb:///$(DB) ARGENTA_SOURCE=sample $(BIN)/streamlit run serve.py --server.port $(PORT)
 
 bench: $(STAMP)  ## Run the benchmarks, print the figures and save them in benchmarks/runs/
 	$(BIN)/python -m benchmarks.run_all --save benchmarks/runs

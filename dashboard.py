@@ -7,11 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import data, notfound, params, plotly_bundle
+from ui import data, notfound, params, plotly_bundle, warmup
 
 log = logging.getLogger("argenta.dashboard")
 
-st.set_page_config(page_title="Argenta IA", page_icon="📈", layout="wide")
+warmup.page_config()
 # (file, title, icon, URL path): the first page is served at the root URL.
 PAGE_TABLE = (
     (params.RECOMMENDATIONS_PAGE, "Recomendaciones", "recommend", ""),

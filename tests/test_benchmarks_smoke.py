@@ -163,8 +163,9 @@ def test_track_record_prints_both_times_and_agrees_with_alphalens(
 
 @pytest.mark.browser
 def test_page_timings_cover_every_page_cold_and_warm(tmp_path) -> None:
-    rows = bench_pages.run(1, tmp_path)
+    *rows, start = bench_pages.run(1, tmp_path)
     assert [r.measure.split(" ")[0] for r in rows] == [p for p in bench_pages.PAGES for _ in "cwsf"]
+    assert start.measure == bench_pages.START_MEASURE and 0 < start.value < 60
     assert [r.target for r in rows[:4]] == ["< 3 s", "< 1.5 s", "", ""]
     assert all(0 < r.value < 60 for r in rows)
     assert [r.met is not None for r in rows[:4]] == [True, True, False, False]

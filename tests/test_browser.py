@@ -1,8 +1,8 @@
 """The served dashboard in headless chromium: every page, and the table's ticker link.
 
-Starts `streamlit run dashboard.py` on a free port against the sample database and
-drives Debian's chromium with Playwright (no browser download). Screenshots of every
-page are kept in test-artifacts/screenshots/.
+Starts `streamlit run serve.py` (dashboard.py after the start-up warm-up) on a free port
+against the sample database and drives Debian's chromium with Playwright (no browser
+download). Screenshots of every page are kept in test-artifacts/screenshots/.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ def test_the_dashboard_unit_verifies_and_is_rated_at_most_2(tmp_path):
 
 def test_the_dashboard_unit_serves_the_app_reading_the_pipelines_database_read_only():
     dashboard, pipeline = unit_options(DASHBOARD_UNIT), service_options()
-    assert dashboard["ExecStart"][-1].startswith(f"{INSTALLED_STREAMLIT} run dashboard.py ")
+    assert dashboard["ExecStart"][-1].startswith(f"{INSTALLED_STREAMLIT} run serve.py ")
     assert dashboard["WorkingDirectory"] == ["/opt/argenta"]  # where .streamlit/config.toml is
     assert dashboard["EnvironmentFile"] == pipeline["EnvironmentFile"]
     database = [e for e in pipeline["Environment"] if e.startswith("DATABASE_URL=")]
