@@ -27,6 +27,12 @@ ADRS = ("GGAL", "YPF", "PAM", "BMA", "TEO")
 KEYS = ["analysis_date", "ticker", "horizon_sessions", "entry"]
 STATED = ["listing", "target_low_return", "target_high_return"]
 VALUE_COLUMNS = [c for c in OUTCOME_COLUMNS if c not in KEYS + STATED]
+CALL_COLUMNS_SCHEMA = {
+    "analysis_date": pl.Date,
+    "ticker": pl.String,
+    **dict.fromkeys(["current_price", "target_price", "stated_volatility"], pl.Float64),
+    **dict.fromkeys(["target_low", "target_high"], pl.Float64),
+}
 
 
 def stored_outcomes(path: Path) -> pl.DataFrame:
@@ -387,3 +393,71 @@ def test_outcomes_filled_in_groups_of_dates_equal_one_pass(tmp_path, monkeypatch
     stored = [stored_outcomes(p).drop("job_run_id", "created_at") for p in (one, groups)]
     assert stored[0].height > 200
     assert stored[0].equals(stored[1])
+
+
+def test_prices_are_looked_up_as_an_as_of_join_by_ticker_would():
+    """Each outcome's bars (found by a binary search over every ticker's bars) are those of
+    an as-of join by ticker name: the last bar on or before the entry and exit sessions,
+    across gaps, tickers that start after a call or stop before its exit, and names that
+    sort apart from their listing. The returns and volatility built on them are equal."""
+    days = calendar.trading_days(calendar.NEW_YORK, dt.date(2024, 1, 2), dt.date(2024, 9, 30))
+    rows = []
+    for k, ticker in enumerate(["ZZ", "AA", "MM.BA", "LATE", "GONE"]):
+        for i, day in enumerate(days):
+            skip = (
+                (i + k) % 7 == 3 or (ticker == "LATE" and i < 40) or (ticker == "GONE" and i > 150)
+            )
+            if not skip:
+                close = 50.0 + 10 * k + math.sin(i / (3 + k)) * 5 + i * 0.01
+                adj = None if (i + k) % 11 == 0 else close * (0.9 + 0.01 * k)
+                rows.append((ticker, day, close, adj))
+    prices = pl.DataFrame(
+        rows, schema=["ticker", "date", "close", "adj_close"], orient="row"
+    ).sample(fraction=1.0, shuffle=True, seed=3)  # any order in
+    calls = pl.DataFrame(
+        [
+            (day, t, 100.0, 103.0, 0.3, None, None)
+            for day in days[5:120:4]
+            for t in ["ZZ", "AA", "MM.BA", "LATE", "GONE"]
+        ],
+        schema=CALL_COLUMNS_SCHEMA,
+        orient="row",
+    )
+    got = compute_outcomes(calls, prices, pl.DataFrame(schema=MACRO_SCHEMA))
+    assert set(got["ticker"]) == {"ZZ", "AA", "MM.BA", "LATE", "GONE"}
+    # The reference: as-of joins by ticker name on the bars with their running sums.
+    bars = (
+        prices.sort("ticker", "date")
+        .with_columns(pl.col("adj_close").fill_null(pl.col("close")).alias("adj"))
+        .with_columns(
+            ((pl.col("adj") / pl.col("adj").shift(1)).log().fill_null(0.0))
+            .over("ticker")
+            .alias("r")
+        )
+        .with_columns(
+            pl.col("r").cum_sum().over("ticker").alias("s1"),
+            (pl.col("r") ** 2).cum_sum().over("ticker").alias("s2"),
+            pl.int_range(pl.len()).over("ticker").alias("bar"),
+        )
+    )
+    ends = {}
+    for end in ("entry_date", "exit_date"):
+        when = got.select(*KEYS, pl.col(end).alias("when"))
+        found = as_of(
+            bars.select("ticker", "date", "adj", "close", "s1", "s2", "bar"), when, "ticker"
+        )
+        ends[end] = found.sort(KEYS)
+    got = got.sort(KEYS)
+    entry, exit_ = ends["entry_date"], ends["exit_date"]
+    assert entry["adj"].null_count() == 0 and exit_["adj"].null_count() == 0
+    assert got["forward_return"].equals(exit_["adj"] / entry["adj"] - 1.0, check_names=False)
+    assert got["exit_price"].equals(exit_["close"], check_names=False)
+    n = exit_["bar"] - entry["bar"]
+    total = exit_["s1"] - entry["s1"]
+    variance = (exit_["s2"] - entry["s2"] - total**2 / n) / (n - 1)
+    vol = (variance.clip(0.0) * 252).sqrt()
+    expected = pl.select(pl.when(pl.lit(n) >= 2).then(pl.lit(vol))).to_series()
+    assert got["realised_volatility"].equals(expected, check_names=False)
+    # A call whose ticker had no bar yet on its entry session has no outcome.
+    late = calls.filter(pl.col("ticker") == "LATE")["analysis_date"].min()
+    assert got.filter((pl.col("ticker") == "LATE") & (pl.col("analysis_date") == late)).is_empty()

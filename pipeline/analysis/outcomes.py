@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import cast
 
 import polars as pl
@@ -69,21 +70,55 @@ def _session_index(first: dt.date, last: dt.date) -> pl.DataFrame:
     )
 
 
-def _bars(prices: pl.DataFrame) -> pl.DataFrame:
+# A bar's key: its ticker's number times 2**32 plus its date's day number (shifted to be
+# non-negative), so the bars sorted by ticker and date are sorted by key, and the last bar of
+# a ticker on or before a date is one binary search (`Series.search_sorted`) away.
+_DAY_SHIFT = 2**31
+_TICKER_SHIFT = 2**32
+
+
+def _bar_key(ticker: pl.Expr, date: pl.Expr) -> pl.Expr:
+    """The key of (ticker number, date): ordered as the pairs are."""
+    days = date.cast(pl.Int32).cast(pl.Int64) + _DAY_SHIFT
+    return ticker.cast(pl.Int64) * _TICKER_SHIFT + days
+
+
+@dataclass(frozen=True)
+class _Bars:
+    """Every loaded bar, sorted by ticker and date: `bars` holds its key (`_bar_key`), adjusted
+    and raw close and the running sums of log returns (`_s1`, `_s2`) of its ticker's bars;
+    `tickers` each ticker's number (`_tk`, its place in sorted order), first row and last date."""
+
+    bars: pl.DataFrame
+    tickers: pl.DataFrame
+
+
+def _bars(prices: pl.DataFrame) -> _Bars:
     """Per ticker and bar: adjusted close, raw close, and running sums of log returns."""
     adjusted = pl.col("adj_close").fill_null(pl.col("close"))
-    key = "_ticker_key"
+    key = "_tk"
     log_ret = (pl.col("adj") / pl.col("adj").shift(1).over(key)).log().fill_null(0.0)
     bars = by_ticker_and_date(prices.select("ticker", "date", "close", adjusted.alias("adj")))
-    return (
-        bars.with_columns(ticker_key(key))
-        .with_columns(
-            pl.int_range(pl.len()).over(key).alias("bar"),
-            log_ret.cum_sum().over(key).alias("_s1"),
-            (log_ret**2).cum_sum().over(key).alias("_s2"),
-        )
-        .drop(key)
+    ticker = bars.get_column("ticker")
+    row0 = (ticker != ticker.shift(1)).fill_null(True).arg_true().cast(pl.Int64)
+    last = row0.slice(1).append(pl.Series([bars.height], dtype=pl.Int64)) - 1
+    tickers = pl.DataFrame(
+        {
+            "ticker": ticker.gather(row0),
+            key: pl.int_range(len(row0), dtype=pl.UInt32, eager=True),
+            "_row0": row0,
+            "_last_bar": bars.get_column("date").gather(last),
+        }
     )
+    del ticker
+    bars = bars.with_columns(ticker_key(key)).select(
+        _bar_key(pl.col(key), pl.col("date")).alias("_key"),
+        "adj",
+        "close",
+        log_ret.cum_sum().over(key).alias("_s1"),
+        (log_ret**2).cum_sum().over(key).alias("_s2"),
+    )
+    return _Bars(bars, tickers)
 
 
 # The Merval and, for the dollar Merval, the CCL of each family (macro.py's families:
@@ -103,34 +138,33 @@ def _benchmark_series(macro: pl.DataFrame) -> dict[str, pl.DataFrame]:
     }
 
 
-def _price_at(bars: pl.DataFrame, frame: pl.DataFrame, on: str, prefix: str) -> pl.DataFrame:
-    """Join the last bar on or before column `on` of each row (as-of, per ticker).
+def _price_at(
+    bars: pl.DataFrame, frame: pl.DataFrame, on: str, prefix: str, columns: tuple[str, ...]
+) -> pl.DataFrame:
+    """Add the last bar on or before column `on` of each row (as-of, per ticker): its row
+    number (`{prefix}_bar`) and `columns` of `bars` (each as `{prefix}_{name}`).
 
-    `bars` must be sorted by date (sorted once for both ends of the rows)."""
-    right = bars.select(
-        "ticker",
-        pl.col("date").alias(f"{prefix}_bar_date"),
-        pl.col("adj").alias(f"{prefix}_adj"),
-        pl.col("close").alias(f"{prefix}_close"),
-        pl.col("bar").alias(f"{prefix}_bar"),
-        pl.col("_s1").alias(f"{prefix}_s1"),
-        pl.col("_s2").alias(f"{prefix}_s2"),
+    `frame` carries each row's ticker number and first bar row (`_tk`, `_row0`, from
+    `_Bars.tickers`); its rows keep their order. A row whose ticker has no bar on or before
+    `on` gets nulls."""
+    wanted = frame.select(_bar_key(pl.col("_tk"), pl.col(on))).to_series()
+    found = bars.get_column("_key").search_sorted(wanted, side="right").cast(pl.Int64) - 1
+    del wanted
+    ends = pl.DataFrame({"found": found, "first": frame.get_column("_row0")})
+    row = ends.select(pl.when(pl.col("found") >= pl.col("first")).then("found")).to_series()
+    picked = bars.select(
+        row.alias(f"{prefix}_bar"),
+        *(pl.col(c).gather(row).alias(f"{prefix}_{c.lstrip('_')}") for c in columns),
     )
-    return frame.sort(on).join_asof(
-        right,
-        left_on=on,
-        right_on=f"{prefix}_bar_date",
-        by="ticker",
-        strategy="backward",
-        check_sortedness=False,
-    )
+    return frame.hstack(picked)
 
 
 def _bench_at(
     series: dict[str, pl.DataFrame], frame: pl.DataFrame, on: str, suffix: str
 ) -> pl.DataFrame:
-    """Add each benchmark series as of column `on`, at most BENCHMARK_MAX_AGE_DAYS old."""
-    joined = frame.sort(on)
+    """Add each benchmark series as of column `on`, at most BENCHMARK_MAX_AGE_DAYS old
+    (looked up once per distinct date; the rows keep their order)."""
+    joined = frame.select(pl.col(on).unique().sort())
     for key, values in series.items():
         joined = joined.join_asof(
             values,
@@ -140,7 +174,8 @@ def _bench_at(
             tolerance=dt.timedelta(days=BENCHMARK_MAX_AGE_DAYS),
             check_sortedness=False,
         ).rename({f"_{key}": f"_{key}{suffix}"})
-    return joined.drop(f"_{key}_date" for key in series)
+    joined = joined.drop(f"_{key}_date" for key in series)
+    return frame.join(joined, on=on, how="left", maintain_order="left")
 
 
 def _benchmark_return() -> pl.Expr:
@@ -232,6 +267,8 @@ def changed_outcomes(new: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     Dates, texts and the NULL pattern must match exactly; numbers to SAME_VALUE_TOLERANCE
     (relative). A run writes only these, so a stored outcome keeps its job_run_id.
     """
+    if stored.is_empty():  # a first fill (a backfill into a new file): every row is new
+        return new
     keys = ["analysis_date", "ticker", "horizon_sessions", "entry"]
     values = [c for c in OUTCOME_COLUMNS if c not in keys]
     joined = new.join(stored.select(OUTCOME_COLUMNS), on=keys, how="left", suffix="_old")
@@ -267,15 +304,15 @@ class PriceBars:
 
     def __init__(self, prices: pl.DataFrame, macro: pl.DataFrame) -> None:
         self._prices, self._macro = prices, macro
-        self._bars: pl.DataFrame | None = None
+        self._bars: _Bars | None = None
         self._series: dict[str, pl.DataFrame] | None = None
 
     @property
-    def bars(self) -> pl.DataFrame:
-        """Per ticker and bar: adjusted and raw close, running sums of log returns; sorted by
-        date (as `_price_at` reads them)."""
+    def bars(self) -> _Bars:
+        """Every bar with its key, adjusted and raw close and running sums of log returns,
+        and each ticker's number, first row and last date (as `_price_at` reads them)."""
         if self._bars is None:
-            self._bars = _bars(self._prices).sort("date")
+            self._bars = _bars(self._prices)
         return self._bars
 
     @property
@@ -285,6 +322,13 @@ class PriceBars:
         if self._series is None:
             self._series = _benchmark_series(ccl.with_implied_ccl(self._macro, self._prices))
         return self._series
+
+    def last_bars(self) -> pl.DataFrame:
+        """Each ticker's last date (ticker, _last_bar), from the bars once they are computed
+        (and cheaply from the prices before: a run with nothing matured reads no bar)."""
+        if self._bars is not None:
+            return self._bars.tickers.select("ticker", "_last_bar")
+        return self._prices.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
 
 
 def compute_outcomes(
@@ -305,20 +349,23 @@ def compute_outcomes(
     """
     if calls.is_empty() or prices.is_empty():
         return empty_outcomes()
-    last_bar = prices.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
+    prepared = prepared or PriceBars(prices, macro)
     first, last = calls["analysis_date"].min(), prices["date"].max()
     sessions = _session_index(cast(dt.date, first), cast(dt.date, last))
     rows = (
         _schedule(calls.select(CALL_COLUMNS), sessions, horizons)
-        .join(last_bar, on="ticker")
+        .join(prepared.last_bars(), on="ticker", maintain_order="left")
         .filter(pl.col("exit_date") <= pl.col("_last_bar"))
     )
     if rows.is_empty():  # nothing matured (a daily run's own calls): no bar is read
         return empty_outcomes()
-    prepared = prepared or PriceBars(prices, macro)
     bars, series = prepared.bars, prepared.series
-    rows = _price_at(bars, rows, "entry_date", "in")
-    rows = _price_at(bars, rows, "exit_date", "out").filter(pl.col("in_adj").is_not_null())
+    # Every step keeps the rows' order: the universe mean sums each block in that order.
+    ids = bars.tickers.select("ticker", "_tk", "_row0")
+    rows = rows.join(ids, on="ticker", maintain_order="left")
+    rows = _price_at(bars.bars, rows, "entry_date", "in", ("adj", "_s1", "_s2"))
+    rows = _price_at(bars.bars, rows, "exit_date", "out", ("adj", "close", "_s1", "_s2"))
+    rows = rows.filter(pl.col("in_adj").is_not_null())
     rows = _bench_at(series, _bench_at(series, rows, "entry_date", "0"), "exit_date", "1")
     return (
         _returns(rows)
