@@ -305,18 +305,23 @@ def replace_outcomes(
     _rows = outcomes.select(OUTCOME_COLUMNS).to_arrow(compat_level=pl.CompatLevel.newest())
     _keys = outcomes.select(_OUTCOME_KEY).to_arrow()
     columns = ", ".join(OUTCOME_COLUMNS)
+    # The rows' date range: the zone maps skip the rest of both tables.
+    span = [outcomes["analysis_date"].min(), outcomes["analysis_date"].max()]
     con.execute("BEGIN TRANSACTION")
     try:
         orphans = con.sql(
             "SELECT count(*) FROM (SELECT DISTINCT analysis_date, ticker FROM _keys)"
-            " ANTI JOIN daily_recommendations USING (analysis_date, ticker)"
+            " ANTI JOIN (SELECT analysis_date, ticker FROM daily_recommendations"
+            "            WHERE analysis_date BETWEEN ? AND ?) USING (analysis_date, ticker)",
+            params=span,
         ).fetchall()[0][0]
         if orphans:
             raise ValueError(f"{orphans} outcome keys have no stored call")
         con.execute(
-            "DELETE FROM call_outcomes o USING _keys k WHERE o.analysis_date = k.analysis_date"
-            " AND o.ticker = k.ticker AND o.horizon_sessions = k.horizon_sessions"
-            " AND o.entry = k.entry"
+            "DELETE FROM call_outcomes o USING _keys k WHERE o.analysis_date BETWEEN ? AND ?"
+            " AND o.analysis_date = k.analysis_date AND o.ticker = k.ticker"
+            " AND o.horizon_sessions = k.horizon_sessions AND o.entry = k.entry",
+            span,
         )
         con.execute(
             f"INSERT INTO call_outcomes ({columns}, job_run_id)"

@@ -274,6 +274,36 @@ def test_retention_and_replaced_partitions_take_their_outcomes_along(db_path):
         assert con.sql(count).fetchall()[0][0] == 0
 
 
+def test_rewriting_outcomes_replaces_only_their_keys_and_refuses_unstored_calls(db_path):
+    days = [dt.date(2024, 3, 1), dt.date(2024, 3, 4), dt.date(2024, 3, 5)]
+    row = {c: 0.01 for c in VALUE_COLUMNS} | {
+        "ticker": "GGAL",
+        "horizon_sessions": 5,
+        "entry": "close",
+        "listing": "ADR",
+        "target_low_return": -0.1,
+        "target_high_return": 0.1,
+    }
+    rows = [row | {"analysis_date": d, "entry_date": d, "exit_date": d} for d in days]
+    calls = pl.DataFrame({"analysis_date": days, "ticker": ["GGAL"] * 3})
+    with open_writer(db_path) as con:
+        writes.replace_partitions(con, days, [partition(d, ["GGAL"]) for d in days])
+        writes.replace_outcomes(con, calls, pl.DataFrame(rows))
+        # The middle day again, with another return: its row is replaced, the others kept.
+        changed = pl.DataFrame([rows[1] | {"forward_return": 0.5}])
+        assert writes.replace_outcomes(con, calls, changed) == 1
+        stored = con.sql(
+            "SELECT analysis_date, forward_return FROM call_outcomes ORDER BY 1"
+        ).fetchall()
+        assert stored == [(days[0], 0.01), (days[1], 0.5), (days[2], 0.01)]
+        # A call listed but never stored (YPF on the middle day) is refused.
+        ypf = pl.DataFrame([rows[1] | {"ticker": "YPF"}])
+        unstored = pl.DataFrame({"analysis_date": [days[1]], "ticker": ["YPF"]})
+        with pytest.raises(ValueError, match="1 outcome keys have no stored call"):
+            writes.replace_outcomes(con, unstored, ypf)
+        assert con.sql("SELECT count(*) FROM call_outcomes").fetchall()[0][0] == 3
+
+
 def test_calls_written_before_the_origin_was_recorded_count_as_simulated(tmp_path):
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
     migrate(con, target=3)

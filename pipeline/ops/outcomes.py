@@ -46,7 +46,8 @@ def fill_outcomes(
     counts = reads.outcome_counts(con, first, last, tickers)
     last_bars = data.prices.group_by("ticker").agg(pl.col("date").max().alias("last_bar"))
     gaps = counts.filter(pl.col("outcomes") < outcomes.matured_rows(counts, last_bars))
-    pending = sorted(set(gaps["analysis_date"]) | {d for d in replaced if first <= d <= last})
+    due = set(gaps["analysis_date"].unique())
+    pending = sorted(due | {d for d in replaced if first <= d <= last})
     if not pending:
         return 0
     prepared = outcomes.PriceBars(data.prices, data.macro)  # computed once, if needed
