@@ -188,26 +188,34 @@ def _benchmark_return() -> pl.Expr:
 def _schedule(
     calls: pl.DataFrame, sessions: pl.DataFrame, horizons: tuple[int, ...]
 ) -> pl.DataFrame:
-    """One row per call, horizon and entry with its entry and exit sessions."""
+    """One row per call, horizon and entry with its entry and exit sessions: in the calls'
+    order, each call's in the order of `horizons` and ENTRIES; a row whose exit is past the
+    last session of `sessions` is left out."""
+    counts = sessions.group_by("exchange").agg(pl.len().alias("_sessions"))
+    numbered = sessions.with_row_index("_pos").join(counts, on="exchange")
     keyed = calls.with_columns(
         calendar.exchange_expr().alias("exchange"), listing_expr().alias("listing")
-    ).join(sessions, left_on=["exchange", "analysis_date"], right_on=["exchange", "date"])
+    ).join(
+        numbered,
+        left_on=["exchange", "analysis_date"],
+        right_on=["exchange", "date"],
+        maintain_order="left",
+    )
     plans = pl.DataFrame(
         [(h, entry, offset) for h in horizons for entry, offset in ENTRIES.items()],
         schema={"horizon_sessions": pl.Int32, "entry": pl.String, "_offset": pl.Int64},
         orient="row",
     )
-    by_idx = sessions.rename({"date": "_session"})
-    return (
-        keyed.join(plans, how="cross")
-        .with_columns(
-            (pl.col("idx") + pl.col("_offset")).alias("_entry_idx"),
-            (pl.col("idx") + pl.col("_offset") + pl.col("horizon_sessions")).alias("_exit_idx"),
-        )
-        .join(by_idx, left_on=["exchange", "_entry_idx"], right_on=["exchange", "idx"])
-        .rename({"_session": "entry_date"})
-        .join(by_idx, left_on=["exchange", "_exit_idx"], right_on=["exchange", "idx"])
-        .rename({"_session": "exit_date"})
+    # Sessions are numbered in order per exchange (`idx`) and in the frame (`_pos`): the
+    # entry and exit are the rows `_offset` and `_offset + horizon` after the call's.
+    rows = keyed.join(plans, how="cross", maintain_order="left_right").filter(
+        pl.col("idx") + pl.col("_offset") + pl.col("horizon_sessions") < pl.col("_sessions")
+    )
+    entry = rows.select(pl.col("_pos") + pl.col("_offset")).to_series()
+    exit_ = rows.select(pl.col("_pos") + pl.col("_offset") + pl.col("horizon_sessions"))
+    days = sessions.get_column("date")
+    return rows.with_columns(
+        days.gather(entry).alias("entry_date"), days.gather(exit_.to_series()).alias("exit_date")
     )
 
 
@@ -324,10 +332,11 @@ class PriceBars:
         return self._series
 
     def last_bars(self) -> pl.DataFrame:
-        """Each ticker's last date (ticker, _last_bar), from the bars once they are computed
-        (and cheaply from the prices before: a run with nothing matured reads no bar)."""
+        """Each ticker's last date (ticker, _last_bar): once the bars are computed, their
+        `tickers` (with each one's number and first row); before, from the prices, cheaply
+        (a run with nothing matured reads no bar)."""
         if self._bars is not None:
-            return self._bars.tickers.select("ticker", "_last_bar")
+            return self._bars.tickers
         return self._prices.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
 
 
@@ -352,17 +361,17 @@ def compute_outcomes(
     prepared = prepared or PriceBars(prices, macro)
     first, last = calls["analysis_date"].min(), prices["date"].max()
     sessions = _session_index(cast(dt.date, first), cast(dt.date, last))
-    rows = (
-        _schedule(calls.select(CALL_COLUMNS), sessions, horizons)
-        .join(prepared.last_bars(), on="ticker", maintain_order="left")
-        .filter(pl.col("exit_date") <= pl.col("_last_bar"))
+    # Every step keeps the rows' order: the universe mean sums each block in that order.
+    calls = calls.select(CALL_COLUMNS).join(
+        prepared.last_bars(), on="ticker", maintain_order="left"
     )
+    rows = _schedule(calls, sessions, horizons).filter(pl.col("exit_date") <= pl.col("_last_bar"))
     if rows.is_empty():  # nothing matured (a daily run's own calls): no bar is read
         return empty_outcomes()
     bars, series = prepared.bars, prepared.series
-    # Every step keeps the rows' order: the universe mean sums each block in that order.
-    ids = bars.tickers.select("ticker", "_tk", "_row0")
-    rows = rows.join(ids, on="ticker", maintain_order="left")
+    if "_tk" not in rows.columns:  # the bars were computed just now
+        ids = bars.tickers.select("ticker", "_tk", "_row0")
+        rows = rows.join(ids, on="ticker", maintain_order="left")
     rows = _price_at(bars.bars, rows, "entry_date", "in", ("adj", "_s1", "_s2"))
     rows = _price_at(bars.bars, rows, "exit_date", "out", ("adj", "close", "_s1", "_s2"))
     rows = rows.filter(pl.col("in_adj").is_not_null())
