@@ -37,6 +37,9 @@ from store.json_schemas import json_schemas
 from store.migrate import current_version
 
 FORMATS = ("parquet", "csv")
+# Tables not exported: copies, in another order, of rows other relations export
+# (daily_recommendations; technical_daily's columns), kept for the dashboard's per-ticker reads.
+NOT_EXPORTED = ("ticker_calls", "technical_series")
 # Relations with one row per detail are split by month too (four rows per call).
 DETAIL_LEVEL = ("analysis_details", "analysis_components")
 DICTIONARY_JSON, DICTIONARY_MD, SCHEMA_DIR = "dictionary.json", "DICTIONARY.md", "schemas"
@@ -128,7 +131,9 @@ def relations(con: duckdb.DuckDBPyConnection) -> list[Relation]:
             {"name": name, "type": dtype, "nullable": nullable, "description": comment or ""}
         )
     return [
-        _relation(name, kind, comment or "", by_table.get(name, [])) for name, kind, comment in rows
+        _relation(name, kind, comment or "", by_table.get(name, []))
+        for name, kind, comment in rows
+        if name not in NOT_EXPORTED
     ]
 
 

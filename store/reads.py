@@ -7,7 +7,6 @@ timestamps as naive UTC Datetime.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,19 +20,13 @@ from pipeline.analysis.outcomes import ENTRIES, HORIZONS
 from pipeline.analysis.track_record import TrackRecord
 from pipeline.analysis.track_record import track_record as compute_track_record
 
-# What the price chart reads from the technical details.
-_CANDLE_FIELDS = ("open", "high", "low", "close", "volume", "usdars_ccl")  # in raw_data
-_CHART_INDICATORS = (
-    "sma_20",
-    "sma_50",
-    "sma_200",
-    "bb_upper",
-    "bb_middle",
-    "bb_lower",
-    "rsi_14",
-    "macd",
-    "macd_signal",
-    "macd_hist",
+# What the price chart reads (technical_history): the technical details' candle and chart
+# indicators, in this order.
+TECHNICAL_HISTORY_COLUMNS = (
+    "analysis_date",
+    *("open", "high", "low", "close", "volume"),
+    *("sma_20", "sma_50", "sma_200", "bb_upper", "bb_middle", "bb_lower", "rsi_14"),
+    *("macd", "macd_signal", "macd_hist", "usdars_ccl"),
 )
 
 _REC_SELECT = """
@@ -189,10 +182,14 @@ def recommendation_history(
     end: dt.date | None = None,
     tickers: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Every call in a date range, optionally for some tickers."""
+    """Every call in a date range, optionally for some tickers.
+
+    Some tickers' calls are read from `ticker_calls` (the same rows in ticker order: a block
+    or two per ticker); a range of every ticker's from `daily_recommendations` (date order).
+    """
     sel = list(tickers) if tickers else None
     sql = f"""
-        SELECT {_REC_SELECT} FROM daily_recommendations r
+        SELECT {_REC_SELECT} FROM {"ticker_calls" if sel else "daily_recommendations"} r
         WHERE (?::DATE IS NULL OR r.analysis_date >= ?::DATE)
           AND (?::DATE IS NULL OR r.analysis_date <= ?::DATE)
           AND (?::VARCHAR[] IS NULL OR r.ticker IN (SELECT unnest(?::VARCHAR[])))
@@ -252,8 +249,7 @@ def _latest_call_date(
         return last
     return _scalar(
         con,
-        "SELECT max(analysis_date) FROM daily_recommendations"
-        " WHERE ticker = ? AND analysis_date <= ?",
+        "SELECT max(analysis_date) FROM ticker_calls WHERE ticker = ? AND analysis_date <= ?",
         [ticker, on],
     )
 
@@ -274,29 +270,17 @@ def technical_history(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pl.DataFrame:
-    """One ticker's stored OHLC, volume and chart indicators per date (technical details' JSON).
-
-    Each JSON document is parsed once into a struct (12 `->>` extractions cost twice as much).
-    """
-    raw = ", ".join(f"raw.{name}" for name in _CANDLE_FIELDS[:5])
-    indicators = ", ".join(f"ind.{name}" for name in _CHART_INDICATORS)
+    """One ticker's stored OHLC, volume and chart indicators per date (the technical details'
+    values, from `technical_series`: no JSON parsed and no scan of the details)."""
     sql = f"""
-        SELECT analysis_date, {raw}, {indicators}, raw.usdars_ccl
-        FROM (
-            SELECT r.analysis_date, from_json(d.raw_data, '{_doubles(_CANDLE_FIELDS)}') AS raw,
-                   from_json(d.indicators, '{_doubles(_CHART_INDICATORS)}') AS ind
-            FROM daily_recommendations r JOIN analysis_details d ON d.recommendation_id = r.id
-            WHERE r.ticker = ? AND d.analysis_type = 'technical'
-              AND (?::DATE IS NULL OR r.analysis_date >= ?::DATE)
-              AND (?::DATE IS NULL OR r.analysis_date <= ?::DATE))
+        SELECT analysis_date, {", ".join(TECHNICAL_HISTORY_COLUMNS[1:])}
+        FROM technical_series
+        WHERE ticker = ?
+          AND (?::DATE IS NULL OR analysis_date >= ?::DATE)
+          AND (?::DATE IS NULL OR analysis_date <= ?::DATE)
         ORDER BY analysis_date
     """
     return _frame(con, sql, [ticker, start, start, end, end])
-
-
-def _doubles(fields: Sequence[str]) -> str:
-    """A from_json structure reading `fields` as DOUBLE."""
-    return json.dumps(dict.fromkeys(fields, "DOUBLE"))
 
 
 def job_runs(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pl.DataFrame:

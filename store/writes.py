@@ -74,6 +74,7 @@ def replace_partitions(
         if keep_when_empty and not written:  # nothing to put in their place: keep them
             con.execute("ROLLBACK")
             return 0
+        _insert_ticker_order(con, *_in_days(days, list(keep_tickers), only_tickers))
         _drop_unsettled_outcomes(con, days)
         _refresh_catalog(con)
         con.execute("COMMIT")
@@ -130,6 +131,8 @@ def _delete_dates(
         params,
     )
     con.execute(f"DELETE FROM daily_recommendations WHERE {in_days}", params)
+    for table in TICKER_ORDER_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE {in_days}", params)
 
 
 def _delete_market_view(con: duckdb.DuckDBPyConnection, days: pl.Series) -> None:
@@ -170,6 +173,50 @@ def _drop_unsettled_outcomes(con: duckdb.DuckDBPyConnection, days: pl.Series) ->
         " WHERE o.analysis_date IN (SELECT unnest(?::DATE[])))",
         [days.min(), days.max(), days.to_list()],
     )
+
+
+# Copies of the calls and of the technical details' chart values in ticker order (migration
+# 13), so one ticker's history reads a block or two: a partition replace deletes their rows
+# of the replaced calls and inserts the new calls' rows once every chunk is in, sorted over
+# the whole write (a backfill's span of years, a daily run's day).
+TICKER_ORDER_TABLES = ("ticker_calls", "technical_series")
+SERIES_RAW = ("open", "high", "low", "close", "volume", "usdars_ccl")
+SERIES_INDICATORS = (
+    "sma_20",
+    "sma_50",
+    "sma_200",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+)
+# The technical_series rows of the calls matching {where}: each JSON text parsed once, as
+# migration 13 (and the technical_daily view) parse it.
+_SERIES_INSERT = f"""
+    INSERT INTO technical_series
+    SELECT ticker, analysis_date, {", ".join(f"raw.{c}" for c in SERIES_RAW)},
+           {", ".join(f"ind.{c}" for c in SERIES_INDICATORS)}
+    FROM (SELECT r.ticker, r.analysis_date,
+                 from_json(d.raw_data, '{json.dumps(dict.fromkeys(SERIES_RAW, "DOUBLE"))}') AS raw,
+                 from_json(d.indicators,
+                           '{json.dumps(dict.fromkeys(SERIES_INDICATORS, "DOUBLE"))}') AS ind
+          FROM (SELECT id, ticker, analysis_date FROM daily_recommendations WHERE {{where}}) r
+          JOIN analysis_details d ON d.recommendation_id = r.id AND d.analysis_type = 'technical')
+    ORDER BY ticker, analysis_date
+"""
+
+
+def _insert_ticker_order(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> None:
+    """Insert the ticker-order rows of the calls matching `where` (the calls just written)."""
+    con.execute(
+        "INSERT INTO ticker_calls SELECT * FROM daily_recommendations"
+        f" WHERE {where} ORDER BY ticker, analysis_date",
+        params,
+    )
+    con.execute(_SERIES_INSERT.replace("{where}", where), params)
 
 
 def _refresh_catalog(con: duckdb.DuckDBPyConnection) -> None:
@@ -275,6 +322,8 @@ def delete_before(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> int:
         )
         con.execute("DELETE FROM call_outcomes WHERE analysis_date < ?", [cutoff])
         con.execute("DELETE FROM market_view WHERE analysis_date < ?", [cutoff])
+        for table in TICKER_ORDER_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE analysis_date < ?", [cutoff])
         con.execute("DELETE FROM daily_recommendations WHERE analysis_date < ?", [cutoff])
         _refresh_catalog(con)
         con.execute("COMMIT")

@@ -81,4 +81,26 @@ PUBLIC_COLUMNS = {
         "job_run_id",
         "created_at",
     ],
+    # migration 13: the calls and the chart's values in ticker order
+    "technical_series": [
+        "ticker",
+        "analysis_date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "usdars_ccl",
+        "sma_20",
+        "sma_50",
+        "sma_200",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+        "rsi_14",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+    ],
 }
+PUBLIC_COLUMNS["ticker_calls"] = PUBLIC_COLUMNS["daily_recommendations"]  # the same columns

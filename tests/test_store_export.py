@@ -35,6 +35,7 @@ def _counts(db: Path) -> dict[str, int]:
             r[0]
             for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
         ]
+        names = [n for n in names if n not in export_module.NOT_EXPORTED]
         return {n: con.sql(f'SELECT count(*) FROM "{n}"').fetchall()[0][0] for n in names}
 
 
