@@ -149,9 +149,9 @@ def _relation(name: str, kind: str, comment: str, columns: list[dict[str, Any]])
     return Relation(name, kind, comment, columns, None)
 
 
-def _select(rel: Relation, fmt: str) -> tuple[str, dict[str, Any]]:
+def _select(rel: Relation, fmt: str, hive: bool = True) -> tuple[str, dict[str, Any]]:
     """The SELECT of one relation and its parameters: timestamps as UTC instants, a CSV's
-    formula cells neutralised, partition columns, the filter."""
+    formula cells neutralised, the filter, and with `hive` the partition columns."""
     items, params = [], {}
     for col in rel.columns:
         quoted = '"' + col["name"].replace('"', '""') + '"'
@@ -160,10 +160,8 @@ def _select(rel: Relation, fmt: str) -> tuple[str, dict[str, Any]]:
             value = _NEUTRALISED.format(v=value)
             params = {"formula": FORMULA_START, "number": PLAIN_NUMBER}
         items.append(f"{value} AS {quoted}")
-    if rel.partitions:
-        items.append(f"year({rel.date_expr}) AS year")
-    if "month" in rel.partitions:
-        items.append(f"month({rel.date_expr}) AS month")
+    if hive:
+        items += [f"{part}({rel.date_expr}) AS {part}" for part in rel.partitions]
     where = ""
     if rel.date_expr:
         d = rel.date_expr
@@ -181,13 +179,15 @@ def _copy(
 ) -> int:
     """Write one relation (bound parameters); returns the rows its COPYs wrote.
 
-    A partitioned relation is written a year at a time (`years`: the span of the dated
-    tables; the first and last COPY take anything before and after it, and undated rows),
-    so a COPY holds at most one year's partitions open.
+    A partitioned relation is written one partition at a time, each year (or month) of
+    `years` (the span of the dated tables) by a COPY to its own `year=Y[/month=M]/data_0`
+    file: a COPY with PARTITION_BY copies every row into a buffer per partition first, twice
+    the CPU for the details. Anything dated before or after the span, and undated rows, go
+    through one partitioned COPY each (none in a database the writer keeps).
     """
-    select, params = _select(rel, fmt)
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
     if not rel.partitions:
+        select, params = _select(rel, fmt)
         target = out / f"{rel.name}.{fmt}"
         if rel.date_expr:
             params |= {"first": since or dt.date.min, "last": dt.date.max, "undated": not since}
@@ -195,29 +195,53 @@ def _copy(
         return int(done.fetchall()[0][0])
     target = out / rel.name
     target.mkdir()  # an empty relation keeps its (empty) folder
-    options += f", PARTITION_BY ({', '.join(rel.partitions)}), OVERWRITE_OR_IGNORE"
+    hive, hive_params = _select(rel, fmt)
+    plain, plain_params = _select(rel, fmt, hive=False)
+    hive_options = f"{options}, PARTITION_BY ({', '.join(rel.partitions)}), OVERWRITE_OR_IGNORE"
     rows = 0
-    for first, last in _year_ranges(years, since):
-        bounds = {"first": first, "last": last, "undated": not since and last == dt.date.max}
-        done = con.execute(
-            f"COPY ({select}) TO $path ({options})", {**params, **bounds, "path": str(target)}
-        )
-        rows += int(done.fetchall()[0][0])
+    for first, last, folder in _partition_ranges(years, since, rel.partitions):
+        undated = not since and folder is None and last == dt.date.max  # once, in the tail
+        bounds = {"first": first, "last": last, "undated": undated}
+        if folder is None:  # outside the span: DuckDB names the partitions
+            sql, params, path = f"COPY ({hive}) TO $path ({hive_options})", hive_params, target
+        else:
+            path = target / folder / f"data_0.{fmt}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sql, params = f"COPY ({plain}) TO $path ({options})", plain_params
+        written = int(con.execute(sql, {**params, **bounds, "path": str(path)}).fetchall()[0][0])
+        if folder is not None and not written:  # no row there: no file, as PARTITION_BY does
+            path.unlink()
+            for empty in (path.parent, path.parent.parent):
+                if empty != target and not any(empty.iterdir()):
+                    empty.rmdir()
+        rows += written
     return rows
 
 
-def _year_ranges(
-    years: tuple[int, int] | None, since: dt.date | None
-) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive date ranges, one per year of `years`, covering every date from `since`."""
+def _partition_ranges(
+    years: tuple[int, int] | None, since: dt.date | None, parts: list[str]
+) -> list[tuple[dt.date, dt.date, str | None]]:
+    """(first, last, folder) of every year (or month, with "month" in `parts`) of `years`
+    from `since` on, each with its hive folder, plus the dates before and after them with
+    folder None (written by a partitioned COPY, which takes the undated rows too)."""
     start = since or dt.date.min
     if years is None:
-        return [(start, dt.date.max)]
-    cuts = [dt.date(y, 1, 1) for y in range(years[0] + 1, years[1] + 1)]
-    cuts = [c for c in cuts if c > start]
-    firsts = [start, *cuts]
-    lasts = [c - dt.timedelta(days=1) for c in cuts] + [dt.date.max]
-    return list(zip(firsts, lasts, strict=True))
+        return [(start, dt.date.max, None)]
+    ranges: list[tuple[dt.date, dt.date, str | None]] = []
+    if start < dt.date(years[0], 1, 1):
+        ranges.append((start, dt.date(years[0], 1, 1) - dt.timedelta(days=1), None))
+    for year in range(years[0], years[1] + 1):
+        months = range(1, 13) if "month" in parts else [None]
+        for month in months:
+            first = dt.date(year, month or 1, 1)
+            after = dt.date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
+            last = after - dt.timedelta(days=1)
+            if last >= start:
+                folder = f"year={year}" + (f"/month={month}" if month else "")
+                ranges.append((max(first, start), last, folder))
+    tail = dt.date(years[1] + 1, 1, 1) if years[1] < dt.date.max.year else dt.date.max
+    ranges.append((max(tail, start), dt.date.max, None))
+    return ranges
 
 
 def _year_span(con: duckdb.DuckDBPyConnection, rels: list[Relation]) -> tuple[int, int] | None:

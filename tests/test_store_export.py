@@ -204,3 +204,49 @@ def test_the_export_runs_with_bounded_memory_and_restores_the_connection(
     assert seen and set(seen) == {"1.8 GiB"}  # 2 GB while every relation is written
     assert result.rows == _counts(small_db)  # the rows COPY reports are the relation's rows
     assert [p.name for p in (tmp_path / "exports").iterdir()] == ["out"]  # no spill folder left
+
+
+def test_each_partition_with_rows_is_one_file_and_no_other_is_written(sample_db, exported):
+    with open_reader(sample_db) as con:
+        months = con.sql(
+            "SELECT DISTINCT year(analysis_date), month(analysis_date) FROM daily_recommendations"
+        ).fetchall()
+        years = {y for y, _ in months}
+    for name in ("analysis_details", "analysis_components"):
+        files = sorted(p.relative_to(exported / name) for p in (exported / name).rglob("*"))
+        folders = {(int(f.parts[0][5:]), int(f.parts[1][6:])) for f in files if len(f.parts) == 3}
+        assert folders == set(months), name
+        assert {f.name for f in files if len(f.parts) == 3} == {"data_0.parquet"}
+        assert len(files) == len(years) + 2 * len(months)  # year and month folders, one file each
+    for name in ("daily_recommendations", "technical_daily"):
+        assert sorted(p.name for p in (exported / name).iterdir()) == [
+            f"year={y}" for y in sorted(years)
+        ]
+        assert all(
+            [f.name for f in p.iterdir()] == ["data_0.parquet"] for p in (exported / name).iterdir()
+        )
+
+
+def test_the_files_hold_what_one_partitioned_copy_writes(sample_db, exported, tmp_path):
+    """The partitions written one COPY each equal a single COPY ... PARTITION_BY's."""
+    with open_reader(sample_db) as con:
+        for rel in export_module.relations(con):
+            if rel.name not in ("analysis_details", "technical_daily", "job_runs"):
+                continue
+            select, params = export_module._select(rel, "parquet")
+            bounds = {"first": dt.date.min, "last": dt.date.max, "undated": True}
+            parts = ", ".join(rel.partitions)
+            con.execute(
+                f"COPY ({select}) TO $path (FORMAT parquet, PARTITION_BY ({parts}))",
+                {**params, **bounds, "path": str(tmp_path / rel.name)},
+            )
+            ours = sorted(p.relative_to(exported) for p in (exported / rel.name).rglob("*.parquet"))
+            once = sorted(p.relative_to(tmp_path) for p in (tmp_path / rel.name).rglob("*.parquet"))
+            assert ours == once, rel.name
+            for a, b in ((exported, tmp_path), (tmp_path, exported)):
+                files = [f"read_parquet('{d / rel.name}/**/*.parquet')" for d in (a, b)]
+                differ = duckdb.execute(
+                    f"SELECT count(*) FROM (SELECT * FROM {files[0]}"
+                    f" EXCEPT ALL SELECT * FROM {files[1]})"
+                ).fetchall()[0][0]
+                assert differ == 0, rel.name
