@@ -4,8 +4,9 @@ Streamlit finds the `st.App` below and serves its script, `dashboard.py`, with t
 options (`.streamlit/config.toml` and the command line) as `streamlit run dashboard.py`.
 Its start-up hook (`lifespan`) runs `ui.warmup.warm()` before the server accepts
 connections, so the first visitor after a start does not pay for the imports, the exchange
-calendars and Plotly's first figure (README, "Speed"). `streamlit run dashboard.py` still
-works, without the warm-up.
+calendars and Plotly's first figure (README, "Speed"). Its one route serves Evolución's HTML
+with a script that starts importing Plotly's bundle at once in a browser that has it
+(`ui.plotly_bundle.routes`). `streamlit run dashboard.py` still works, without either.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from ui import warmup
+from ui import plotly_bundle, warmup
 
 log = logging.getLogger("argenta.dashboard")
 
@@ -29,4 +30,5 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(warmup.ENTRY.name, lifespan=lifespan)
+base_url_path = str(st.get_option("server.baseUrlPath") or "")
+app = st.App(warmup.ENTRY.name, lifespan=lifespan, routes=plotly_bundle.routes(base_url_path))

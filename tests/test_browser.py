@@ -500,6 +500,26 @@ def test_only_a_view_with_a_chart_loads_plotly(
     assert page.evaluate(PLOTLY_LOADED) == loaded
 
 
+# When the tab asked for Streamlit's chunk of a script (name prefix), in ms after navigation.
+ASKED_AT = """prefix => performance.getEntriesByType('resource')
+    .find(r => r.name.includes('/static/js/' + prefix + '.'))?.startTime ?? null"""
+
+
+def test_a_returning_browser_imports_plotly_from_evolucions_html(app_url: str, page: Page) -> None:
+    """Once a browser has the bundle, Evolución asks for it before the page's first element."""
+    page.goto(app_url + "/evolucion")
+    settle(page)
+    first_html_element = page.evaluate(ASKED_AT, "Html")  # the preload's st.html
+    assert page.evaluate(ASKED_AT, "PlotlyChart") > first_html_element  # first visit: the mark
+    remembered = page.evaluate("localStorage.getItem('argenta.plotly_bundle')")
+    assert remembered is not None and remembered.startswith("/static/js/PlotlyChart.")
+    again = page.context.new_page()
+    again.goto(app_url + "/evolucion")
+    settle(again)
+    assert again.evaluate(ASKED_AT, "PlotlyChart") < again.evaluate(ASKED_AT, "Html")
+    assert again.locator('[data-testid="stPlotlyChart"] .main-svg').count() > 0
+
+
 CHART_VIEWS = [f"{path}?vista={tab}" for path, tabs in TABS.items() for tab, t in tabs.items() if t]
 
 

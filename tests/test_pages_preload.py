@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,38 @@ def test_only_pages_with_charts_preload_plotly(
     assert len(scripts) == (1 if preloads else 0)
     if preloads:
         assert f'import("{plotly_bundle.url("")}")' in scripts[0]
+
+
+def test_the_preload_remembers_that_this_browser_has_the_bundle(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{sample_db}")
+    (script,) = preload_scripts(params.EVOLUTION_PAGE)
+    address = json.dumps(plotly_bundle.url(""))
+    assert f"localStorage.setItem({json.dumps(plotly_bundle.LOADED)}, {address})" in script
+
+
+def test_evolucions_html_imports_the_bundle_at_once_in_a_browser_that_has_it() -> None:
+    early = plotly_bundle.early_script("")
+    assert early is not None
+    address, remembered = json.dumps(plotly_bundle.url("")), json.dumps(plotly_bundle.LOADED)
+    assert f"localStorage.getItem({remembered}) === {address}" in early
+    assert f"import({address})" in early
+    html = plotly_bundle.page_html("")
+    assert html is not None and html.count(early) == 1
+    assert html.index(early) < html.index("</head>")
+    assert html.replace(early, "") == (STATIC / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_html_route_is_under_the_base_url_path() -> None:
+    assert [r.path for r in plotly_bundle.routes("")] == ["/evolucion"]
+    assert [r.path for r in plotly_bundle.routes("/argenta/")] == ["/argenta/evolucion"]
+    address = plotly_bundle.url("/argenta/")
+    assert address is not None
+    assert f"import({json.dumps(address)})" in (plotly_bundle.page_html("/argenta") or "")
+
+
+def test_no_route_when_streamlits_html_has_no_head(tmp_path: Path) -> None:
+    index = tmp_path / "index.html"
+    index.write_text("<html><body></body></html>")
+    assert plotly_bundle.page_html("", index) is None
