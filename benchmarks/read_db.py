@@ -26,7 +26,6 @@ from store.connection import open_writer, work_path
 
 POOL_TICKERS, POOL_DAYS = 5, 75  # 375 real calls (5: the fewest a call is ranked among)
 JOB_RUNS = 500  # about two years of daily runs in job_runs
-BUILD_MEMORY_LIMIT = "6GB"
 
 
 def ticker_names(n_tickers: int) -> list[str]:
@@ -66,10 +65,6 @@ def build(path: Path, n_tickers: int, n_days: int) -> Path:
     days, tickers = sessions(n_days), ticker_names(n_tickers)
     chunks = (grid_chunk(pool, span, tickers) for span in date_chunks(days, n_tickers))
     with open_writer(path) as con:
-        # One transaction of 12.6 M calls at 5000 x 2520 ran out of the writer's memory limit
-        # (store.connection.WRITER_MEMORY_LIMIT, 512 MB) about 15 % in: DuckDB could not
-        # allocate a block. The bulk build is a fixture, not the measured backfill.
-        con.execute(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'")
         writes.replace_partitions(con, days, chunks)
         for n in range(min(JOB_RUNS, n_days)):
             job = writes.start_job(con, "daily_analysis", {"source": "files"})

@@ -472,14 +472,14 @@ def _open_work(path: Path, retry_seconds: float) -> duckdb.DuckDBPyConnection:
     return _connect(work, read_only=False, retry_seconds=retry_seconds)
 
 
-# DuckDB's buffer pool on the writer's connection (its default is 80 % of the machine's
-# memory). The blocks a long transaction writes stay cached until that limit is reached: a
-# 5000-ticker backfill grew by about 240 MB per written chunk, of 36 to 51. Past the
-# limit DuckDB drops written blocks and spills its operators to `<file>.tmp`; the indexes
-# load only the nodes a write touches (10-15 MB to insert 100,000 calls and 400,000
-# details into the 12.6 M-call read benchmark database under a 300 MB limit). Set after
-# the migrations, which may build an index whole (DuckDB's ART must fit in memory then).
-WRITER_MEMORY_LIMIT = "512MB"
+# The writer's connection keeps DuckDB's default memory limit (80 % of the machine's memory).
+# A backfill is one transaction, and DuckDB keeps what it needs for the transaction's rows (the
+# keys' indexes, the rows the ticker-order tables sort) in its buffer pool until the commit:
+# about 0.5-1 GB for 1000 tickers x 2520 days, five times that for 5000. Session 6 capped the
+# pool at 512 MB to stop the blocks a backfill writes from staying cached; a 1000 x 2520
+# backfill then failed with "Out of Memory Error" (session 7), so the cap was removed: a
+# backfill's memory is bounded by its analysis chunks and the machine, never by a setting that
+# makes it fail. README, "Performance" (backfill memory).
 
 
 @contextlib.contextmanager
@@ -517,7 +517,6 @@ def open_writer(
     except (RuntimeError, duckdb.Error) as exc:
         con.close()
         raise DatabaseError(f"cannot bring {path} up to date: {exc}") from exc
-    con.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")  # after the migrations: below
     completed = False
     try:
         yield con
