@@ -19,14 +19,15 @@ from pipeline.analysis.market_view import MARKET_VIEW_COLUMNS
 from pipeline.analysis.outcomes import ENTRIES, HORIZONS
 from pipeline.analysis.track_record import TrackRecord
 from pipeline.analysis.track_record import track_record as compute_track_record
+from store.writes import SERIES_INDICATORS, SERIES_RAW
 
-# What the price chart reads (technical_history): the technical details' candle and chart
-# indicators, in this order.
+# What the price chart reads (technical_history): the columns of `technical_series` (named
+# once, in store/writes.py, which fills it), the CCL last.
 TECHNICAL_HISTORY_COLUMNS = (
     "analysis_date",
-    *("open", "high", "low", "close", "volume"),
-    *("sma_20", "sma_50", "sma_200", "bb_upper", "bb_middle", "bb_lower", "rsi_14"),
-    *("macd", "macd_signal", "macd_hist", "usdars_ccl"),
+    *(name for name in SERIES_RAW if name != "usdars_ccl"),
+    *SERIES_INDICATORS,
+    "usdars_ccl",
 )
 
 _REC_SELECT = """
