@@ -472,16 +472,6 @@ def _open_work(path: Path, retry_seconds: float) -> duckdb.DuckDBPyConnection:
     return _connect(work, read_only=False, retry_seconds=retry_seconds)
 
 
-# The writer's connection keeps DuckDB's default memory limit (80 % of the machine's memory).
-# A backfill is one transaction, and DuckDB keeps what it needs for the transaction's rows (the
-# keys' indexes, the rows the ticker-order tables sort) in its buffer pool until the commit:
-# about 0.5-1 GB for 1000 tickers x 2520 days, five times that for 5000. Session 6 capped the
-# pool at 512 MB to stop the blocks a backfill writes from staying cached; a 1000 x 2520
-# backfill then failed with "Out of Memory Error" (session 7), so the cap was removed: a
-# backfill's memory is bounded by its analysis chunks and the machine, never by a setting that
-# makes it fail. README, "Performance" (backfill memory).
-
-
 @contextlib.contextmanager
 def open_writer(
     path: Path,
@@ -494,6 +484,11 @@ def open_writer(
     committed or rolled back by then, so what is published is always consistent. A file
     that did not change (nothing written) is not copied again. After a publish, `on_publish`
     is called with the path (ARGENTA_PUBLISH_COMMAND); its failure is only logged.
+
+    The connection keeps DuckDB's default memory limit (80 % of the machine's memory): a
+    backfill is one transaction, whose keys' indexes and sorted ticker-order rows DuckDB holds
+    until the commit (0.5-1 GB at 1000 tickers x 2520 days). A 512 MB cap (session 6) made such
+    a backfill fail with "Out of Memory Error" (README, Performance: backfill memory).
     """
     path = Path(path)
     check_owner(path)
