@@ -17,9 +17,10 @@ from pipeline.analysis.scoring import (
     fundamental,
     macro,
     sentiment,
+    summary_es,
     technical,
 )
-from pipeline.analysis.scoring.combine import combine
+from pipeline.analysis.scoring.combine import combine, numbers_es
 from ui import format as fmt
 
 DAY = dt.date(2024, 3, 8)
@@ -534,6 +535,18 @@ def test_summary_writes_the_numbers_as_the_dashboard_shows_them() -> None:
     assert f"momento de 12 meses ({fmt.number(91.96, 1)}/100)" in summary
     assert "momento de 12 meses (92,0/100)" in summary
     assert f"baja volatilidad ({fmt.number(7.35, 1)}/100)" in summary
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 2])
+def test_summary_numbers_are_written_as_one_number_at_a_time(decimals: int) -> None:
+    # ranks as the model gives them (k of m), ties (0,25 -> 0,2), the edge of the thousands
+    # mark, negatives, -0.0, NaN, infinities and nulls: the text of summary_es.number_es
+    ranks = [k / m * 100 for m in range(1, 120) for k in range(m + 1)]
+    edges = [0.0, -0.0, 0.05, 0.25, 0.35, 2.675, 0.125, 99.995, 999.94999, 999.95, 999.995]
+    edges += [1000.0, 12345.678, -3.14159, -0.004, 1e-300, 1e300, math.inf, -math.inf, math.nan]
+    values = pl.Series("v", [*ranks, *edges, *(k / 997 for k in range(100_000)), None])
+    expected = [summary_es.number_es(v, decimals) for v in values]
+    assert numbers_es(values, decimals).to_list() == expected
 
 
 def test_summary_of_a_listing_whose_call_comes_from_the_other_one() -> None:

@@ -98,10 +98,43 @@ def with_drivers(frame: pl.LazyFrame) -> pl.LazyFrame:
 def number_es(value: pl.Expr, decimals: int) -> pl.Expr:
     """The value written as the dashboard writes it (`summary_es.number_es`: 59,83)."""
     return value.cast(pl.Float64).map_batches(
-        lambda s: pl.Series([summary_es.number_es(v, decimals) for v in s], dtype=pl.String),
-        return_dtype=pl.String,
-        is_elementwise=True,
+        lambda s: numbers_es(s, decimals), return_dtype=pl.String, is_elementwise=True
     )
+
+
+# How close to a rounding tie (in units of the last decimal) a value must be for its rounding
+# to be left to Python: the product by 10**decimals is off by 1e-11 at most below 1000.
+_TIE_MARGIN = 1e-6
+
+
+def numbers_es(values: pl.Series, decimals: int) -> pl.Series:
+    """`summary_es.number_es` of every value, the same text, without a Python call per value.
+
+    Values from 0 to below 1000 once rounded (no thousands mark) that are not within
+    _TIE_MARGIN of a rounding tie are rounded by numpy (the nearest integer of value x
+    10**decimals is the correctly rounded decimal Python's format writes); the rest (ties,
+    negatives, -0.0, large numbers, NaN, nulls) go through `summary_es.number_es`.
+    """
+    x = values.cast(pl.Float64).to_numpy()  # nulls become NaN
+    scale = 10**decimals
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * scale
+        units = np.rint(scaled)
+        fast = (
+            ~np.signbit(x)
+            & (units < 1000 * scale)
+            & (np.abs(scaled - np.floor(scaled) - 0.5) > _TIE_MARGIN)
+        )
+    units = np.where(fast, units, 0).astype(np.int64)
+    text = pl.Series(units // scale).cast(pl.String)
+    if decimals:
+        fraction = pl.Series(units % scale).cast(pl.String).str.zfill(decimals)
+        text = text + "," + fraction
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        rest = [summary_es.number_es(float(x[i]), decimals) for i in slow]
+        text = text.scatter(slow, pl.Series(rest, dtype=pl.String))
+    return text.alias(values.name)
 
 
 def _date_es(column: str) -> pl.Expr:
