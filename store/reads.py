@@ -353,32 +353,42 @@ def outcome_calls(
 ) -> pl.DataFrame:
     """The calls of `dates` and `tickers` with what their outcomes need.
 
-    `volatility_20`, `atr_14` and the adjusted `close` come from the technical detail:
-    the inputs of the annualised volatility the first model's target used. `target_low` /
-    `target_high` are the relative model's 63-session range (NULL in the first model's rows).
+    `target_low` / `target_high` are the relative model's 63-session range (NULL in the
+    first model's rows). A call lacking either states the first model's volatility band
+    instead: for those calls only, `volatility_20`, `atr_14` and the adjusted `close` come
+    from the technical detail (the inputs of the annualised volatility its target used);
+    they are NULL in the other calls, whose outcomes do not read them (a backfill's calls
+    then need no detail JSON parsed).
     """
     sql = """
-        SELECT r.analysis_date, r.ticker, r.current_price::DOUBLE AS current_price,
-               r.target_price::DOUBLE AS target_price,
-               r.target_low::DOUBLE AS target_low, r.target_high::DOUBLE AS target_high,
-               TRY_CAST(v.pair[1] AS DOUBLE) AS volatility_20,
-               TRY_CAST(v.pair[2] AS DOUBLE) AS atr_14,
-               TRY_CAST(d.raw_data->>'close' AS DOUBLE) AS close
-        FROM daily_recommendations r
-        LEFT JOIN analysis_details d
-          ON d.recommendation_id = r.id AND d.analysis_type = 'technical',
-        -- both values from one parse of the JSON (two `->>` parse it twice)
-        LATERAL (SELECT json_extract_string(d.indicators, ['$.volatility_20', '$.atr_14'])
-                 AS pair) v
-        WHERE r.analysis_date IN (SELECT unnest($dates::DATE[]))
-          AND r.analysis_date BETWEEN $first AND $last
-          AND r.ticker IN (SELECT unnest($tickers::VARCHAR[]))
-        ORDER BY r.analysis_date, r.ticker
+        WITH calls AS (
+            SELECT id, analysis_date, ticker, current_price, target_price, target_low, target_high
+            FROM daily_recommendations
+            WHERE analysis_date IN (SELECT unnest($dates::DATE[]))
+              AND analysis_date BETWEEN $first AND $last
+              AND ticker IN (SELECT unnest($tickers::VARCHAR[]))
+        ), band AS (
+            SELECT d.recommendation_id,
+                   -- both values from one parse of the JSON (two `->>` parse it twice)
+                   json_extract_string(d.indicators, ['$.volatility_20', '$.atr_14']) AS pair,
+                   d.raw_data->>'close' AS close
+            FROM analysis_details d
+            SEMI JOIN (SELECT id FROM calls WHERE target_low IS NULL OR target_high IS NULL) b
+              ON d.recommendation_id = b.id
+            WHERE d.analysis_type = 'technical'
+        )
+        SELECT c.analysis_date, c.ticker, c.current_price::DOUBLE AS current_price,
+               c.target_price::DOUBLE AS target_price,
+               c.target_low::DOUBLE AS target_low, c.target_high::DOUBLE AS target_high,
+               TRY_CAST(b.pair[1] AS DOUBLE) AS volatility_20,
+               TRY_CAST(b.pair[2] AS DOUBLE) AS atr_14,
+               TRY_CAST(b.close AS DOUBLE) AS close
+        FROM calls c LEFT JOIN band b ON b.recommendation_id = c.id
+        ORDER BY c.analysis_date, c.ticker
     """
     days = sorted(set(dates))
-    if not days:
-        return con.sql(sql.replace("WHERE", "WHERE false AND", 1)).pl()
-    params = {"dates": days, "first": days[0], "last": days[-1], "tickers": list(tickers)}
+    first, last = (days[0], days[-1]) if days else (None, None)
+    params = {"dates": days, "first": first, "last": last, "tickers": list(tickers)}
     return con.sql(sql, params=params).pl()
 
 

@@ -213,3 +213,24 @@ def test_migration_fills_the_partition_catalog_counts(db_path):
     assert stored == expected
     assert [row[2:] for row in stored] == [(0, 0), (1, 0), (1, 0)]
     con.close()
+
+
+def test_outcome_calls_read_the_volatility_band_only_for_calls_without_a_range(db_path):
+    day = dt.date(2024, 3, 8)
+    recs, details = partition(day, ["GGAL", "YPF"])
+    recs = recs.with_columns(  # YPF: a first-model call, with no stated range
+        pl.when(pl.col("ticker") == "YPF").then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("target_low", "target_high")
+    )
+    band = '{"volatility_20": 0.42, "atr_14": 0.7, "rsi_14": 55.0}'
+    details = details.with_columns(indicators=pl.lit(band))
+    with open_writer(db_path) as w:
+        migrate(w)
+        writes.replace_partitions(w, [day], [(recs, details)])
+        calls = reads.outcome_calls(w, [day], ["GGAL", "YPF"])
+        assert reads.outcome_calls(w, [], ["GGAL"]).is_empty()
+    values = ["volatility_20", "atr_14", "close"]
+    by_ticker = {r["ticker"]: r for r in calls.iter_rows(named=True)}
+    assert [by_ticker["YPF"][c] for c in values] == [0.42, 0.7, 10.5]
+    assert [by_ticker["GGAL"][c] for c in values] == [None, None, None]  # its range is stated
+    assert by_ticker["GGAL"]["target_low"] == 9.75 and by_ticker["YPF"]["target_low"] is None
