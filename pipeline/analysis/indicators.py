@@ -97,12 +97,18 @@ def add_indicators(prices: pl.LazyFrame) -> pl.LazyFrame:
     about _BLOCK_ROWS rows each, concatenated: the blocks run in parallel. A panel without
     a missing high or low computes ATR on the tickers' bars (its runs are the tickers).
     """
+    return pl.concat(indicator_blocks(prices))
+
+
+def indicator_blocks(prices: pl.LazyFrame) -> list[pl.LazyFrame]:
+    """The plans of `add_indicators`'s blocks of whole tickers, in order (their concatenation
+    is its result): a caller may collect them one at a time to hold one block's columns."""
     panel = prices.filter(_CLOSE.is_not_null()).collect(engine="in-memory")
     gaps = panel.select(pl.any_horizontal(pl.col("high", "low").is_null()).any()).item()
-    return pl.concat(
+    return [
         _add_to_block(panel.slice(start, length).lazy(), full_range=not gaps)
         for start, length in _blocks(panel)
-    )
+    ]
 
 
 def _blocks(panel: pl.DataFrame) -> list[tuple[int, int]]:

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import polars as pl
 
 from pipeline.analysis import calls, ccl, forecast, market_view, model, relative
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS, MarketData
-from pipeline.analysis.indicators import add_indicators, adjust_prices
+from pipeline.analysis.indicators import adjust_prices, indicator_blocks
 from pipeline.analysis.scoring import (
     Reason,
     fundamental,
@@ -37,6 +37,7 @@ DETAIL_BUILDERS = {
     "fundamental": fundamental.detail,
     "sentiment": sentiment.detail,
 }  # the macro detail is built per date
+_T = TypeVar("_T")
 # The polars engines a stage may collect with.
 Engine = Literal["auto", "in-memory", "streaming"]
 
@@ -60,16 +61,15 @@ class _Stages:
         self.timings: dict[str, float] = {}
 
     def run(self, name: str, plan: pl.LazyFrame, engine: Engine = "auto") -> pl.DataFrame:
-        start = time.perf_counter()
-        frame = plan.collect(engine=engine)
-        self.timings[name] = round(time.perf_counter() - start, 3)
-        return frame
+        return self.call(name, partial(plan.collect, engine=engine))
 
-    def call(self, name: str, function: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    def call(self, name: str, function: Callable[[], _T]) -> _T:
+        """`function()`, its seconds added to the stage's (a stage may run in parts)."""
         start = time.perf_counter()
-        frame = function()
-        self.timings[name] = round(time.perf_counter() - start, 3)
-        return frame
+        result = function()
+        seconds = self.timings.get(name, 0.0) + time.perf_counter() - start
+        self.timings[name] = round(seconds, 3)
+        return result
 
 
 def analyse(
@@ -91,15 +91,8 @@ def analyse(
     stages = _Stages()
     # The CCL implied by the ADR pairs replaces the source's where enough pairs trade (`ccl`).
     data = dataclasses.replace(data, macro=ccl.with_implied_ccl(data.macro, data.prices))
-    # The in-memory engine runs the indicator stage ~1.5x faster than streaming (measured).
-    plan = add_indicators(adjust_prices(data.prices.lazy()))
-    history = stages.run("indicators", plan, engine="in-memory")
     scored_dates = None if dates is None else _scored_dates(dates)
-    history = stages.call("factors", partial(model.price_model, history, scored_dates))
-    history_dates = history.select(pl.col("date").unique())
-    last_bars = history.group_by("ticker").agg(pl.col("date").max().alias("last"))
-    if scored_dates is not None:  # the other rows were only the windows' history: free them
-        history = history.filter(pl.col("date").is_in(scored_dates))
+    history, history_dates, last_bars = _per_ticker_model(data.prices, scored_dates, stages)
     by_date = stages.run("macro", macro.score_macro(data.macro.lazy(), history_dates.lazy()))
     macro_columns = ["date", "usdars_ccl", "usdars_official", *macro.SCORE_COLUMNS]
     scoring = history.join(
@@ -120,6 +113,36 @@ def analyse(
     analysed = recs.get_column("analysis_date").unique().to_list()
     market = market_view.market_view(by_date, data.macro, analysed)
     return Analysis(recs.sort("analysis_date", "ticker"), details, errors, stages.timings, market)
+
+
+def _per_ticker_model(
+    prices: pl.DataFrame, scored_dates: list[dt.date] | None, stages: _Stages
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Indicators, factors and forecasts (`model.price_model`) of the rows of `scored_dates`
+    (None: every row); every date with a bar; each ticker's last bar (ticker, last).
+
+    They are per-ticker time series, so they run on the indicator stage's blocks of whole
+    tickers one at a time (the indicators are computed in those very blocks, so their values
+    are the same bit for bit), and each block keeps only its scored rows: the windows'
+    history is never held for every ticker at once. The ranks that follow are cross-sectional.
+    """
+    # The in-memory engine runs the indicator stage ~1.5x faster than streaming (measured).
+    plans = stages.call("indicators", lambda: indicator_blocks(adjust_prices(prices.lazy())))
+    parts: list[pl.DataFrame] = []
+    dates: list[pl.DataFrame] = []
+    last_bars: list[pl.DataFrame] = []
+    while plans:
+        block = stages.run("indicators", plans.pop(0), engine="in-memory")
+        block = stages.call("factors", partial(model.price_model, block, scored_dates))
+        dates.append(block.select(pl.col("date").unique()))
+        last_bars.append(block.group_by("ticker").agg(pl.col("date").max().alias("last")))
+        if scored_dates is not None:  # the other rows were only the windows' history
+            block = block.filter(pl.col("date").is_in(scored_dates))
+        parts.append(block)
+    # A block without a positive close has none of the bars' columns (`model.price_model`).
+    parts = [p for p in parts if not p.is_empty()] or parts[:1]
+    history = pl.concat(parts) if len(parts) > 1 else parts[0]
+    return history, pl.concat(dates).unique(), pl.concat(last_bars)
 
 
 def _scored_dates(dates: Sequence[dt.date]) -> list[dt.date]:
