@@ -61,7 +61,7 @@ class _Stages:
         self.timings: dict[str, float] = {}
 
     def run(self, name: str, plan: pl.LazyFrame, engine: Engine = "auto") -> pl.DataFrame:
-        return self.call(name, partial(plan.collect, engine=engine))
+        return self.call(name, lambda: plan.collect(engine=engine))
 
     def call(self, name: str, function: Callable[[], _T]) -> _T:
         """`function()`, its seconds added to the stage's (a stage may run in parts)."""
