@@ -76,8 +76,8 @@ def with_formation_session(frame: pl.DataFrame) -> pl.DataFrame:
         .group_by("exchange", pl.col("date").dt.month_start().alias("_month"))
         .agg(pl.col("date").min().alias("formed_on"))
     )
-    return (
-        frame.with_columns(
+    formed_on = (
+        frame.select(
             exchange_expr().alias("_exchange"), pl.col("date").dt.month_start().alias("_month")
         )
         .join(
@@ -87,8 +87,9 @@ def with_formation_session(frame: pl.DataFrame) -> pl.DataFrame:
             how="left",
             maintain_order="left",
         )
-        .drop("_exchange", "_month")
+        .get_column("formed_on")
     )
+    return frame.with_columns(formed_on)  # joined on the keys alone: no copy of the frame
 
 
 def _call(quantile: pl.Expr, buy_share: float, sell_share: float) -> pl.Expr:
@@ -142,7 +143,9 @@ def monthly_calls(
             .alias("call_reason"),
         )
     )
-    out = rows.join(formed, on=["ticker", "formed_on"], how="left", maintain_order="left")
+    keys = ["ticker", "formed_on"]
+    added = rows.select(keys).join(formed, on=keys, how="left", maintain_order="left")
+    out = rows.hstack(added.drop(keys))  # joined on the keys alone: no copy of the frame
     return out.with_columns(
         pl.when(pl.col("recommendation").is_null())
         .then(pl.col("call_reason").fill_null(pl.lit(REASON_NO_BAR)))
@@ -175,8 +178,10 @@ def company_calls(frame: pl.DataFrame) -> pl.DataFrame:
     each listing's own.
     """
     carried = [c for c in CARRIED if c in frame.columns]
-    keyed = frame.with_row_index("_row").join(_partners(), on="ticker", how="left")
-    other = frame.select(
+    # The calls are worked out on the columns they read; the frame only takes the results.
+    narrow = frame.select("ticker", "date", "history_bars", *carried)
+    keyed = narrow.with_row_index("_row").join(_partners(), on="ticker", how="left")
+    other = narrow.select(
         pl.col("ticker").alias("partner"),
         pl.col("date").alias("_partner_date"),
         *[pl.col(c).alias(f"_partner_{c}") for c in carried],
@@ -199,19 +204,16 @@ def company_calls(frame: pl.DataFrame) -> pl.DataFrame:
         | (partner_history > own_history)
         | ((partner_history == own_history) & partner_is_adr)
     )
-    return (
-        matched.with_columns(
-            *[
-                pl.when(partner_decides).then(pl.col(f"_partner_{c}")).otherwise(pl.col(c)).alias(c)
-                for c in carried
-            ],
-            pl.when(partner_decides)
-            .then(pl.col("partner"))
-            .when(pl.col("recommendation").is_not_null())
-            .then(pl.col("ticker"))
-            .alias("call_listing"),
-        )
-        .sort("_row")
-        .drop("_row", "partner", "_partner_date", "_partner_history")
-        .drop(f"_partner_{c}" for c in carried)
+    decided = matched.select(
+        "_row",
+        *[
+            pl.when(partner_decides).then(pl.col(f"_partner_{c}")).otherwise(pl.col(c)).alias(c)
+            for c in carried
+        ],
+        pl.when(partner_decides)
+        .then(pl.col("partner"))
+        .when(pl.col("recommendation").is_not_null())
+        .then(pl.col("ticker"))
+        .alias("call_listing"),
     )
+    return frame.with_columns(decided.sort("_row").drop("_row"))

@@ -95,14 +95,18 @@ def analyse(
     history, history_dates, last_bars = _per_ticker_model(data.prices, scored_dates, stages)
     by_date = stages.run("macro", macro.score_macro(data.macro.lazy(), history_dates.lazy()))
     macro_columns = ["date", "usdars_ccl", "usdars_official", *macro.SCORE_COLUMNS]
-    scoring = history.join(
+    # Joined on the date alone and put beside the rows: the wide frame is not copied.
+    on_date = history.select("date").join(
         by_date.select(macro_columns), on="date", how="left", maintain_order="left"
     )
-    del history
+    scoring = history.hstack(on_date.drop("date"))
+    del history, on_date
     scoring = scoring.hstack(_per_ticker_components(scoring, data, lexicon, stages))
     weights, shares = settings.weights, (settings.buy_share, settings.sell_share)
-    scored = stages.call("calls", lambda: model.score_and_call(scoring, weights, *shares))
+    scored = stages.call("calls", partial(model.score_and_call, scoring, weights, *shares))
+    del scoring  # each step below keeps only the frame it needs
     rows = scored if dates is None else scored.filter(pl.col("date").is_in(list(dates)))
+    del scored
     rows = stages.call("votes", lambda: _votes(rows, stages)).with_columns(forecast.risk_level())
     errors = _no_bar_errors(last_bars, rows) if dates is not None else []
     errors += _no_call_errors(rows)
