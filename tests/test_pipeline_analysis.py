@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
 import polars as pl
@@ -10,6 +11,7 @@ import pytest
 
 from pipeline.analysis import analyse
 from pipeline.analysis.frames import DETAIL_COLUMNS, RECOMMENDATION_COLUMNS, MarketData
+from pipeline.analysis.stages import analyse_in_parts
 from pipeline.settings import Settings
 from pipeline.sources import load_market_data
 from store import writes
@@ -158,6 +160,25 @@ def test_a_ticker_with_too_little_history_gets_an_error_not_a_call(sample) -> No
     assert error["analysis_type"] == "technical"
     assert "too little clean price history" in error["message"]
     assert error["code"] == "no_total_on_formation_session"
+
+
+def test_the_analysis_in_parts_of_whole_dates_is_the_analysis(sample, last_days, result) -> None:
+    parts = list(analyse_in_parts(sample, Settings(), last_days, calls_per_part=150))
+    assert len(parts) > 3
+    dates = [set(p.recommendations["analysis_date"]) for p in parts]
+    assert all(max(a) < min(b) for a, b in itertools.pairwise(dates))  # in order
+    for name in ("recommendations", "details", "market_view"):
+        joined = pl.concat([getattr(p, name) for p in parts])
+        if name == "details":  # each part's details come in the whole's order of kinds
+            key = ["analysis_type", "analysis_date", "ticker"]
+            joined, whole = joined.sort(key, maintain_order=True), result.details.sort(key)
+        else:
+            whole = getattr(result, name)
+        assert joined.equals(whole), name  # bit for bit, nulls included
+    assert parts[0].errors == result.errors
+    assert all(not p.errors for p in parts[1:])
+    assert set(parts[0].timings) == set(result.timings)
+    assert all(set(p.timings) == {"details"} for p in parts[1:])
 
 
 def test_every_date_of_the_panel_is_analysed_when_no_dates_are_given(sample) -> None:

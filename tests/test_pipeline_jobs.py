@@ -26,7 +26,7 @@ from pipeline.ops import jobs
 from pipeline.ops.locking import LockHeld, exclusive
 from pipeline.settings import Settings
 from pipeline.sources import load_market_data
-from store import reads
+from store import reads, writes
 from store.connection import open_reader
 from tests.factories import SAMPLE_END, SAMPLE_START
 
@@ -300,3 +300,42 @@ def test_a_backfill_spilling_its_prices_stores_what_one_holding_them_stores(
     for table, frame in stored[True].items():
         assert frame.height > 0, table
         assert_frame_equal(frame, stored[False][table], check_exact=True)
+
+
+def test_a_backfill_writing_its_chunks_in_parts_stores_what_whole_chunks_store(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "data"
+    write_files_source(synthetic_market(8, 1100, seed=4), folder)
+    options = jobs.SourceOptions("files", data_dir=folder)
+    start, end = sessions(1100)[850], sessions(1100)[-1]
+    monkeypatch.setattr(jobs, "CHUNK_ROWS", 8 * 60)  # five chunks of 60 dates or fewer
+    inserted: list[int] = []  # calls per insert into the store
+    insert = writes._insert_chunk
+
+    def counted(con, recs, *args):
+        inserted.append(recs.height)
+        return insert(con, recs, *args)
+
+    monkeypatch.setattr(writes, "_insert_chunk", counted)
+    stored, ids = {}, {}
+    for calls_per_part in (8 * 7, 10**9):  # parts of 7 dates, or each chunk at once
+        monkeypatch.setattr(jobs, "WRITE_CALLS", calls_per_part)
+        inserted.clear()
+        path = tmp_path / f"parts-{calls_per_part}" / "argenta_ia.duckdb"
+        path.parent.mkdir()
+        settings = Settings.from_env({"DATABASE_URL": str(path)}, env_file=None)
+        result = jobs.backfill(settings, options, start, end)
+        assert result.record.recommendations_written == 8 * 250  # every ticker, every day
+        if calls_per_part < 10**9:
+            assert len(inserted) > 30 and max(inserted) <= calls_per_part
+        else:
+            assert len(inserted) == 5
+        stored[calls_per_part] = _stored(path)
+        with open_reader(path) as con:  # the calls are inserted in the same order
+            ids[calls_per_part] = reads.partitions_with_details(con, sessions(1100)[850:])[0]
+    for table, frame in stored[8 * 7].items():
+        assert frame.height > 0, table
+        assert_frame_equal(frame, stored[10**9][table], check_exact=True)
+    key = ["id", "analysis_date", "ticker"]
+    assert_frame_equal(ids[8 * 7].select(key).sort(key), ids[10**9].select(key).sort(key))

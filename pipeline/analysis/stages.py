@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal, TypeVar
@@ -88,11 +88,31 @@ def analyse(
     could be formed; the others are reported in `errors`. `lexicon` replaces the bundled
     sentiment lexicon (see `sentiment.load_lexicon`).
     """
+    return next(analyse_in_parts(data, settings, dates, lexicon=lexicon))
+
+
+def analyse_in_parts(
+    data: MarketData,
+    settings: Settings,
+    dates: Sequence[dt.date] | None = None,
+    *,
+    lexicon: pl.DataFrame | None = None,
+    calls_per_part: int | None = None,
+) -> Iterator[Analysis]:
+    """`analyse`'s result in parts of whole dates, about `calls_per_part` calls each (None:
+    one part), each part's details built once the previous part is taken.
+
+    The parts, in date order, hold `analyse`'s calls, details and market view rows; the
+    first carries the errors and the seconds of the stages before the details, each part
+    the seconds of its own details. Only the scored rows and one part's details are held at
+    once; `data.prices` is let go after the per-ticker stage (the caller should not keep it).
+    """
     stages = _Stages()
     # The CCL implied by the ADR pairs replaces the source's where enough pairs trade (`ccl`).
     data = dataclasses.replace(data, macro=ccl.with_implied_ccl(data.macro, data.prices))
     scored_dates = None if dates is None else _scored_dates(dates)
     history, history_dates, last_bars = _per_ticker_model(data.prices, scored_dates, stages)
+    data = dataclasses.replace(data, prices=data.prices.clear())  # the window is done with
     by_date = stages.run("macro", macro.score_macro(data.macro.lazy(), history_dates.lazy()))
     macro_columns = ["date", "usdars_ccl", "usdars_official", *macro.SCORE_COLUMNS]
     # Joined on the date alone and put beside the rows: the wide frame is not copied.
@@ -112,11 +132,35 @@ def analyse(
     errors += _no_call_errors(rows)
     rows = rows.filter(pl.col("recommendation").is_not_null()).with_columns(_relative_reasons())
     rows = stages.run("combine", combine(rows.lazy()))
-    recs = rows.rename({"date": "analysis_date"}).select(RECOMMENDATION_COLUMNS)
-    details = stages.run("details", _details(rows.lazy(), by_date.lazy(), data.source))
-    analysed = recs.get_column("analysis_date").unique().to_list()
-    market = market_view.market_view(by_date, data.macro, analysed)
-    return Analysis(recs.sort("analysis_date", "ticker"), details, errors, stages.timings, market)
+    spans = _date_spans(rows, calls_per_part)
+    for span in spans:
+        part = rows if len(spans) == 1 else rows.filter(pl.col("date").is_in(span))
+        recs = part.rename({"date": "analysis_date"}).select(RECOMMENDATION_COLUMNS)
+        details = stages.run("details", _details(part.lazy(), by_date.lazy(), data.source))
+        del part
+        analysed = recs.get_column("analysis_date").unique().to_list()
+        market = market_view.market_view(by_date, data.macro, analysed)
+        recs = recs.sort("analysis_date", "ticker")
+        yield Analysis(recs, details, errors, stages.timings, market)
+        del recs, details, market
+        errors, stages.timings = [], {}
+
+
+def _date_spans(rows: pl.DataFrame, calls_per_part: int | None) -> list[list[dt.date]]:
+    """The dates of `rows` in consecutive spans of about `calls_per_part` rows (one span, of
+    every date, when None or when the rows are fewer)."""
+    if calls_per_part is None or rows.height <= calls_per_part:
+        return [[]]  # one part: every row
+    per_date = rows.group_by("date").len().sort("date")
+    spans: list[list[dt.date]] = [[]]
+    size = 0
+    for day, count in per_date.iter_rows():
+        if spans[-1] and size + count > calls_per_part:
+            spans.append([])
+            size = 0
+        spans[-1].append(day)
+        size += count
+    return spans
 
 
 def _per_ticker_model(

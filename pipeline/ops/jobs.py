@@ -21,9 +21,9 @@ from typing import Any, cast
 import duckdb
 import polars as pl
 
-from pipeline.analysis import analyse, calendar, model
+from pipeline.analysis import calendar, model
 from pipeline.analysis.frames import WARMUP_BARS, MarketData
-from pipeline.analysis.stages import ERROR_NO_BAR_IN_RANGE, Analysis
+from pipeline.analysis.stages import ERROR_NO_BAR_IN_RANGE, Analysis, analyse_in_parts
 from pipeline.errors import BadInput, RunFailed
 from pipeline.ops import checks
 from pipeline.ops.locking import exclusive
@@ -50,6 +50,10 @@ HISTORY_BARS = max(WARMUP_BARS, model.LOOKBACK_SESSIONS)
 # stock against its whole listing group; each chunk loads its own warm-up. The write stays
 # one transaction.
 CHUNK_ROWS = 250_000
+# Calls of a chunk handed to the write at a time, with their details (~3.5 KB of JSON a
+# call): a chunk's details are built and written in parts of whole dates, so only one
+# part's are held beside the chunk's scored rows (`stages.analyse_in_parts`).
+WRITE_CALLS = 50_000
 # A run of several chunks keeps its loaded prices on disk while it analyses them (Parquet
 # files of about SPILL_ROWS rows, each a block of dates, beside the database): each chunk
 # reads back only its window, so the whole panel (1.1 GB resident at 5000 x 2520) is not
@@ -531,13 +535,17 @@ def _analysed_chunks(
         start = time.perf_counter()
         window = prices.window(group[0], group[-1])
         chunk_data = replace(data, prices=window, problems=[], failed_tickers={})
-        result = analyse(chunk_data, run.settings, group)
+        del window  # the analysis lets it go after its per-ticker stage
+        parts = analyse_in_parts(chunk_data, run.settings, group, calls_per_part=WRITE_CALLS)
         del chunk_data
-        chunk = tally.add(result, time.perf_counter() - start)
+        for result in parts:
+            chunk = tally.add(result, time.perf_counter() - start)
+            del result
+            yield chunk
+            del chunk  # written: free it before the next part is built
+            start = time.perf_counter()
         if run.progress:
             run.progress("analyse", n, len(groups))
-        yield chunk
-        del result, chunk  # written: free them before the next chunk is analysed
     run.guard.critical = True  # the store commits next: hold signals until recorded
 
 

@@ -19,6 +19,7 @@ from typing import TypeVar, cast
 
 import polars as pl
 
+from pipeline.analysis import analyse
 from pipeline.errors import BadInput, RunFailed
 from pipeline.ops import jobs
 from pipeline.settings import Settings
@@ -112,7 +113,7 @@ def _compute(
     if mine.is_empty():
         raise NotAnalysed(f"the source {options.source!r} has no prices for {ticker}")
     last = cast(dt.date, mine.get_column("date").max())
-    result = jobs.analyse(data, settings, [last])
+    result = analyse(data, settings, [last])
     recommendation = result.recommendations.filter(pl.col("ticker") == ticker)
     if recommendation.is_empty():
         why = next((e["message"] for e in result.errors if e.get("ticker") == ticker), None)
