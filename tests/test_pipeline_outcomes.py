@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from pipeline.analysis import calendar
+from pipeline.analysis import outcomes as analysis_outcomes
 from pipeline.analysis.frames import MACRO_SCHEMA
 from pipeline.analysis.outcomes import OUTCOME_COLUMNS, compute_outcomes
 from pipeline.ops import jobs
@@ -425,11 +426,14 @@ def test_outcomes_filled_in_groups_of_dates_equal_one_pass(tmp_path, monkeypatch
     assert stored[0].equals(stored[1])
 
 
-def test_prices_are_looked_up_as_an_as_of_join_by_ticker_would():
+@pytest.mark.parametrize("block_bars", [1_000_000, 150])  # the bars prepared at once, or per ticker
+def test_prices_are_looked_up_as_an_as_of_join_by_ticker_would(monkeypatch, block_bars):
     """Each outcome's bars (found by a binary search over every ticker's bars) are those of
     an as-of join by ticker name: the last bar on or before the entry and exit sessions,
     across gaps, tickers that start after a call or stop before its exit, and names that
-    sort apart from their listing. The returns and volatility built on them are equal."""
+    sort apart from their listing. The returns and volatility built on them are equal,
+    whether the bars' running sums are prepared for every ticker at once or in blocks."""
+    monkeypatch.setattr(analysis_outcomes, "_BLOCK_BARS", block_bars)
     days = calendar.trading_days(calendar.NEW_YORK, dt.date(2024, 1, 2), dt.date(2024, 9, 30))
     rows = []
     for k, ticker in enumerate(["ZZ", "AA", "MM.BA", "LATE", "GONE"]):

@@ -111,14 +111,46 @@ def _bars(prices: pl.DataFrame) -> _Bars:
         }
     )
     del ticker
-    bars = bars.with_columns(ticker_key(key)).select(
-        _bar_key(pl.col(key), pl.col("date")).alias("_key"),
-        "adj",
-        "close",
-        log_ret.cum_sum().over(key).alias("_s1"),
-        (log_ret**2).cum_sum().over(key).alias("_s2"),
-    )
-    return _Bars(bars, tickers)
+    # Per ticker, in blocks of whole tickers: only one block's intermediate columns at a time.
+    parts = []
+    for first, start, end in _ticker_blocks(row0, bars.height):
+        block = bars.slice(start, end - start).with_columns(ticker_key(key))
+        number = pl.col(key).cast(pl.Int64) + first  # the ticker's number among all
+        parts.append(
+            block.select(
+                _bar_key(number, pl.col("date")).alias("_key"),
+                "adj",
+                "close",
+                log_ret.cum_sum().over(key).alias("_s1"),
+                (log_ret**2).cum_sum().over(key).alias("_s2"),
+            )
+        )
+    del bars
+    return _Bars(pl.concat(parts), tickers)
+
+
+_BLOCK_BARS = 1_000_000  # bars per block of whole tickers in `_bars`
+
+
+def _ticker_blocks(row0: pl.Series, height: int) -> list[tuple[int, int, int]]:
+    """(first ticker, first row, end row) of consecutive blocks of whole tickers of about
+    _BLOCK_BARS rows (`row0`: each ticker's first row); one block when there are no rows."""
+    blocks, first = [], 0
+    starts = [*row0.to_list(), height]
+    for k in range(1, len(starts)):
+        if starts[k] - starts[first] >= _BLOCK_BARS or k == len(starts) - 1:
+            blocks.append((first, starts[first], starts[k]))
+            first = k
+    return blocks or [(0, 0, height)]
+
+
+def _last_bars(prices: pl.DataFrame) -> pl.DataFrame:
+    """Each ticker's last date (ticker, _last_bar), read at the ends of its rows once sorted
+    by ticker and date (the loaded order: then nothing is sorted, or grouped by the text)."""
+    ordered = by_ticker_and_date(prices.select("ticker", "date"))
+    ticker = ordered.get_column("ticker")
+    ends = (ticker != ticker.shift(-1)).fill_null(True).arg_true()
+    return ordered.select(pl.col("ticker", "date").gather(ends)).rename({"date": "_last_bar"})
 
 
 # The Merval and, for the dollar Merval, the CCL of each family (macro.py's families:
@@ -337,7 +369,7 @@ class PriceBars:
         (a run with nothing matured reads no bar)."""
         if self._bars is not None:
             return self._bars.tickers
-        return self._prices.group_by("ticker").agg(pl.col("date").max().alias("_last_bar"))
+        return _last_bars(self._prices)
 
 
 def compute_outcomes(

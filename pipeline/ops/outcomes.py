@@ -44,13 +44,13 @@ def fill_outcomes(
     dates = data.prices.get_column("date")
     first, last = cast(dt.date, dates.min()), cast(dt.date, dates.max())
     counts = reads.outcome_counts(con, first, last, tickers)
-    last_bars = data.prices.group_by("ticker").agg(pl.col("date").max().alias("last_bar"))
+    prepared = outcomes.PriceBars(data.prices, data.macro)  # computed once, if needed
+    last_bars = prepared.last_bars().select("ticker", last_bar="_last_bar")
     gaps = counts.filter(pl.col("outcomes") < outcomes.matured_rows(counts, last_bars))
     due = set(gaps["analysis_date"].unique())
     pending = sorted(due | {d for d in replaced if first <= d <= last})
     if not pending:
         return 0
-    prepared = outcomes.PriceBars(data.prices, data.macro)  # computed once, if needed
     per_date = counts.group_by("analysis_date").len()
     written = 0
     for group in _date_groups(pending, per_date):
