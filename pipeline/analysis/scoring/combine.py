@@ -7,12 +7,14 @@ estimated (NULL): see the README's Methodology ("Confidence").
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import polars as pl
 
 from pipeline.analysis.factors import FACTOR_COLUMNS
 from pipeline.analysis.relative import ADR_GROUP, LOCAL_GROUP, listing_group
-from pipeline.analysis.scoring import summary_es
+from pipeline.analysis.scoring import first_of, summary_es
 
 MAX_PRICE = 1e8  # the store keeps prices as DECIMAL(10, 2)
 DRIVERS_PER_SIDE = 2  # drivers named for and against the call in the summary
@@ -68,30 +70,30 @@ def with_drivers(frame: pl.LazyFrame) -> pl.LazyFrame:
     picked = pl.struct(pl.col(c).cast(pl.Float64) for c in columns).map_batches(
         _driver_indices, return_dtype=pl.Struct(_DRIVER_SCHEMA)
     )
-    phrases = pl.concat_list(
-        pl.format(
-            summary_es.RANKED_DRIVER,
-            pl.lit(DRIVER_NAMES_ES[c]),
-            number_es(pl.col(c), summary_es.RANK_DECIMALS),
-        )
-        for c in columns
-    )
 
     def side(name: str) -> pl.Expr:
-        chosen = [
-            pl.when(pl.col("_drivers").struct.field(f"{name}_{rank}") >= 0).then(
-                pl.col("_phrases").list.get(
-                    pl.col("_drivers").struct.field(f"{name}_{rank}"), null_on_oob=True
+        # Only the chosen drivers are written, their name and rank picked by index (-1: none,
+        # null): writing all six phrases of every row into a list took most of the stage.
+        chosen = []
+        for rank in range(DRIVERS_PER_SIDE):
+            index = pl.col("_drivers").struct.field(f"{name}_{rank}")
+            label = first_of(
+                [(index == i, pl.lit(DRIVER_NAMES_ES[c])) for i, c in enumerate(columns)]
+            )
+            value = first_of(
+                [(index == i, pl.col(c).cast(pl.Float64)) for i, c in enumerate(columns)]
+            )
+            chosen.append(
+                pl.format(
+                    summary_es.RANKED_DRIVER, label, number_es(value, summary_es.RANK_DECIMALS)
                 )
             )
-            for rank in range(DRIVERS_PER_SIDE)
-        ]
         return pl.concat_str(chosen, separator=summary_es.AND, ignore_nulls=True)
 
     return (
-        frame.with_columns(picked.alias("_drivers"), phrases.alias("_phrases"))
+        frame.with_columns(picked.alias("_drivers"))
         .with_columns(side("for").alias("drivers_for"), side("against").alias("drivers_against"))
-        .drop("_drivers", "_phrases")
+        .drop("_drivers")
     )
 
 
@@ -105,6 +107,16 @@ def number_es(value: pl.Expr, decimals: int) -> pl.Expr:
 # How close to a rounding tie (in units of the last decimal) a value must be for its rounding
 # to be left to Python: the product by 10**decimals is off by 1e-11 at most below 1000.
 _TIE_MARGIN = 1e-6
+
+
+@functools.cache
+def _units_es(decimals: int) -> pl.Series:
+    """The text of every number from 0 to below 1000 with `decimals` decimals, by its count of
+    the last decimal's units (0,0 to 999,9 for one decimal)."""
+    scale = 10**decimals
+    point = f",{{:0{decimals}d}}" if decimals else ""
+    texts = [f"{u // scale}{point.format(u % scale)}" for u in range(1000 * scale)]
+    return pl.Series(texts, dtype=pl.String)
 
 
 def numbers_es(values: pl.Series, decimals: int) -> pl.Series:
@@ -125,11 +137,7 @@ def numbers_es(values: pl.Series, decimals: int) -> pl.Series:
             & (units < 1000 * scale)
             & (np.abs(scaled - np.floor(scaled) - 0.5) > _TIE_MARGIN)
         )
-    units = np.where(fast, units, 0).astype(np.int64)
-    text = pl.Series(units // scale).cast(pl.String)
-    if decimals:
-        fraction = pl.Series(units % scale).cast(pl.String).str.zfill(decimals)
-        text = text + "," + fraction
+    text = _units_es(decimals).gather(np.where(fast, units, 0).astype(np.int64))
     slow = np.flatnonzero(~fast)
     if len(slow):
         rest = [summary_es.number_es(float(x[i]), decimals) for i in slow]
