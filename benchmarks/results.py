@@ -75,10 +75,11 @@ def block(runs: list[dict[str, Any]], last: int = LAST) -> str:
         f"Each figure's last {_plural(n, 'measurement')} (oldest first), from "
         f"{_plural(len(used), 'run')} of `make bench`, finished "
         + ", ".join(
-            f"{r['finished']} ({r['minutes']} min{_stopped(r)}, load average {_load(r)})"
+            f"{r['finished']} ({r['minutes']} min{_stopped(r)}, load average {_load(r)}"
+            f"{_cpu(r, used)})"
             for r in used
         )
-        + f"; machine: {used[-1]['machine']['cores']} cores, {used[-1]['machine']['cpu']}, "
+        + f"; machine: {used[-1]['machine']['cores']} cores, {_cpus(used)}, "
         f"{used[-1]['machine']['memory']}; {used[-1]['machine']['libraries']}.",
         "",
         "| benchmark | measure | unit | "
@@ -160,6 +161,17 @@ def _stopped(run: dict[str, Any]) -> str:
     if run.get("only"):
         return ", only " + " + ".join(run["only"])
     return "" if run.get("complete", True) else ", stopped before the end"
+
+
+def _cpus(runs: list[dict[str, Any]]) -> str:
+    """The processors the runs ran on, in order of first use."""
+    return " or ".join(dict.fromkeys(r["machine"]["cpu"] for r in runs))
+
+
+def _cpu(run: dict[str, Any], runs: list[dict[str, Any]]) -> str:
+    """The run's processor, named when the runs did not all run on the same one: the same
+    code measures differently on another machine."""
+    return f", {run['machine']['cpu']}" if " or " in _cpus(runs) else ""
 
 
 def _load(run: dict[str, Any]) -> str:

@@ -198,6 +198,24 @@ def test_the_performance_block_shows_every_run_the_spread_and_the_targets_met(tm
     assert "| b | m | x | 1.00 | 1.00 | 0 % |  |  |" in text
 
 
+def test_the_block_names_each_runs_processor_when_the_runs_come_from_several(tmp_path) -> None:
+    def save(n: int, cpu: str) -> None:
+        machine = {"cores": "2", "cpu": cpu, "memory": "25 GB", "libraries": "polars"}
+        run = {"finished": f"2026-12-0{n}", "minutes": 1.0, "machine": machine}
+        run["rows"] = [dataclasses.asdict(Row("b", "m", float(n), "s"))]
+        (tmp_path / f"2026120{n}T000000Z.json").write_text(json.dumps(run))
+
+    save(1, "Xeon")
+    save(2, "Xeon")
+    text = results.block(results.load(tmp_path))
+    assert "machine: 2 cores, Xeon, 25 GB" in text and "?, Xeon)" not in text
+    save(3, "EPYC")
+    text = results.block(results.load(tmp_path))
+    assert "2026-12-01 (1.0 min, load average ?, Xeon)" in text
+    assert "2026-12-03 (1.0 min, load average ?, EPYC)" in text
+    assert "machine: 2 cores, Xeon or EPYC, 25 GB" in text
+
+
 def test_only_runs_the_groups_asked_for_and_names_them_in_the_saved_run(
     tmp_path, capsys: pytest.CaptureFixture[str]
 ) -> None:
