@@ -25,7 +25,7 @@ import pandas as pd
 import polars as pl
 
 from benchmarks.synthetic import synthetic_panel
-from pipeline.analysis.indicators import TALIB_INDICATORS, add_indicators
+from pipeline.analysis.indicators import TALIB_INDICATORS, indicator_blocks
 from pipeline.analysis.stages import Engine
 from tests.oracles.talib_reference import per_ticker as talib_per_ticker
 
@@ -34,8 +34,9 @@ REFERENCE = "talib per ticker, 13 indicators"
 
 
 def polars_stage(panel: pl.DataFrame, engine: Engine = "auto") -> pl.DataFrame:
-    """Our indicator stage, collected with the given polars engine."""
-    return add_indicators(panel.lazy()).collect(engine=engine)
+    """Our indicator stage as the analysis runs it (`stages._per_ticker_model`): its blocks of
+    whole tickers collected one at a time with the given polars engine."""
+    return pl.concat(block.collect(engine=engine) for block in indicator_blocks(panel.lazy()))
 
 
 def pandas_groupby(panel: pl.DataFrame) -> pd.DataFrame:
